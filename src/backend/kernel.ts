@@ -1,0 +1,51 @@
+// A kernel call: one unit of work described once, run by either backend.
+// The WebGPU backend compiles `wgsl` (cached by `key`) and dispatches it with `uniforms`;
+// the CPU backend calls `cpu`. Ops build both from the same parameters, so they cannot drift.
+import type { DType, TypedArray } from '../dtype.js';
+
+/** A 32-bit uniform value with its WGSL type. */
+export type Uniform = { u32: number } | { i32: number } | { f32: number };
+
+/** Everything a backend needs to run one kernel. */
+export interface KernelCall {
+  /** Name used in errors and stats (the op or routine). */
+  readonly name: string;
+  /**
+   * Pipeline cache key: the op, dtypes, rank and flags, never sizes (those go in uniforms),
+   * so a training loop compiles each pipeline once.
+   */
+  readonly key: string;
+  /**
+   * WGSL source, only called on a pipeline-cache miss. Bindings: group 0, inputs first
+   * (read-only storage), then outputs (read-write storage), then one uniform buffer
+   * holding `uniforms` in order, if any.
+   */
+  readonly wgsl: () => string;
+  /** Uniform values in declaration order (each one 32-bit word). */
+  readonly uniforms: readonly Uniform[];
+  /** Workgroup counts for the dispatch; already split to respect the 65535-per-dimension limit. */
+  readonly workgroups: readonly [number, number, number];
+  /** The CPU implementation: reads `inputs`, writes every element of `outputs`. */
+  readonly cpu: (inputs: readonly TypedArray[], outputs: TypedArray[]) => void;
+}
+
+/** Output declared by an op before its kernel runs. */
+export interface OutputSpec {
+  shape: number[];
+  dtype: DType;
+}
+
+/** Most invocations per workgroup we use: 64 runs well on SwiftShader's SIMD lanes and on real GPUs. */
+export const WORKGROUP_SIZE = 64;
+
+/**
+ * Workgroup counts for `invocations` threads of `WORKGROUP_SIZE`, folded into two dimensions
+ * because one dimension holds at most 65535 workgroups. Shaders recover the flat index as
+ * `(wid.y * nwg.x + wid.x) * WORKGROUP_SIZE + lid.x` and bound-check it.
+ */
+export function linearWorkgroups(invocations: number, perGroup = WORKGROUP_SIZE): [number, number, number] {
+  const groups = Math.max(1, Math.ceil(invocations / perGroup));
+  if (groups <= 65535) return [groups, 1, 1];
+  const y = Math.ceil(groups / 65535);
+  return [Math.ceil(groups / y), y, 1];
+}

@@ -1,0 +1,54 @@
+// Choosing the backend: `await setBackend('webgpu' | 'cpu')`. WebGPU is created on demand
+// (in Node through the optional `webgpu` package), and reused until `setBackend` asks again.
+import { engine } from '../engine.js';
+import { ArgumentError } from '../errors.js';
+import type { Backend, BackendStats } from './backend.js';
+import { CpuBackend } from './cpu.js';
+import { createWebGpuBackend, type WebGpuOptions } from './webgpu/backend.js';
+
+/** Names of the backends. */
+export type BackendName = 'cpu' | 'webgpu';
+
+const cache = new Map<BackendName, Backend>();
+
+/**
+ * Makes `name` the backend for tensors created from now on. For 'webgpu' this requests an
+ * adapter and device (throwing a BackendError that says why when none is available).
+ */
+export async function setBackend(name: BackendName, options: WebGpuOptions = {}): Promise<void> {
+  let backend = cache.get(name);
+  if (!backend) {
+    if (name === 'cpu') backend = engine.backend.name === 'cpu' ? engine.backend : new CpuBackend();
+    else if (name === 'webgpu') backend = await createWebGpuBackend(options);
+    else throw new ArgumentError(`setBackend: unknown backend '${String(name)}' (expected 'webgpu' or 'cpu')`);
+    cache.set(name, backend);
+    if (name === 'webgpu') (backend as { onLost?: () => void }).onLost = () => cache.delete('webgpu');
+  }
+  engine.setBackend(backend);
+}
+
+/** Name of the current backend. */
+export function getBackend(): BackendName {
+  return engine.backend.name;
+}
+
+/** Counters of the current backend since the last `resetStats()`. */
+export function stats(): BackendStats {
+  return engine.backend.stats();
+}
+
+/** Zeroes the current backend's counters. */
+export function resetStats(): void {
+  engine.backend.resetStats();
+}
+
+/** Submits recorded GPU work now (reads do this by themselves). */
+export function flush(): void {
+  engine.backend.flush();
+}
+
+/** Resolves when the current backend has finished all submitted work. */
+export function sync(): Promise<void> {
+  engine.backend.flush();
+  return engine.backend.sync();
+}

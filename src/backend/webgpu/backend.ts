@@ -1,0 +1,272 @@
+// The WebGPU backend: records kernel dispatches into one command encoder and submits them
+// together (at a read, an explicit flush, or every `maxDispatchesPerSubmit` dispatches).
+// Buffers come from a pool; uniforms of all dispatches of a submit share one buffer.
+import type { DType, TypedArray } from '../../dtype.js';
+import { allocArray } from '../../dtype.js';
+import { BackendError } from '../../errors.js';
+import { emptyStats, type Backend, type BackendStats, type Storage } from '../backend.js';
+import type { KernelCall, Uniform } from '../kernel.js';
+import { BufferPool } from './buffer-pool.js';
+import { acquireDevice, type AcquiredDevice, type WebGpuOptions } from './device.js';
+import { PipelineCache } from './pipelines.js';
+
+export type { WebGpuOptions } from './device.js';
+
+const STORAGE_USAGE = GPUBufferUsageFlagsOf('STORAGE', 'COPY_SRC', 'COPY_DST');
+
+// GPUBufferUsage is a global only once a WebGPU implementation is loaded, so read it lazily.
+function GPUBufferUsageFlagsOf(...names: (keyof GPUBufferUsage)[]): () => number {
+  let value: number | undefined;
+  return () => (value ??= names.reduce((acc, n) => acc | (GPUBufferUsage[n] as number), 0));
+}
+const READBACK_USAGE = GPUBufferUsageFlagsOf('MAP_READ', 'COPY_DST');
+const UNIFORM_USAGE = GPUBufferUsageFlagsOf('UNIFORM', 'COPY_DST');
+
+/** Uniform blocks are placed at this alignment (the WebGPU default minUniformBufferOffsetAlignment). */
+const UNIFORM_ALIGN = 256;
+
+class GpuStorage implements Storage {
+  constructor(
+    readonly buffer: GPUBuffer,
+    readonly size: number,
+    readonly dtype: DType,
+  ) {}
+}
+
+interface PendingDispatch {
+  call: KernelCall;
+  bindGroupEntries: GPUBindGroupEntry[];
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+  uniformOffset: number;
+  uniformBytes: number;
+}
+
+/** Creates the WebGPU backend, or throws a BackendError saying why there is none. */
+export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<WebGpuBackend> {
+  return new WebGpuBackend(await acquireDevice(options), options);
+}
+
+/** Runs kernels as WGSL compute shaders. */
+export class WebGpuBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  readonly device: GPUDevice;
+  /** The adapter, as reported by the browser or Dawn. */
+  readonly adapterInfo: AcquiredDevice['adapterInfo'];
+  /** Called when the device is lost, so the registry can start a new one next time. */
+  onLost?: () => void;
+  private readonly keepAlive: unknown;
+  private readonly pool: BufferPool;
+  private readonly pipelines: PipelineCache;
+  private readonly maxDispatchesPerSubmit: number;
+  private counters: BackendStats = emptyStats();
+  private pending: PendingDispatch[] = [];
+  private uniformData = new ArrayBuffer(UNIFORM_ALIGN * 64);
+  private uniformBuffer: GPUBuffer | null = null;
+  private uniformUsed = 0;
+  private lostReason: string | null = null;
+  private deferredError: BackendError | null = null;
+
+  constructor(acquired: AcquiredDevice, options: WebGpuOptions) {
+    this.device = acquired.device;
+    this.adapterInfo = acquired.adapterInfo;
+    this.keepAlive = acquired.keepAlive;
+    this.pool = new BufferPool(this.device);
+    this.pipelines = new PipelineCache(this.device);
+    this.maxDispatchesPerSubmit = options.maxDispatchesPerSubmit ?? 64;
+    void this.device.lost.then((info) => {
+      this.lostReason = `${info.reason ?? 'unknown'}: ${info.message}`;
+      this.onLost?.();
+    });
+    this.device.addEventListener?.('uncapturederror', (ev) => {
+      const err = (ev as GPUUncapturedErrorEvent).error;
+      this.deferredError ??= new BackendError(`webgpu: ${err.message}`);
+    });
+  }
+
+  /** Print each WGSL kernel as it is compiled. */
+  set logShaders(on: boolean) {
+    this.pipelines.logShaders = on;
+  }
+
+  allocate(size: number, dtype: DType): Storage {
+    this.checkAlive('allocate');
+    const bytes = Math.max(4, size * 4);
+    const max = this.device.limits.maxStorageBufferBindingSize;
+    if (bytes > max) {
+      throw new BackendError(
+        `allocate: a tensor of ${size} elements (${bytes} bytes) exceeds this device's maxStorageBufferBindingSize of ${max} bytes; split the data into batches`,
+      );
+    }
+    const before = this.pool.creations;
+    const buffer = this.pool.acquire(bytes, STORAGE_USAGE());
+    this.counters.bufferCreations += this.pool.creations - before;
+    return new GpuStorage(buffer, size, dtype);
+  }
+
+  write(storage: Storage, values: TypedArray): void {
+    this.checkAlive('write');
+    const s = storage as GpuStorage;
+    // queue.writeBuffer runs before the open encoder's dispatches, which is safe only because
+    // the pool never hands out a buffer that the open encoder still uses (see BufferPool).
+    this.device.queue.writeBuffer(s.buffer, 0, values.buffer, values.byteOffset, values.byteLength);
+  }
+
+  free(storage: Storage): void {
+    if (this.lostReason) return;
+    this.pool.release((storage as GpuStorage).buffer);
+  }
+
+  run(call: KernelCall, inputs: readonly Storage[], outputs: readonly Storage[]): void {
+    this.checkAlive(call.name);
+    const hasUniforms = call.uniforms.length > 0;
+    const { pipeline, layout } = this.compile(call, inputs.length, outputs.length, hasUniforms);
+    const entries: GPUBindGroupEntry[] = [...inputs, ...outputs].map((s, i) => ({
+      binding: i,
+      resource: { buffer: (s as GpuStorage).buffer, size: Math.max(4, s.size * 4) },
+    }));
+    const uniformBytes = Math.max(16, Math.ceil((call.uniforms.length * 4) / 16) * 16);
+    const uniformOffset = hasUniforms ? this.pushUniforms(call.uniforms) : 0;
+    this.pending.push({ call, bindGroupEntries: entries, pipeline, layout, uniformOffset, uniformBytes: hasUniforms ? uniformBytes : 0 });
+    this.counters.dispatches++;
+    if (this.pending.length >= this.maxDispatchesPerSubmit) this.flush();
+  }
+
+  flush(): void {
+    if (this.pending.length === 0 || this.lostReason) return;
+    const encoder = this.device.createCommandEncoder();
+    this.encodePending(encoder);
+    this.device.queue.submit([encoder.finish()]);
+    this.counters.submits++;
+    this.pool.onSubmit();
+  }
+
+  async read(storage: Storage): Promise<TypedArray> {
+    this.checkAlive('read');
+    const s = storage as GpuStorage;
+    const bytes = Math.max(4, s.size * 4);
+    const before = this.pool.creations;
+    const staging = this.pool.acquire(bytes, READBACK_USAGE());
+    this.counters.bufferCreations += this.pool.creations - before;
+    const encoder = this.device.createCommandEncoder();
+    this.encodePending(encoder);
+    encoder.copyBufferToBuffer(s.buffer, 0, staging, 0, bytes);
+    this.device.queue.submit([encoder.finish()]);
+    this.counters.submits++;
+    this.counters.readbacks++;
+    this.pool.onSubmit();
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+    } catch (e) {
+      this.throwIfFailed('read');
+      throw new BackendError(`read: mapping the result failed (${(e as Error).message})${this.lostReason ? `; device lost (${this.lostReason})` : ''}`);
+    }
+    const out = allocArray(s.dtype, s.size);
+    new Uint8Array(out.buffer).set(new Uint8Array(staging.getMappedRange(0, bytes), 0, s.size * 4));
+    staging.unmap();
+    this.pool.release(staging);
+    this.throwIfFailed('read');
+    return out;
+  }
+
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.throwIfFailed('sync');
+  }
+
+  memory() {
+    return { bytesInUse: this.pool.bytesInUse, bytesPooled: this.pool.bytesPooled };
+  }
+  stats(): BackendStats {
+    return { ...this.counters, pipelineCompilations: this.counters.pipelineCompilations };
+  }
+  resetStats(): void {
+    this.counters = emptyStats();
+  }
+
+  destroy(): void {
+    this.pending = [];
+    this.pool.destroy();
+    this.uniformBuffer?.destroy();
+    this.device.destroy();
+    void this.keepAlive;
+  }
+
+  private compile(call: KernelCall, inputs: number, outputs: number, hasUniforms: boolean) {
+    const before = this.pipelines.compilations;
+    this.device.pushErrorScope('validation');
+    const compiled = this.pipelines.get(call.key, inputs, outputs, hasUniforms, call.wgsl);
+    const scope = this.device.popErrorScope();
+    if (this.pipelines.compilations !== before) {
+      this.counters.pipelineCompilations++;
+      void scope.then((err) => {
+        // The compile error is the root cause; it replaces the 'invalid pipeline' errors that follow it.
+        if (err) this.deferredError = new BackendError(`${call.name}: the WGSL kernel '${call.key}' failed to compile: ${err.message}`);
+      });
+    }
+    return compiled;
+  }
+
+  /** Appends a uniform block to this submit's uniform data; returns its byte offset. */
+  private pushUniforms(values: readonly Uniform[]): number {
+    if (values.length * 4 > UNIFORM_ALIGN) throw new BackendError(`run: kernel has ${values.length} uniforms, more than ${UNIFORM_ALIGN / 4}`);
+    const offset = this.uniformUsed;
+    const needed = offset + UNIFORM_ALIGN;
+    if (needed > this.uniformData.byteLength) {
+      const grown = new ArrayBuffer(this.uniformData.byteLength * 2);
+      new Uint8Array(grown).set(new Uint8Array(this.uniformData));
+      this.uniformData = grown;
+    }
+    const view = new DataView(this.uniformData, offset, UNIFORM_ALIGN);
+    values.forEach((u, i) => {
+      if ('u32' in u) view.setUint32(i * 4, u.u32, true);
+      else if ('i32' in u) view.setInt32(i * 4, u.i32, true);
+      else view.setFloat32(i * 4, u.f32, true);
+    });
+    this.uniformUsed = needed;
+    return offset;
+  }
+
+  /** Writes this submit's uniforms and encodes every pending dispatch into one compute pass. */
+  private encodePending(encoder: GPUCommandEncoder): void {
+    if (this.pending.length === 0) return;
+    if (this.uniformUsed > 0) {
+      if (!this.uniformBuffer || this.uniformBuffer.size < this.uniformUsed) {
+        // The old buffer may still be read by an earlier submit: drop it rather than destroy it.
+        this.uniformBuffer = this.device.createBuffer({ size: this.uniformData.byteLength, usage: UNIFORM_USAGE() });
+        this.counters.bufferCreations++;
+      }
+      // Queue order puts this write after earlier submits that read the buffer, and before this one.
+      this.device.queue.writeBuffer(this.uniformBuffer, 0, this.uniformData, 0, this.uniformUsed);
+    }
+    const pass = encoder.beginComputePass();
+    for (const d of this.pending) {
+      const entries = d.uniformBytes
+        ? [...d.bindGroupEntries, { binding: d.bindGroupEntries.length, resource: { buffer: this.uniformBuffer!, offset: d.uniformOffset, size: d.uniformBytes } }]
+        : d.bindGroupEntries;
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, this.device.createBindGroup({ layout: d.layout, entries }));
+      const [x, y, z] = d.call.workgroups;
+      pass.dispatchWorkgroups(x, y, z);
+    }
+    pass.end();
+    this.pending = [];
+    this.uniformUsed = 0;
+  }
+
+  private checkAlive(op: string): void {
+    if (this.lostReason) {
+      throw new BackendError(`${op}: the WebGPU device was lost (${this.lostReason}); call setBackend('webgpu') to start a new one`);
+    }
+    this.throwIfFailed(op);
+  }
+
+  private throwIfFailed(op: string): void {
+    const err = this.deferredError;
+    if (err) {
+      this.deferredError = null;
+      throw new BackendError(`${op}: ${err.message}`);
+    }
+  }
+}

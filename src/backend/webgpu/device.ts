@@ -1,0 +1,70 @@
+// Finding a GPU: navigator.gpu in browsers and workers, the optional `webgpu` package (Dawn)
+// in Node. The Dawn instance is kept referenced for the device's lifetime: if it is
+// garbage-collected while devices live, the process crashes.
+import { BackendError } from '../../errors.js';
+
+/** Options for creating the WebGPU backend. */
+export interface WebGpuOptions {
+  /** Adapter power preference (default 'high-performance'). */
+  powerPreference?: GPUPowerPreference;
+  /** Most dispatches recorded before a submit (default 64), so a page's compositor is not starved. */
+  maxDispatchesPerSubmit?: number;
+}
+
+/** A device and what we learned about it. */
+export interface AcquiredDevice {
+  device: GPUDevice;
+  adapterInfo: { vendor: string; architecture: string; device: string; description: string; isFallbackAdapter: boolean };
+  /** Keeps Dawn's instance alive in Node (see file comment). */
+  keepAlive: unknown;
+}
+
+let dawnInstance: { requestAdapter(o?: GPURequestAdapterOptions): Promise<GPUAdapter | null> } | undefined;
+
+async function gpuEntry(): Promise<{ gpu: Pick<GPU, 'requestAdapter'>; keepAlive: unknown }> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return { gpu: nav.gpu, keepAlive: nav.gpu };
+  const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+  if (!isNode) {
+    throw new BackendError('setBackend(webgpu): this browser exposes no navigator.gpu (WebGPU is off or unsupported); use the cpu backend');
+  }
+  if (!dawnInstance) {
+    let mod: { create(flags: string[]): typeof dawnInstance; globals: object };
+    try {
+      const name = 'webgpu';
+      mod = await import(/* @vite-ignore */ name);
+    } catch (e) {
+      throw new BackendError(`setBackend(webgpu): Node has no WebGPU; install the optional dependency 'webgpu' (${(e as Error).message})`);
+    }
+    Object.assign(globalThis, mod.globals);
+    dawnInstance = mod.create([]);
+  }
+  return { gpu: dawnInstance!, keepAlive: dawnInstance };
+}
+
+/** Requests an adapter and a device with the adapter's full storage limits. */
+export async function acquireDevice(options: WebGpuOptions): Promise<AcquiredDevice> {
+  const { gpu, keepAlive } = await gpuEntry();
+  const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+  if (!adapter) {
+    throw new BackendError(
+      'setBackend(webgpu): no WebGPU adapter was found (no GPU driver; in Node on a machine without a GPU, point VK_ICD_FILENAMES at a SwiftShader ICD)',
+    );
+  }
+  const want = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxStorageBuffersPerShaderStage'] as const;
+  const requiredLimits: Record<string, number> = {};
+  for (const k of want) requiredLimits[k] = adapter.limits[k];
+  const device = await adapter.requestDevice({ requiredLimits });
+  const info = adapter.info ?? ({} as GPUAdapterInfo);
+  return {
+    device,
+    keepAlive,
+    adapterInfo: {
+      vendor: info.vendor ?? '',
+      architecture: info.architecture ?? '',
+      device: info.device ?? '',
+      description: info.description ?? '',
+      isFallbackAdapter: (info as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false,
+    },
+  };
+}

@@ -1,0 +1,236 @@
+// The engine: owns the current backend, creates tensors, runs ops, tracks scopes for `tidy`,
+// and records the autograd tape. Everything stateful about execution lives here.
+import type { Backend, Storage } from './backend/backend.js';
+import { CpuBackend } from './backend/cpu.js';
+import type { TypedArray, DType } from './dtype.js';
+import { BackendError, DisposedTensorError, NeuriteError, ShapeError, fmtShape } from './errors.js';
+import type { OpDef } from './ops/op.js';
+import { Tensor, Variable } from './tensor.js';
+
+/** One recorded op: how to turn its output gradients into input gradients. */
+export interface TapeNode {
+  readonly name: string;
+  readonly inputs: readonly Tensor[];
+  readonly outputs: readonly Tensor[];
+  readonly backward: (dys: Tensor[], needs: readonly boolean[]) => (Tensor | null)[];
+}
+
+/** The tape of one `grad`/`valueAndGrad` call: the tensors it differentiates through and the ops it saw. */
+export interface Tape {
+  readonly watched: Set<number>;
+  readonly nodes: TapeNode[];
+}
+
+/** Counts of live tensors and backend memory, as reported by `memory()`. */
+export interface MemoryInfo {
+  /** Tensors (variables included) not yet disposed. */
+  numTensors: number;
+  /** Bytes held by live tensors' storage on the current backend. */
+  bytesInUse: number;
+  /** Bytes the backend keeps pooled for reuse. */
+  bytesPooled: number;
+}
+
+class Engine {
+  private current: Backend = new CpuBackend();
+  private readonly scopes: Set<Tensor>[] = [];
+  private readonly refCounts = new Map<Storage, number>();
+  private liveTensors = 0;
+  /** @internal The active tape, if a gradient is being recorded. */
+  tape: Tape | null = null;
+
+  get backend(): Backend {
+    return this.current;
+  }
+
+  /** @internal Swaps the backend; tensors of the old one stay readable but cannot mix with new ones. */
+  setBackend(backend: Backend): void {
+    this.current = backend;
+  }
+
+  /** @internal A new tensor with fresh storage (or `storage`), tracked by the innermost tidy scope. */
+  makeTensor(shape: readonly number[], dtype: DType, storage?: Storage): Tensor {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const s = storage ?? this.current.allocate(size, dtype);
+    this.retain(s);
+    const t = new Tensor(shape.slice(), dtype, s, this.current);
+    this.track(t);
+    return t;
+  }
+
+  /** @internal A tensor holding a copy of `values`. */
+  fromArray(values: TypedArray, shape: readonly number[], dtype: DType): Tensor {
+    const t = this.makeTensor(shape, dtype);
+    if (values.length > 0) this.current.write(t.storage!, values);
+    return t;
+  }
+
+  /** @internal A variable sharing `initial`'s storage (tensors are immutable, so sharing is safe). */
+  makeVariable(initial: Tensor, trainable: boolean, name?: string): Variable {
+    this.checkBackend('variable', [initial]);
+    const v = new Variable(initial, trainable, name);
+    this.retain(v.storage!);
+    this.liveTensors++;
+    return v;
+  }
+
+  /** @internal Runs a primitive op and records it on the tape when an input is differentiated. */
+  runOp<A>(def: OpDef<A>, inputs: readonly Tensor[], attrs: A): Tensor[] {
+    const storages = inputs.map((t) => t.use(def.name));
+    this.checkBackend(def.name, inputs);
+    const specs = def.outputs(inputs, attrs);
+    const outputs = specs.map((s) => this.makeTensor(s.shape, s.dtype));
+    if (outputs.some((o) => o.size > 0)) {
+      const call = def.kernel(inputs, specs, attrs);
+      this.current.run(call, storages, outputs.map((o) => o.storage!));
+    }
+    const grad = def.grad;
+    if (grad) {
+      this.record(def.name, inputs, outputs, (dys, needs) => grad(dys, inputs, outputs, attrs, needs));
+    }
+    return outputs;
+  }
+
+  /** @internal A tensor of another shape over the same storage (reshape without a copy). */
+  view(x: Tensor, shape: readonly number[]): Tensor {
+    const storage = x.use('reshape');
+    const t = new Tensor(shape.slice(), x.dtype, storage, x.backend);
+    this.retain(storage);
+    this.track(t);
+    return t;
+  }
+
+  /** @internal Adds a node to the tape if any input is being differentiated. */
+  record(name: string, inputs: readonly Tensor[], outputs: readonly Tensor[], backward: TapeNode['backward']): void {
+    const tape = this.tape;
+    if (!tape || !inputs.some((t) => tape.watched.has(t.id))) return;
+    for (const o of outputs) if (o.dtype === 'float32') tape.watched.add(o.id);
+    tape.nodes.push({ name, inputs, outputs, backward });
+  }
+
+  /** @internal Frees a tensor (its storage once no view shares it). */
+  release(t: Tensor): void {
+    const storage = t.storage;
+    if (storage === null) return;
+    t.storage = null;
+    this.liveTensors--;
+    for (const scope of this.scopes) scope.delete(t);
+    this.unretain(storage, t.backend);
+  }
+
+  /** @internal Points a variable at `value`'s storage. */
+  assign(v: Variable, value: Tensor): void {
+    const storage = value.use('assign');
+    v.use('assign');
+    if (value.dtype !== v.dtype || value.shape.length !== v.shape.length || value.shape.some((d, i) => d !== v.shape[i])) {
+      throw new ShapeError(
+        `assign: variable${v.name ? ` '${v.name}'` : ''} is ${v.dtype} ${fmtShape(v.shape)}, value is ${value.dtype} ${fmtShape(value.shape)} (expected the same shape and dtype)`,
+      );
+    }
+    this.checkBackend('assign', [v, value]);
+    this.retain(storage);
+    const old = v.storage!;
+    v.storage = storage;
+    this.unretain(old, v.backend);
+  }
+
+  /** @internal */
+  async read(t: Tensor, storage: Storage): Promise<TypedArray> {
+    return t.backend.read(storage);
+  }
+
+  /** @internal */
+  readSync(t: Tensor, storage: Storage): TypedArray {
+    if (!t.backend.readSync) {
+      throw new BackendError(`dataSync: the ${t.backend.name} backend reads asynchronously; use 'await tensor.data()'`);
+    }
+    return t.backend.readSync(storage);
+  }
+
+  /** Runs `fn` in a scope that disposes every tensor it created except those it returns. */
+  tidy<T>(fn: () => T): T {
+    this.scopes.push(new Set());
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      this.endScope(undefined);
+      throw e;
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        (r) => (this.endScope(r), r),
+        (e) => {
+          this.endScope(undefined);
+          throw e;
+        },
+      ) as T;
+    }
+    this.endScope(result);
+    return result;
+  }
+
+  /** Exempts `t` from disposal by the enclosing tidy scopes. */
+  keep<T extends Tensor>(t: T): T {
+    for (const scope of this.scopes) scope.delete(t);
+    return t;
+  }
+
+  memory(): MemoryInfo {
+    const m = this.current.memory();
+    return { numTensors: this.liveTensors, bytesInUse: m.bytesInUse, bytesPooled: m.bytesPooled };
+  }
+
+  private endScope(result: unknown): void {
+    const scope = this.scopes.pop()!;
+    const kept = new Set<Tensor>();
+    collectTensors(result, kept);
+    const parent = this.scopes[this.scopes.length - 1];
+    for (const t of scope) {
+      if (kept.has(t)) parent?.add(t);
+      else t.dispose();
+    }
+  }
+
+  private track(t: Tensor): void {
+    this.liveTensors++;
+    this.scopes[this.scopes.length - 1]?.add(t);
+  }
+
+  private retain(s: Storage): void {
+    this.refCounts.set(s, (this.refCounts.get(s) ?? 0) + 1);
+  }
+
+  private unretain(s: Storage, backend: Backend): void {
+    const n = (this.refCounts.get(s) ?? 1) - 1;
+    if (n > 0) {
+      this.refCounts.set(s, n);
+      return;
+    }
+    this.refCounts.delete(s);
+    backend.free(s);
+  }
+
+  private checkBackend(op: string, inputs: readonly Tensor[]): void {
+    for (const t of inputs) {
+      if (t.backend !== this.current) {
+        throw new BackendError(
+          `${op}: an input of shape ${fmtShape(t.shape)} lives on a ${t.backend.name} backend but the current backend is a different ${this.current.name} backend; create tensors after setBackend(), or move them with tensor(await t.data(), t.shape)`,
+        );
+      }
+    }
+  }
+}
+
+function collectTensors(value: unknown, out: Set<Tensor>, depth = 0): void {
+  if (value instanceof Tensor) out.add(value);
+  else if (depth > 8 || value === null || typeof value !== 'object') return;
+  else if (Array.isArray(value)) for (const v of value) collectTensors(v, out, depth + 1);
+  else if (value instanceof Map) for (const v of value.values()) collectTensors(v, out, depth + 1);
+  else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collectTensors(v, out, depth + 1);
+}
+
+/** The process-wide engine. */
+export const engine = new Engine();
+
+export { NeuriteError, DisposedTensorError };

@@ -1,0 +1,156 @@
+// A tiny scalar expression language for elementwise ops. One expression is rendered both to
+// WGSL (for the GPU) and to a tree of JS closures (for the CPU, no eval), so the two backends
+// compute the same formula by construction.
+
+/** A scalar expression over the op's inputs (read as f32) and its float attributes. */
+export type Expr =
+  | { readonly kind: 'input'; readonly index: number }
+  | { readonly kind: 'const'; readonly value: number }
+  | { readonly kind: 'attr'; readonly index: number }
+  | { readonly kind: 'call'; readonly fn: FnName; readonly args: readonly Expr[] };
+
+interface FnSpec {
+  readonly wgsl: (a: string[]) => string;
+  readonly js: (...a: number[]) => number;
+}
+
+const bool = (c: boolean): number => (c ? 1 : 0);
+const wgslBool = (c: string): string => `select(0.0, 1.0, ${c})`;
+
+/** WGSL helpers the functions below rely on. Kept in one place so every generated kernel gets them. */
+export const WGSL_PRELUDE = /* wgsl */ `
+// NaN and infinities cannot be WGSL constants; a user function call makes them runtime values.
+fn nt_bits(u: u32) -> f32 { return bitcast<f32>(u); }
+// tanh through exp overflows to NaN for large |x| on some drivers; clamp first (tanh(±15) == ±1 in f32).
+fn nt_tanh(x: f32) -> f32 { let c = clamp(x, -15.0, 15.0); let e = exp(2.0 * c); return (e - 1.0) / (e + 1.0); }
+// WGSL pow is undefined for a negative base; match Math.pow for integral exponents.
+fn nt_pow(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return 1.0; }
+  if (a >= 0.0) { return pow(a, b); }
+  if (floor(b) != b) { return nt_bits(0x7fc00000u); }
+  let m = pow(-a, b);
+  return select(m, -m, (b - 2.0 * floor(b / 2.0)) == 1.0);
+}
+`;
+
+const FNS = {
+  add: { wgsl: ([a, b]) => `(${a} + ${b})`, js: (a, b) => a + b },
+  sub: { wgsl: ([a, b]) => `(${a} - ${b})`, js: (a, b) => a - b },
+  mul: { wgsl: ([a, b]) => `(${a} * ${b})`, js: (a, b) => a * b },
+  div: { wgsl: ([a, b]) => `(${a} / ${b})`, js: (a, b) => a / b },
+  neg: { wgsl: ([a]) => `(-${a})`, js: (a) => -a },
+  exp: { wgsl: ([a]) => `exp(${a})`, js: Math.exp },
+  log: { wgsl: ([a]) => `log(${a})`, js: Math.log },
+  sqrt: { wgsl: ([a]) => `sqrt(${a})`, js: Math.sqrt },
+  abs: { wgsl: ([a]) => `abs(${a})`, js: Math.abs },
+  sign: { wgsl: ([a]) => `sign(${a})`, js: Math.sign },
+  floor: { wgsl: ([a]) => `floor(${a})`, js: Math.floor },
+  tanh: { wgsl: ([a]) => `nt_tanh(${a})`, js: Math.tanh },
+  pow: { wgsl: ([a, b]) => `nt_pow(${a}, ${b})`, js: (a, b) => (b === 0 ? 1 : Math.pow(a, b)) },
+  max: { wgsl: ([a, b]) => `max(${a}, ${b})`, js: (a, b) => (a > b || Number.isNaN(a) ? a : b) },
+  min: { wgsl: ([a, b]) => `min(${a}, ${b})`, js: (a, b) => (a < b || Number.isNaN(a) ? a : b) },
+  gt: { wgsl: ([a, b]) => wgslBool(`${a} > ${b}`), js: (a, b) => bool(a > b) },
+  ge: { wgsl: ([a, b]) => wgslBool(`${a} >= ${b}`), js: (a, b) => bool(a >= b) },
+  lt: { wgsl: ([a, b]) => wgslBool(`${a} < ${b}`), js: (a, b) => bool(a < b) },
+  le: { wgsl: ([a, b]) => wgslBool(`${a} <= ${b}`), js: (a, b) => bool(a <= b) },
+  eq: { wgsl: ([a, b]) => wgslBool(`${a} == ${b}`), js: (a, b) => bool(a === b) },
+  ne: { wgsl: ([a, b]) => wgslBool(`${a} != ${b}`), js: (a, b) => bool(a !== b) },
+  /** select(c, a, b): a where c > 0, else b. */
+  select: { wgsl: ([c, a, b]) => `select(${b}, ${a}, ${c} > 0.0)`, js: (c, a, b) => (c > 0 ? a : b) },
+} satisfies Record<string, FnSpec>;
+
+/** Names of the scalar functions expressions may call. */
+export type FnName = keyof typeof FNS;
+
+const call = (fn: FnName, ...args: Expr[]): Expr => ({ kind: 'call', fn, args });
+
+/** Expression builders: `E.mul(E.input(0), E.const(2))`. */
+export const E = {
+  input: (index: number): Expr => ({ kind: 'input', index }),
+  const: (value: number): Expr => ({ kind: 'const', value }),
+  attr: (index: number): Expr => ({ kind: 'attr', index }),
+  add: (a: Expr, b: Expr) => call('add', a, b),
+  sub: (a: Expr, b: Expr) => call('sub', a, b),
+  mul: (a: Expr, b: Expr) => call('mul', a, b),
+  div: (a: Expr, b: Expr) => call('div', a, b),
+  neg: (a: Expr) => call('neg', a),
+  exp: (a: Expr) => call('exp', a),
+  log: (a: Expr) => call('log', a),
+  sqrt: (a: Expr) => call('sqrt', a),
+  abs: (a: Expr) => call('abs', a),
+  sign: (a: Expr) => call('sign', a),
+  floor: (a: Expr) => call('floor', a),
+  tanh: (a: Expr) => call('tanh', a),
+  pow: (a: Expr, b: Expr) => call('pow', a, b),
+  max: (a: Expr, b: Expr) => call('max', a, b),
+  min: (a: Expr, b: Expr) => call('min', a, b),
+  gt: (a: Expr, b: Expr) => call('gt', a, b),
+  ge: (a: Expr, b: Expr) => call('ge', a, b),
+  lt: (a: Expr, b: Expr) => call('lt', a, b),
+  le: (a: Expr, b: Expr) => call('le', a, b),
+  eq: (a: Expr, b: Expr) => call('eq', a, b),
+  ne: (a: Expr, b: Expr) => call('ne', a, b),
+  select: (c: Expr, a: Expr, b: Expr) => call('select', c, a, b),
+};
+
+/** Renders to WGSL; `inputs[i]` is the WGSL name of input i, `attr(i)` the name of attribute i. */
+export function toWgsl(e: Expr, inputName: (i: number) => string, attrName: (i: number) => string): string {
+  switch (e.kind) {
+    case 'input':
+      return inputName(e.index);
+    case 'attr':
+      return attrName(e.index);
+    case 'const':
+      return wgslFloat(e.value);
+    case 'call':
+      return (FNS[e.fn] as FnSpec).wgsl(e.args.map((a) => toWgsl(a, inputName, attrName)));
+  }
+}
+
+/** Compiles to a closure reading input values from `x` and attributes from `attrs`. */
+export function toJs(e: Expr, attrs: readonly number[]): (x: Float64Array) => number {
+  switch (e.kind) {
+    case 'input': {
+      const i = e.index;
+      return (x) => x[i];
+    }
+    case 'attr': {
+      const v = Math.fround(attrs[e.index]);
+      return () => v;
+    }
+    case 'const': {
+      const v = Math.fround(e.value);
+      return () => v;
+    }
+    case 'call': {
+      const f = (FNS[e.fn] as FnSpec).js;
+      const args = e.args.map((a) => toJs(a, attrs));
+      if (args.length === 1) {
+        const [a] = args;
+        return (x) => f(a(x));
+      }
+      if (args.length === 2) {
+        const [a, b] = args;
+        return (x) => f(a(x), b(x));
+      }
+      const [a, b, c] = args;
+      return (x) => f(a(x), b(x), c(x));
+    }
+  }
+}
+
+/** Number of inputs an expression reads (highest input index + 1). */
+export function inputCount(e: Expr): number {
+  if (e.kind === 'input') return e.index + 1;
+  if (e.kind === 'call') return Math.max(0, ...e.args.map(inputCount));
+  return 0;
+}
+
+/** A WGSL f32 literal for any finite or infinite number. */
+function wgslFloat(v: number): string {
+  if (Number.isNaN(v)) return 'nt_bits(0x7fc00000u)';
+  if (v === Infinity) return 'nt_bits(0x7f800000u)';
+  if (v === -Infinity) return 'nt_bits(0xff800000u)';
+  const s = Math.fround(v).toString();
+  return /[.eE]/.test(s) ? s : `${s}.0`;
+}

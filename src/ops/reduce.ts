@@ -1,0 +1,178 @@
+// Reductions over axes: sum, mean, max, min, argMax, logSumExp. One kernel reduces the middle
+// dim of x viewed as [outer, R, inner]; axes that are not adjacent are first moved together.
+import { linearWorkgroups, WORKGROUP_SIZE, type KernelCall } from '../backend/kernel.js';
+import type { DType } from '../dtype.js';
+import { DTypeError, ShapeError, fmtShape } from '../errors.js';
+import { engine } from '../engine.js';
+import { normalizeAxes, normalizeAxis, sizeOf } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { E } from './elementwise/expr.js';
+import { map } from './elementwise/map.js';
+import type { OpDef } from './op.js';
+import { add, mul, sub } from './binary.js';
+import { exp, log } from './unary.js';
+import { broadcastTo, reshape, transpose } from './transform.js';
+
+/** What a reduction computes. */
+export type ReduceKind = 'sum' | 'max' | 'min' | 'argMax' | 'argMin';
+
+interface ReduceAttrs {
+  readonly kind: ReduceKind;
+  readonly outer: number;
+  readonly reduced: number;
+  readonly inner: number;
+}
+
+const ARG = (k: ReduceKind): boolean => k === 'argMax' || k === 'argMin';
+
+/** WGSL init/update per kind; NaN wins max/min as in TF (and as the CPU loop does). */
+const WGSL_REDUCE: Record<ReduceKind, { init: string; update: string; result: string }> = {
+  sum: { init: 'var acc = 0.0;', update: 'acc += v;', result: 'acc' },
+  max: { init: 'var acc = f32(x[base]);', update: 'if (v > acc || v != v) { acc = v; }', result: 'acc' },
+  min: { init: 'var acc = f32(x[base]);', update: 'if (v < acc || v != v) { acc = v; }', result: 'acc' },
+  argMax: { init: 'var acc = f32(x[base]); var best = 0u;', update: 'if (v > acc) { acc = v; best = r; }', result: 'best' },
+  argMin: { init: 'var acc = f32(x[base]); var best = 0u;', update: 'if (v < acc) { acc = v; best = r; }', result: 'best' },
+};
+
+function reduceCall(x: Tensor, outDtype: DType, { kind, outer, reduced, inner }: ReduceAttrs): KernelCall {
+  const n = outer * inner;
+  const ty = x.dtype === 'int32' ? 'i32' : 'f32';
+  const outTy = outDtype === 'int32' ? 'i32' : 'f32';
+  const spec = WGSL_REDUCE[kind];
+  return {
+    name: kind,
+    key: `reduce:${kind}:${x.dtype}>${outDtype}`,
+    uniforms: [{ u32: n }, { u32: reduced }, { u32: inner }],
+    workgroups: linearWorkgroups(n),
+    wgsl: () => `struct Params { n: u32, reduced: u32, inner: u32 }
+@group(0) @binding(0) var<storage, read> x: array<${ty}>;
+@group(0) @binding(1) var<storage, read_write> out: array<${outTy}>;
+@group(0) @binding(2) var<uniform> p: Params;
+@compute @workgroup_size(${WORKGROUP_SIZE})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x;
+  if (i >= p.n) { return; }
+  let base = (i / p.inner) * p.reduced * p.inner + i % p.inner;
+  ${spec.init}
+  for (var r = 0u; r < p.reduced; r++) {
+    let v = f32(x[base + r * p.inner]);
+    ${spec.update}
+  }
+  out[i] = ${outTy}(${spec.result});
+}`,
+    cpu([xs], [out]) {
+      for (let o = 0; o < outer; o++)
+        for (let k = 0; k < inner; k++) {
+          const base = o * reduced * inner + k;
+          let acc = kind === 'sum' ? 0 : xs[base];
+          let best = 0;
+          for (let r = 0; r < reduced; r++) {
+            const v = xs[base + r * inner];
+            // fround keeps the running sum in f32, rounding as the GPU does.
+            if (kind === 'sum') acc = Math.fround(acc + v);
+            else if (kind === 'max' ? v > acc || v !== v : kind === 'min' ? v < acc || v !== v : false) acc = v;
+            else if (kind === 'argMax' ? v > acc : kind === 'argMin' ? v < acc : false) {
+              acc = v;
+              best = r;
+            }
+          }
+          out[o * inner + k] = ARG(kind) ? best : acc;
+        }
+    },
+  };
+}
+
+/** The reduction primitive (of the middle dim of [outer, R, inner]). */
+export const reduceOp: OpDef<ReduceAttrs> = {
+  name: 'reduce',
+  outputs([x], attrs) {
+    if (attrs.reduced === 0 && attrs.kind !== 'sum') {
+      throw new ShapeError(`${attrs.kind}: cannot reduce an empty dim of ${fmtShape(x.shape)} (expected at least one element)`);
+    }
+    return [{ shape: [attrs.outer, attrs.inner], dtype: ARG(attrs.kind) ? 'int32' : x.dtype }];
+  },
+  kernel: ([x], [out], attrs) => reduceCall(x, out.dtype, attrs),
+  grad: ([dy], [x], [y], { kind, outer, reduced, inner }) => {
+    if (ARG(kind)) return [null];
+    const dy3 = reshape(dy, [outer, 1, inner]);
+    const x3 = reshape(x, [outer, reduced, inner]);
+    // d sum = 1 for every element; d max/min = 1 where x equals the result (shared by ties, as TF does)
+    const g =
+      kind === 'sum'
+        ? broadcastTo(dy3, [outer, reduced, inner])
+        : map(`${kind}Grad`, E.select(E.eq(E.input(1), E.input(2)), E.input(0), E.const(0)), [dy3, x3, reshape(y, [outer, 1, inner])]);
+    return [reshape(g, x.shape)];
+  },
+};
+
+/** Options of the reductions. */
+export interface ReduceOptions {
+  /** Axis or axes to reduce (negative counts from the end); all when omitted. */
+  axis?: number | number[];
+  /** Keep reduced dims as size 1. */
+  keepDims?: boolean;
+}
+
+function reduce(kind: ReduceKind, x: Tensor, { axis, keepDims = false }: ReduceOptions): Tensor {
+  x.use(kind);
+  const axes = normalizeAxes(kind, axis, x.shape);
+  const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : kept.map((i) => x.shape[i]);
+  if (axes.length === 0) return kind === 'sum' || kind === 'max' || kind === 'min' ? x : map(kind, E.const(0), [x], [], 'int32');
+  const adjacent = axes.every((a, i) => i === 0 || a === axes[i - 1] + 1);
+  let source = x;
+  let first = axes[0];
+  let last = axes[axes.length - 1];
+  if (!adjacent) {
+    source = transpose(x, { perm: [...kept, ...axes] });
+    first = kept.length;
+    last = x.rank - 1;
+  }
+  const attrs: ReduceAttrs = {
+    kind,
+    outer: sizeOf(source.shape.slice(0, first)),
+    reduced: sizeOf(source.shape.slice(first, last + 1)),
+    inner: sizeOf(source.shape.slice(last + 1)),
+  };
+  return reshape(engine.runOp(reduceOp, [source], attrs)[0], outShape);
+}
+
+/** Sum over axes. */
+export const sum = (x: Tensor, options: ReduceOptions = {}): Tensor => reduce('sum', x, options);
+/** Maximum over axes. */
+export const max = (x: Tensor, options: ReduceOptions = {}): Tensor => reduce('max', x, options);
+/** Minimum over axes. */
+export const min = (x: Tensor, options: ReduceOptions = {}): Tensor => reduce('min', x, options);
+
+/** Mean over axes. */
+export function mean(x: Tensor, options: ReduceOptions = {}): Tensor {
+  if (x.dtype !== 'float32') throw new DTypeError(`mean: expected float32, got ${x.dtype} ${fmtShape(x.shape)}`);
+  const count = sizeOf(normalizeAxes('mean', options.axis, x.shape).map((a) => x.shape[a]));
+  return mul(sum(x, options), 1 / count);
+}
+
+/** Index of the largest value along `axis` (default: the last), as int32; the first one on ties. */
+export function argMax(x: Tensor, { axis = -1 }: { axis?: number } = {}): Tensor {
+  return reduce('argMax', x, { axis: normalizeAxis('argMax', axis, x.rank, x.shape) });
+}
+
+/** Index of the smallest value along `axis` (default: the last), as int32. */
+export function argMin(x: Tensor, { axis = -1 }: { axis?: number } = {}): Tensor {
+  return reduce('argMin', x, { axis: normalizeAxis('argMin', axis, x.rank, x.shape) });
+}
+
+/** log Σ exp(x) over axes, computed stably by shifting by the max. */
+export function logSumExp(x: Tensor, { axis, keepDims = false }: ReduceOptions = {}): Tensor {
+  return engine.tidy(() => {
+    // The max shift is a constant for the gradient (it cancels), so take it outside the tape.
+    const m = stopGradient(max(x, { axis, keepDims: true }));
+    const lse = add(log(sum(exp(sub(x, m)), { axis, keepDims: true })), m);
+    const axes = normalizeAxes('logSumExp', axis, x.shape);
+    return keepDims ? lse : reshape(lse, x.shape.filter((_, j) => !axes.includes(j)));
+  });
+}
+
+/** A copy of `x` through which no gradient flows. */
+export function stopGradient(x: Tensor): Tensor {
+  return map('stopGradient', E.input(0), [x]);
+}

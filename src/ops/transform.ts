@@ -1,0 +1,354 @@
+// Ops that move values without arithmetic: reshape (a view), transpose, broadcastTo and slice
+// (strided reads through the elementwise kernel), pad, concat, gather and oneHot.
+import gatherWgsl from '../../shaders/gather.wgsl?raw';
+import gatherBackpropWgsl from '../../shaders/gather_backprop.wgsl?raw';
+import { linearWorkgroups, WORKGROUP_SIZE, type KernelCall, type Uniform } from '../backend/kernel.js';
+import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
+import { engine } from '../engine.js';
+import { broadcastShapes, broadcastStrides, normalizeAxis, shapesEqual, sizeOf, stridesOf } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { E } from './elementwise/expr.js';
+import { elementwiseCall } from './elementwise/kernel.js';
+import { map } from './elementwise/map.js';
+import type { OpDef } from './op.js';
+import { add, unbroadcast } from './binary.js';
+import { tensor } from './create.js';
+
+/** Same values, new shape (one dim may be -1). Shares storage: no copy, no kernel. */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  x.use('reshape');
+  const target = resolveShape(x, shape);
+  if (target.length === x.rank && target.every((d, i) => d === x.shape[i])) return x;
+  const out = engine.view(x, target);
+  // d reshape = reshape back
+  engine.record('reshape', [x], [out], ([dy]) => [reshape(dy, x.shape)]);
+  return out;
+}
+
+function resolveShape(x: Tensor, shape: readonly number[]): number[] {
+  const unknown = shape.filter((d) => d === -1).length;
+  const known = shape.reduce((p, d) => (d === -1 ? p : p * d), 1);
+  const bad = unknown > 1 || shape.some((d) => !Number.isInteger(d) || d < -1);
+  if (!bad && unknown === 1 && known > 0 && x.size % known === 0) return shape.map((d) => (d === -1 ? x.size / known : d));
+  if (!bad && unknown === 0 && known === x.size) return shape.slice();
+  throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shape)}`);
+}
+
+/** Inserts a dim of size 1 at `axis`. */
+export function expandDims(x: Tensor, axis = 0): Tensor {
+  const ax = normalizeAxis('expandDims', axis, x.rank + 1, x.shape);
+  return reshape(x, [...x.shape.slice(0, ax), 1, ...x.shape.slice(ax)]);
+}
+
+/** Removes dims of size 1 (all of them, or those in `axis`). */
+export function squeeze(x: Tensor, { axis }: { axis?: number[] } = {}): Tensor {
+  const axes = axis?.map((a) => normalizeAxis('squeeze', a, x.rank, x.shape));
+  for (const a of axes ?? []) {
+    if (x.shape[a] !== 1) throw new ShapeError(`squeeze: dim ${a} of ${fmtShape(x.shape)} is ${x.shape[a]}, expected 1`);
+  }
+  return reshape(x, x.shape.filter((d, i) => (axes ? !axes.includes(i) : d !== 1)));
+}
+
+interface TransposeAttrs {
+  readonly perm: readonly number[];
+}
+
+/** transpose: out dim i is input dim perm[i]. */
+export const transposeOp: OpDef<TransposeAttrs> = {
+  name: 'transpose',
+  outputs([x], { perm }) {
+    const valid = perm.length === x.rank && [...perm].sort((a, b) => a - b).every((p, i) => p === i);
+    if (!valid) throw new ShapeError(`transpose: perm ${fmtShape(perm)} is not a permutation of the ${x.rank} dims of ${fmtShape(x.shape)}`);
+    return [{ shape: perm.map((p) => x.shape[p]), dtype: x.dtype }];
+  },
+  kernel([x], [out], { perm }) {
+    const inStrides = stridesOf(x.shape);
+    return elementwiseCall('transpose', E.input(0), [{ dtype: x.dtype, strides: perm.map((p) => inStrides[p]), offset: 0 }], out.shape, out.dtype);
+  },
+  // d transpose(perm) = transpose(inverse perm)
+  grad: ([dy], _i, _o, { perm }) => [transpose(dy, { perm: inversePerm(perm) })],
+};
+
+function inversePerm(perm: readonly number[]): number[] {
+  const inv = new Array<number>(perm.length);
+  perm.forEach((p, i) => (inv[p] = i));
+  return inv;
+}
+
+/** Permutes dims; reverses them when `perm` is omitted. */
+export function transpose(x: Tensor, { perm }: { perm?: readonly number[] } = {}): Tensor {
+  const p = perm ?? x.shape.map((_, i) => x.rank - 1 - i);
+  if (p.every((d, i) => d === i)) return x;
+  return engine.runOp(transposeOp, [x], { perm: p })[0];
+}
+
+interface BroadcastAttrs {
+  readonly shape: readonly number[];
+}
+
+/** broadcastTo: repeats size-1 (and missing leading) dims up to `shape`. */
+export const broadcastToOp: OpDef<BroadcastAttrs> = {
+  name: 'broadcastTo',
+  outputs([x], { shape }) {
+    const target = broadcastShapes('broadcastTo', x.shape, shape);
+    if (!shapesEqual(target, shape)) throw new ShapeError(`broadcastTo: cannot broadcast ${fmtShape(x.shape)} to ${fmtShape(shape)}`);
+    return [{ shape: target, dtype: x.dtype }];
+  },
+  kernel: ([x], [out]) =>
+    elementwiseCall('broadcastTo', E.input(0), [{ dtype: x.dtype, strides: broadcastStrides(x.shape, out.shape), offset: 0 }], out.shape, out.dtype),
+  // d broadcastTo = sum over the broadcast dims
+  grad: ([dy], [x]) => [unbroadcast(dy, x.shape)],
+};
+
+/** Broadcasts `x` to `shape` (NumPy rules). */
+export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
+  return engine.runOp(broadcastToOp, [x], { shape })[0];
+}
+
+interface SliceAttrs {
+  readonly begin: readonly number[];
+  readonly size: readonly number[];
+}
+
+/** slice: the box [begin, begin + size) of `x`. */
+export const sliceOp: OpDef<SliceAttrs> = {
+  name: 'slice',
+  outputs([x], { begin, size }) {
+    const ok =
+      begin.length === x.rank &&
+      size.length === x.rank &&
+      begin.every((b, i) => Number.isInteger(b) && b >= 0 && Number.isInteger(size[i]) && size[i] >= 0 && b + size[i] <= x.shape[i]);
+    if (!ok) {
+      throw new ShapeError(`slice: begin ${fmtShape(begin)} and size ${fmtShape(size)} do not fit inside ${fmtShape(x.shape)}`);
+    }
+    return [{ shape: size.slice(), dtype: x.dtype }];
+  },
+  kernel([x], [out], { begin }) {
+    const strides = stridesOf(x.shape);
+    const offset = begin.reduce((acc, b, i) => acc + b * strides[i], 0);
+    return elementwiseCall('slice', E.input(0), [{ dtype: x.dtype, strides, offset }], out.shape, out.dtype);
+  },
+  // d slice = pad the gradient with zeros back to the input's shape
+  grad: ([dy], [x], _o, { begin, size }) => [pad(dy, begin.map((b, i) => [b, x.shape[i] - b - size[i]] as [number, number]))],
+};
+
+/** The box starting at `begin` of `size` (-1: to the end of that dim). */
+export function slice(x: Tensor, { begin, size }: { begin: readonly number[]; size?: readonly number[] }): Tensor {
+  x.use('slice');
+  const sz = (size ?? x.shape.map(() => -1)).map((s, i) => (s === -1 ? x.shape[i] - (begin[i] ?? 0) : s));
+  return engine.runOp(sliceOp, [x], { begin, size: sz })[0];
+}
+
+interface PadAttrs {
+  /** [before, after] per dim. */
+  readonly paddings: readonly (readonly [number, number])[];
+  readonly value: number;
+}
+
+/** pad: surrounds `x` with `value`. */
+export const padOp: OpDef<PadAttrs> = {
+  name: 'pad',
+  outputs([x], { paddings }) {
+    if (paddings.length !== x.rank || paddings.some(([b, a]) => !(Number.isInteger(b) && b >= 0 && Number.isInteger(a) && a >= 0))) {
+      throw new ShapeError(`pad: paddings ${JSON.stringify(paddings)} do not fit ${fmtShape(x.shape)} (expected ${x.rank} pairs of non-negative integers)`);
+    }
+    return [{ shape: x.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]), dtype: x.dtype }];
+  },
+  kernel: ([x], [out], { paddings, value }) => padCall(x.shape, x.dtype, out.shape, paddings, value),
+  // d pad = slice out the original box
+  grad: ([dy], [x], _o, { paddings }) => [slice(dy, { begin: paddings.map(([b]) => b), size: x.shape })],
+};
+
+/** Pads each dim with [before, after] elements of `value` (default 0). */
+export function pad(x: Tensor, paddings: readonly (readonly [number, number])[], value = 0): Tensor {
+  return engine.runOp(padOp, [x], { paddings, value })[0];
+}
+
+function padCall(
+  inShape: readonly number[],
+  dtype: Tensor['dtype'],
+  outShape: readonly number[],
+  paddings: readonly (readonly [number, number])[],
+  value: number,
+): KernelCall {
+  const rank = outShape.length;
+  const n = sizeOf(outShape);
+  const ty = dtype === 'int32' ? 'i32' : 'f32';
+  const inStrides = stridesOf(inShape);
+  const perDim = (f: (d: number) => Uniform) => outShape.map((_, d) => f(d));
+  const uniforms: Uniform[] = [
+    { u32: n },
+    ...perDim((d) => ({ u32: outShape[d] })),
+    ...perDim((d) => ({ u32: inShape[d] })),
+    ...perDim((d) => ({ u32: inStrides[d] })),
+    ...perDim((d) => ({ u32: paddings[d][0] })),
+    { f32: value },
+  ];
+  const fields = ['n: u32'];
+  for (const prefix of ['d', 'x', 'xs', 'b']) for (let d = 0; d < rank; d++) fields.push(`${prefix}${d}: u32`);
+  fields.push('value: f32');
+  const wgsl = () => {
+    // Unsigned wrap-around makes c - b huge when c < b, so one comparison checks both ends.
+    const lines = ['  var rem = i;', '  var src = 0u;', '  var inside = true;'];
+    for (let d = rank - 1; d >= 0; d--) {
+      lines.push(`  { let c = rem % p.d${d}; rem = rem / p.d${d}; let s = c - p.b${d};`);
+      lines.push(`    inside = inside && s < p.x${d}; src += s * p.xs${d}; }`);
+    }
+    return `struct Params { ${fields.join(', ')} }
+@group(0) @binding(0) var<storage, read> x: array<${ty}>;
+@group(0) @binding(1) var<storage, read_write> out: array<${ty}>;
+@group(0) @binding(2) var<uniform> p: Params;
+@compute @workgroup_size(${WORKGROUP_SIZE})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x;
+  if (i >= p.n) { return; }
+${lines.join('\n')}
+  if (inside) { out[i] = x[src]; } else { out[i] = ${ty}(p.value); }
+}`;
+  };
+  return {
+    name: 'pad',
+    key: `pad:${dtype}:r${rank}`,
+    uniforms,
+    workgroups: linearWorkgroups(n),
+    wgsl,
+    cpu([x], [out]) {
+      const coord = new Int32Array(rank);
+      for (let i = 0; i < n; i++) {
+        let rem = i;
+        let src = 0;
+        let inside = true;
+        for (let d = rank - 1; d >= 0; d--) {
+          coord[d] = rem % outShape[d];
+          rem = Math.floor(rem / outShape[d]);
+          const s = coord[d] - paddings[d][0];
+          if (s < 0 || s >= inShape[d]) inside = false;
+          src += s * inStrides[d];
+        }
+        out[i] = inside ? x[src] : value;
+      }
+    },
+  };
+}
+
+/** Joins tensors along `axis` (built from pads and adds, so its gradient is slices). */
+export function concat(tensors: readonly Tensor[], { axis = 0 }: { axis?: number } = {}): Tensor {
+  if (tensors.length === 0) throw new ArgumentError('concat: expected at least one tensor');
+  const first = tensors[0];
+  first.use('concat');
+  const ax = normalizeAxis('concat', axis, first.rank, first.shape);
+  for (const t of tensors) {
+    t.use('concat');
+    const ok = t.rank === first.rank && t.dtype === first.dtype && t.shape.every((d, i) => i === ax || d === first.shape[i]);
+    if (!ok) {
+      throw new ShapeError(
+        `concat: cannot join ${tensors.map((u) => `${u.dtype} ${fmtShape(u.shape)}`).join(', ')} along axis ${axis} (expected equal dtypes and equal dims except axis ${ax})`,
+      );
+    }
+  }
+  if (tensors.length === 1) return first;
+  const total = tensors.reduce((acc, t) => acc + t.shape[ax], 0);
+  let before = 0;
+  let result: Tensor | null = null;
+  for (const t of tensors) {
+    const paddings = t.shape.map((_, i) => (i === ax ? [before, total - before - t.shape[ax]] : [0, 0]) as [number, number]);
+    const padded = pad(t, paddings);
+    result = result ? add(result, padded) : padded;
+    before += t.shape[ax];
+  }
+  return result!;
+}
+
+interface GatherAttrs {
+  readonly axis: number;
+}
+
+function gatherDims(x: readonly number[], axis: number): { outer: number; axisDim: number; inner: number } {
+  return { outer: sizeOf(x.slice(0, axis)), axisDim: x[axis], inner: sizeOf(x.slice(axis + 1)) };
+}
+
+/** gather: picks slices of `x` along `axis` by int32 `indices`. */
+export const gatherOp: OpDef<GatherAttrs> = {
+  name: 'gather',
+  outputs([x, indices], { axis }) {
+    if (indices.dtype !== 'int32') {
+      throw new DTypeError(`gather: indices must be int32, got ${indices.dtype} ${fmtShape(indices.shape)}`);
+    }
+    if (x.dtype !== 'float32') throw new DTypeError(`gather: expected float32 values, got ${x.dtype} ${fmtShape(x.shape)}`);
+    return [{ shape: [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)], dtype: x.dtype }];
+  },
+  kernel([x, indices], [out], { axis }) {
+    const { outer, axisDim, inner } = gatherDims(x.shape, axis);
+    const nIdx = indices.size;
+    const n = sizeOf(out.shape);
+    return {
+      name: 'gather',
+      key: 'gather',
+      wgsl: () => gatherWgsl,
+      uniforms: [{ u32: n }, { u32: axisDim }, { u32: nIdx }, { u32: inner }],
+      workgroups: linearWorkgroups(n),
+      cpu([xs, idx], [o]) {
+        for (let a = 0; a < outer; a++)
+          for (let j = 0; j < nIdx; j++) {
+            const id = idx[j];
+            const base = ((a * nIdx + j) * inner) | 0;
+            if (id < 0 || id >= axisDim) o.fill(0, base, base + inner);
+            else o.set(xs.subarray((a * axisDim + id) * inner, (a * axisDim + id + 1) * inner), base);
+          }
+      },
+    };
+  },
+  // d gather = scatter-add of dy into the rows it was read from
+  grad: ([dy], [x, indices], _o, { axis }) => [engine.runOp(gatherBackpropOp, [dy, indices], { axis, xShape: x.shape })[0], null],
+};
+
+interface GatherBackpropAttrs extends GatherAttrs {
+  readonly xShape: readonly number[];
+}
+
+/** Gradient of gather with respect to x. */
+export const gatherBackpropOp: OpDef<GatherBackpropAttrs> = {
+  name: 'gatherBackprop',
+  outputs: (_inputs, { xShape }) => [{ shape: xShape.slice(), dtype: 'float32' }],
+  kernel([, indices], [out], { axis, xShape }) {
+    const { outer, axisDim, inner } = gatherDims(xShape, axis);
+    const nIdx = indices.size;
+    const n = sizeOf(out.shape);
+    return {
+      name: 'gatherBackprop',
+      key: 'gatherBackprop',
+      wgsl: () => gatherBackpropWgsl,
+      uniforms: [{ u32: n }, { u32: axisDim }, { u32: nIdx }, { u32: inner }],
+      workgroups: linearWorkgroups(n),
+      cpu([dy, idx], [dx]) {
+        dx.fill(0);
+        for (let a = 0; a < outer; a++)
+          for (let j = 0; j < nIdx; j++) {
+            const id = idx[j];
+            if (id < 0 || id >= axisDim) continue;
+            for (let k = 0; k < inner; k++) dx[(a * axisDim + id) * inner + k] += dy[(a * nIdx + j) * inner + k];
+          }
+      },
+    };
+  },
+  grad: null,
+};
+
+/** Gathers slices of `x` along `axis` at int32 `indices` (out-of-range indices read 0). */
+export function gather(x: Tensor, indices: Tensor, { axis = 0 }: { axis?: number } = {}): Tensor {
+  x.use('gather');
+  const ax = normalizeAxis('gather', axis, x.rank, x.shape);
+  return engine.runOp(gatherOp, [x, indices], { axis: ax })[0];
+}
+
+/** One-hot float32 encoding of int32 `indices`: a new last dim of `depth`; out-of-range rows are all zero. */
+export function oneHot(indices: Tensor, depth: number): Tensor {
+  indices.use('oneHot');
+  if (indices.dtype !== 'int32') {
+    throw new DTypeError(`oneHot: indices must be int32, got ${indices.dtype} ${fmtShape(indices.shape)}`);
+  }
+  if (!Number.isInteger(depth) || depth < 1) throw new ArgumentError(`oneHot: depth must be a positive integer, got ${depth}`);
+  const classes = tensor(Int32Array.from({ length: depth }, (_, i) => i), [depth]);
+  const column = reshape(indices, [...indices.shape, 1]);
+  return map('oneHot', E.eq(E.input(0), E.input(1)), [column, classes], [], 'float32');
+}
