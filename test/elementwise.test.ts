@@ -133,6 +133,22 @@ describe.each(BACKENDS)('elementwise on %s', (backend) => {
     });
   });
 
+  describe.each(BINARY)('$name with a number operand', ({ f, ref, lo, hi, bLo, bHi }) => {
+    const g = f as unknown as (a: nt.Tensor | number, b: nt.Tensor | number) => nt.Tensor;
+    it.each(['a', 'b'] as const)('forward and gradient with the number as %s', async (side) => {
+      const x = uniform(13, side === 'a' ? (bLo ?? lo) : lo, side === 'a' ? (bHi ?? hi) : hi);
+      const c = Math.fround(side === 'a' ? 0.5 + (lo + hi) / 4 + 0.3 : ((bLo ?? lo) + (bHi ?? hi)) / 2 + 0.37);
+      const w = uniform(13);
+      const apply = (t: nt.Tensor | number) => (side === 'a' ? g(c, t) : g(t, c));
+      const refOf = (v: number) => (side === 'a' ? ref(c, v) : ref(v, c));
+      const y = nt.tidy(() => apply(nt.tensor(Float32Array.from(x))));
+      expectAllClose(await y.data(), Array.from(x, refOf), { rtol, atol: 1e-6 });
+      const gx = nt.grad((t) => nt.sum(nt.mul(apply(t), nt.tensor(Float32Array.from(w)))))(nt.tensor(Float32Array.from(x)));
+      expectAllClose(await gx.data(), Array.from(x, (v, i) => w[i] * derivative(refOf, v)), { rtol: 10 * rtol, atol: 1e-4 });
+      nt.dispose([y, gx]);
+    });
+  });
+
   it.each(COMPARISONS)('$name compares elementwise and returns 0/1', async ({ f, ref }) => {
     const a = uniform(37, -1, 1).map((v, i) => (i % 5 === 0 ? 0.5 : v));
     const b = uniform(37, -1, 1).map((v, i) => (i % 5 === 0 ? 0.5 : v));

@@ -5,8 +5,8 @@ import { DTypeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
 import { broadcastShapes, broadcastStrides, shapesEqual } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { E, type Expr } from './elementwise/expr.js';
-import { elementwiseCall } from './elementwise/kernel.js';
+import { E, substitute, type Expr } from './elementwise/expr.js';
+import { contiguousInput, elementwiseCall } from './elementwise/kernel.js';
 import { map } from './elementwise/map.js';
 import type { OpDef } from './op.js';
 import { toTensor, type TensorLike } from './create.js';
@@ -101,7 +101,52 @@ export const BINARY_OPS: Record<string, OpDef<Record<string, never>>> = Object.f
   Object.values(BINARY).map((spec) => [spec.name, binaryDef(spec)]),
 );
 
+interface ScalarAttrs {
+  /** The number operand. */
+  readonly value: number;
+  /** Which side the number is on: 'b' for op(x, value), 'a' for op(value, x). */
+  readonly side: 'a' | 'b';
+}
+
+/**
+ * The op with one operand a number, baked into the kernel as a uniform: no scalar tensor is
+ * uploaded, and pipelines are shared across values. The same row's expressions are reused by
+ * substituting the number for its input.
+ */
+function scalarDef(spec: BinarySpec): OpDef<ScalarAttrs> {
+  // Forward inputs: [tensor]; gradient inputs: [dy, tensor, y]; the number is attr 0.
+  const forward = (side: 'a' | 'b') => substitute(spec.forward, (i) => (i === (side === 'a' ? 0 : 1) ? E.attr(0) : E.input(0)));
+  const gradOf = (partial: Expr, side: 'a' | 'b') =>
+    substitute(partial, (i) => {
+      if (i === 0) return E.input(0);
+      if (i === 3) return E.input(2);
+      return (i === 1) === (side === 'a') ? E.attr(0) : E.input(1);
+    });
+  const forwards = { a: forward('a'), b: forward('b') };
+  return {
+    name: spec.name,
+    outputs: ([x]) => [{ shape: x.shape.slice(), dtype: spec.comparison ? 'float32' : x.dtype }],
+    kernel: ([x], [out], { value, side }) =>
+      elementwiseCall(spec.name, forwards[side], [contiguousInput(x.dtype, out.shape)], out.shape, out.dtype, [value]),
+    grad:
+      spec.da && spec.db
+        ? ([g], [x], [out], { value, side }) => [map(`${spec.name}Grad`, gradOf(side === 'a' ? spec.db! : spec.da!, side), [g, x, out], [value])]
+        : null,
+  };
+}
+
+const SCALAR_OPS: Record<string, OpDef<ScalarAttrs>> = Object.fromEntries(
+  Object.values(BINARY).map((spec) => [spec.name, scalarDef(spec)]),
+);
+
 function binary(name: string, x: TensorLike, y: TensorLike): Tensor {
+  // A float operand with a number: bake the number into the kernel.
+  if (typeof y === 'number' && typeof x !== 'number' && x.dtype === 'float32') {
+    return engine.runOp(SCALAR_OPS[name], [toTensor(name, x)], { value: y, side: 'b' })[0];
+  }
+  if (typeof x === 'number' && typeof y !== 'number' && y.dtype === 'float32') {
+    return engine.runOp(SCALAR_OPS[name], [toTensor(name, y)], { value: x, side: 'a' })[0];
+  }
   const [tx, ty] = pairOf(name, x, y);
   return engine.runOp(BINARY_OPS[name], [tx, ty], {})[0];
 }

@@ -27,7 +27,7 @@ const UNIFORM_ALIGN = 256;
 
 class GpuStorage implements Storage {
   constructor(
-    readonly buffer: GPUBuffer,
+    public buffer: GPUBuffer,
     readonly size: number,
     readonly dtype: DType,
   ) {}
@@ -107,8 +107,15 @@ export class WebGpuBackend implements Backend {
   write(storage: Storage, values: TypedArray): void {
     this.checkAlive('write');
     const s = storage as GpuStorage;
-    // queue.writeBuffer runs before the open encoder's dispatches, which is safe only because
-    // the pool never hands out a buffer that the open encoder still uses (see BufferPool).
+    // queue.writeBuffer runs before the open encoder's dispatches: swap a buffer that the open
+    // encoder may still read for a settled one (see BufferPool).
+    if (this.pool.isUnsettled(s.buffer)) {
+      const before = this.pool.creations;
+      const fresh = this.pool.acquire(s.buffer.size, s.buffer.usage, true);
+      this.counters.bufferCreations += this.pool.creations - before;
+      this.pool.release(s.buffer);
+      s.buffer = fresh;
+    }
     this.device.queue.writeBuffer(s.buffer, 0, values.buffer, values.byteOffset, values.byteLength);
   }
 
@@ -148,10 +155,12 @@ export class WebGpuBackend implements Backend {
     const before = this.pool.creations;
     const staging = this.pool.acquire(bytes, READBACK_USAGE());
     this.counters.bufferCreations += this.pool.creations - before;
+    this.device.pushErrorScope('validation');
     const encoder = this.device.createCommandEncoder();
     this.encodePending(encoder);
     encoder.copyBufferToBuffer(s.buffer, 0, staging, 0, bytes);
     this.device.queue.submit([encoder.finish()]);
+    const submitError = this.device.popErrorScope();
     this.counters.submits++;
     this.counters.readbacks++;
     this.pool.onSubmit();
@@ -160,6 +169,14 @@ export class WebGpuBackend implements Backend {
     } catch (e) {
       this.throwIfFailed('read');
       throw new BackendError(`read: mapping the result failed (${(e as Error).message})${this.lostReason ? `; device lost (${this.lostReason})` : ''}`);
+    }
+    // A failed submit leaves the staging buffer stale: surface its error instead of wrong values.
+    const failure = await submitError;
+    if (failure) {
+      staging.unmap();
+      this.pool.release(staging);
+      this.throwIfFailed('read');
+      throw new BackendError(`read: the submitted work failed: ${failure.message}`);
     }
     const out = allocArray(s.dtype, s.size);
     new Uint8Array(out.buffer).set(new Uint8Array(staging.getMappedRange(0, bytes), 0, s.size * 4));
@@ -202,7 +219,9 @@ export class WebGpuBackend implements Backend {
       this.counters.pipelineCompilations++;
       void scope.then((err) => {
         // The compile error is the root cause; it replaces the 'invalid pipeline' errors that follow it.
-        if (err) this.deferredError = new BackendError(`${call.name}: the WGSL kernel '${call.key}' failed to compile: ${err.message}`);
+        if (!err) return;
+        this.deferredError = new BackendError(`${call.name}: the WGSL kernel '${call.key}' failed to compile: ${err.message}`);
+        this.pipelines.forget(call.key);
       });
     }
     return compiled;

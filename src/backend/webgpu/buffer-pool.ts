@@ -1,6 +1,7 @@
-// GPU buffers reused by size class and usage. A freed buffer joins the free list only at the
-// next submit: until then the open command encoder may still read it, and a queue.writeBuffer
-// into it would run before that encoder. After the submit, queue order makes reuse safe.
+// GPU buffers reused by size class and usage. A buffer freed while the command encoder is open
+// may still be read by a dispatch in it. Reusing it as a later dispatch's output is safe
+// (dispatches run in order), but a queue.writeBuffer into it would run before that encoder
+// does: such buffers are marked, and `write` swaps them for settled ones until the next submit.
 
 /** Rounds up to a size class (1, 1.25, 1.5 or 1.75 times a power of two, at least 256 bytes), bounding waste to 25%. */
 export function sizeClass(bytes: number): number {
@@ -13,8 +14,12 @@ export function sizeClass(bytes: number): number {
 
 /** Free lists of GPU buffers keyed by usage and size class. */
 export class BufferPool {
-  private readonly free = new Map<string, GPUBuffer[]>();
-  private pending: GPUBuffer[] = [];
+  /** Released before the last submit: safe for any use. */
+  private readonly settled = new Map<string, GPUBuffer[]>();
+  /** Released since the last submit: safe as dispatch outputs only. */
+  private readonly recent = new Map<string, GPUBuffer[]>();
+  /** Buffers handed out from `recent` since the last submit. */
+  private readonly unsettled = new Set<GPUBuffer>();
   /** Bytes of buffers handed out and not yet released. */
   bytesInUse = 0;
   /** Bytes of buffers waiting in free lists (and for the next submit). */
@@ -24,44 +29,63 @@ export class BufferPool {
 
   constructor(private readonly device: GPUDevice) {}
 
-  /** A buffer of at least `bytes` with exactly `usage`. */
-  acquire(bytes: number, usage: GPUBufferUsageFlags): GPUBuffer {
+  /**
+   * A buffer of at least `bytes` with exactly `usage`. With `forWrite`, only a settled buffer
+   * (one that queue.writeBuffer may fill right away) is returned.
+   */
+  acquire(bytes: number, usage: GPUBufferUsageFlags, forWrite = false): GPUBuffer {
     const size = sizeClass(bytes);
-    const list = this.free.get(`${usage}:${size}`);
-    const reused = list?.pop();
+    const key = `${usage}:${size}`;
     this.bytesInUse += size;
-    if (reused) {
+    const settled = this.settled.get(key)?.pop();
+    if (settled) {
       this.bytesPooled -= size;
-      return reused;
+      return settled;
+    }
+    const recent = forWrite ? undefined : this.recent.get(key)?.pop();
+    if (recent) {
+      this.bytesPooled -= size;
+      this.unsettled.add(recent);
+      return recent;
     }
     this.creations++;
     return this.device.createBuffer({ size, usage });
   }
 
-  /** Gives a buffer back; it becomes reusable at the next `onSubmit`. */
+  /** True if the open encoder may still read `buffer`, so queue.writeBuffer must not touch it. */
+  isUnsettled(buffer: GPUBuffer): boolean {
+    return this.unsettled.has(buffer);
+  }
+
+  /** Gives a buffer back for reuse. */
   release(buffer: GPUBuffer): void {
     this.bytesInUse -= buffer.size;
     this.bytesPooled += buffer.size;
-    this.pending.push(buffer);
+    this.unsettled.delete(buffer);
+    push(this.recent, buffer);
   }
 
-  /** Called right after a queue.submit: buffers released before it may now be reused. */
+  /** Called right after a queue.submit: everything released before it is settled. */
   onSubmit(): void {
-    for (const b of this.pending) {
-      const key = `${b.usage}:${b.size}`;
-      let list = this.free.get(key);
-      if (!list) this.free.set(key, (list = []));
-      list.push(b);
-    }
-    this.pending = [];
+    for (const list of this.recent.values()) for (const b of list) push(this.settled, b);
+    this.recent.clear();
+    this.unsettled.clear();
   }
 
   /** Destroys every pooled buffer. */
   destroy(): void {
-    for (const list of this.free.values()) for (const b of list) b.destroy();
-    for (const b of this.pending) b.destroy();
-    this.free.clear();
-    this.pending = [];
+    for (const map of [this.settled, this.recent]) {
+      for (const list of map.values()) for (const b of list) b.destroy();
+      map.clear();
+    }
+    this.unsettled.clear();
     this.bytesPooled = 0;
   }
+}
+
+function push(map: Map<string, GPUBuffer[]>, b: GPUBuffer): void {
+  const key = `${b.usage}:${b.size}`;
+  let list = map.get(key);
+  if (!list) map.set(key, (list = []));
+  list.push(b);
 }

@@ -18,6 +18,11 @@ export class PipelineCache {
 
   constructor(private readonly device: GPUDevice) {}
 
+  /** Forgets a pipeline (one that failed to compile), so the next use tries again. */
+  forget(key: string): void {
+    this.pipelines.delete(key);
+  }
+
   get(key: string, inputs: number, outputs: number, hasUniforms: boolean, source: () => string): CachedPipeline {
     const hit = this.pipelines.get(key);
     if (hit) return hit;

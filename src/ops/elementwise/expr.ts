@@ -139,6 +139,13 @@ export function toJs(e: Expr, attrs: readonly number[]): (x: Float64Array) => nu
   }
 }
 
+/** Rewrites every input reference with `replace(index)` (used to turn an input into an attribute). */
+export function substitute(e: Expr, replace: (index: number) => Expr): Expr {
+  if (e.kind === 'input') return replace(e.index);
+  if (e.kind === 'call') return { kind: 'call', fn: e.fn, args: e.args.map((a) => substitute(a, replace)) };
+  return e;
+}
+
 /** Number of inputs an expression reads (highest input index + 1). */
 export function inputCount(e: Expr): number {
   if (e.kind === 'input') return e.index + 1;
