@@ -3,12 +3,17 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   build: {
-    lib: { entry: 'src/index.ts', formats: ['es'], fileName: () => 'index.js' },
+    // Two entries: the library, and the `npm start` program (dist/cli/train-mnist.js) sharing its chunks.
+    lib: {
+      entry: { index: 'src/index.ts', 'cli/train-mnist': 'src/cli/train-mnist.ts' },
+      formats: ['es'],
+      fileName: (_format, name) => `${name}.js`,
+    },
     outDir: 'dist',
     emptyOutDir: true,
     sourcemap: true,
     target: 'es2022',
-    rollupOptions: { external: ['webgpu', /^node:/] },
+    rollupOptions: { external: ['webgpu', /^node:/], output: { chunkFileNames: 'neurite-[hash].js' } },
   },
   test: {
     include: ['test/**/*.test.ts'],

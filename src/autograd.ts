@@ -19,7 +19,7 @@ function differentiate(
     if (x.dtype !== 'float32') throw new DTypeError(`${op}: can only differentiate w.r.t. float32 tensors, got ${x.dtype} ${fmtShape(x.shape)}`);
   }
   const outer = engine.tape;
-  const tape: Tape = { watched: new Set(xs.map((x) => x.id)), nodes: [] };
+  const tape: Tape = { watched: new Set(xs.map((x) => x.id)), nodes: [], saved: new Set() };
   engine.tape = tape;
   let value: Tensor;
   try {

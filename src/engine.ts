@@ -19,6 +19,11 @@ export interface TapeNode {
 export interface Tape {
   readonly watched: Set<number>;
   readonly nodes: TapeNode[];
+  /**
+   * Tensors the nodes' backward closures read. A `tidy` inside the differentiated function
+   * hands these to its parent scope instead of disposing them, so backward can still use them.
+   */
+  readonly saved: Set<Tensor>;
 }
 
 /** Counts of live tensors and backend memory, as reported by `memory()`. */
@@ -105,6 +110,8 @@ class Engine {
     const tape = this.tape;
     if (!tape || !inputs.some((t) => tape.watched.has(t.id))) return;
     for (const o of outputs) if (o.dtype === 'float32') tape.watched.add(o.id);
+    for (const t of inputs) tape.saved.add(t);
+    for (const t of outputs) tape.saved.add(t);
     tape.nodes.push({ name, inputs, outputs, backward });
   }
 
@@ -186,8 +193,10 @@ class Engine {
     const kept = new Set<Tensor>();
     collectTensors(result, kept);
     const parent = this.scopes[this.scopes.length - 1];
+    const saved = this.tape?.saved;
     for (const t of scope) {
-      if (kept.has(t)) parent?.add(t);
+      // Tensors the active tape needs survive until the tidy around the gradient computation ends.
+      if (kept.has(t) || (parent && saved?.has(t))) parent?.add(t);
       else t.dispose();
     }
   }

@@ -49,3 +49,30 @@ export function linearWorkgroups(invocations: number, perGroup = WORKGROUP_SIZE)
   const y = Math.ceil(groups / 65535);
   return [Math.ceil(groups / y), y, 1];
 }
+
+/**
+ * How routines with a choice of kernels (matMul, and later conv) tile their work on the GPU.
+ * 'register': each invocation computes an unrolled tile in registers, no workgroup memory —
+ * several times faster on CPU-emulated adapters (SwiftShader), see shared/WEBGPU-NOTES.md.
+ * 'workgroup': workgroups stage tiles in workgroup memory behind barriers — what real GPUs prefer.
+ */
+export type Tiling = 'register' | 'workgroup';
+
+/**
+ * Backend-chosen kernel preferences that KernelCalls read when they are built (they are
+ * backend-neutral, so the WebGPU backend sets this from its adapter at creation). Tests and
+ * benchmarks may change it to exercise each variant; the pipeline key records the variant.
+ */
+export const kernelPreferences: { tiling: Tiling } = { tiling: 'workgroup' };
+
+/** The tiling an adapter runs fastest: 'register' on fallback/CPU adapters (SwiftShader, llvmpipe), else 'workgroup'. */
+export function preferredTiling(info: { vendor: string; architecture: string; description: string; isFallbackAdapter: boolean }): Tiling {
+  const software = /swiftshader|llvmpipe|lavapipe|software/i.test(`${info.vendor} ${info.architecture} ${info.description}`);
+  return info.isFallbackAdapter || software ? 'register' : 'workgroup';
+}
+
+/** NEURITE_TILING=register|workgroup from the environment (Node), to run everything with one variant. */
+export function tilingFromEnv(): Tiling | undefined {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NEURITE_TILING;
+  return env === 'register' || env === 'workgroup' ? env : undefined;
+}

@@ -56,9 +56,16 @@ export const zerosLike = (x: Tensor): Tensor => fill(x.shape, 0, x.dtype);
 /** Ones shaped like `x`. */
 export const onesLike = (x: Tensor): Tensor => fill(x.shape, 1, x.dtype);
 
-/** Converts int32 ↔ float32 (float → int truncates toward zero). No gradient flows through int32. */
+/** Converts int32 ↔ float32 (float → int truncates toward zero). No gradient flows through int32; a float32 → float32 cast passes it on. */
 export function cast(x: Tensor, dtype: DType): Tensor {
   x.use('cast');
+  if (x.dtype === dtype) {
+    // Same dtype: a new tensor over the same storage (no copy; disposing one leaves the other),
+    // through which the gradient flows unchanged, as TF's float → float cast does.
+    const out = engine.view(x, x.shape);
+    engine.record('cast', [x], [out], ([dy]) => [dy]);
+    return out;
+  }
   return map('cast', E.input(0), [x], [], dtype);
 }
 
@@ -99,11 +106,14 @@ function flatten(values: TensorValues): ArrayLike<number> {
   const out: number[] = [];
   const walk = (v: unknown, depth: number, shape: number[]): void => {
     if (Array.isArray(v)) {
-      if (shape[depth] !== undefined && v.length !== shape[depth]) {
-        throw new ShapeError(`tensor: ragged nested array (a row of ${v.length} where ${shape[depth]} was expected at depth ${depth})`);
+      if (depth >= shape.length || v.length !== shape[depth]) {
+        const expected = depth >= shape.length ? 'a number' : `${shape[depth]} items`;
+        throw new ShapeError(`tensor: ragged nested array (a row of ${v.length} items at depth ${depth} where ${expected} was expected)`);
       }
       for (const item of v) walk(item, depth + 1, shape);
     } else if (typeof v === 'number') {
+      // A number above the innermost level is as ragged as a short row: [[1, 2], 3].
+      if (depth < shape.length) throw new ShapeError(`tensor: ragged nested array (a number at depth ${depth} where a row of ${shape[depth]} was expected)`);
       out.push(v);
     } else {
       throw new DTypeError(`tensor: expected numbers, found ${typeof v}`);

@@ -11,7 +11,7 @@ import { map } from './elementwise/map.js';
 import type { OpDef } from './op.js';
 import { add, mul, sub } from './binary.js';
 import { exp, log } from './unary.js';
-import { broadcastTo, reshape, transpose } from './transform.js';
+import { broadcastTo, pad, reshape, transpose } from './transform.js';
 
 /** What a reduction computes. */
 export type ReduceKind = 'sum' | 'max' | 'min' | 'argMax' | 'argMin';
@@ -28,8 +28,8 @@ const ARG = (k: ReduceKind): boolean => k === 'argMax' || k === 'argMin';
 /** WGSL init/update per kind; NaN wins max/min as in TF (and as the CPU loop does). */
 const WGSL_REDUCE: Record<ReduceKind, { init: string; update: string; result: string }> = {
   sum: { init: 'var acc = 0.0;', update: 'acc += v;', result: 'acc' },
-  max: { init: 'var acc = f32(x[base]);', update: 'if (v > acc || v != v) { acc = v; }', result: 'acc' },
-  min: { init: 'var acc = f32(x[base]);', update: 'if (v < acc || v != v) { acc = v; }', result: 'acc' },
+  max: { init: 'var acc = f32(x[base]);', update: 'if (v > acc || is_nan(v)) { acc = v; }', result: 'acc' },
+  min: { init: 'var acc = f32(x[base]);', update: 'if (v < acc || is_nan(v)) { acc = v; }', result: 'acc' },
   argMax: { init: 'var acc = f32(x[base]); var best = 0u;', update: 'if (v > acc) { acc = v; best = r; }', result: 'best' },
   argMin: { init: 'var acc = f32(x[base]); var best = 0u;', update: 'if (v < acc) { acc = v; best = r; }', result: 'best' },
 };
@@ -44,7 +44,9 @@ function reduceCall(x: Tensor, outDtype: DType, { kind, outer, reduced, inner }:
     key: `reduce:${kind}:${x.dtype}>${outDtype}`,
     uniforms: [{ u32: n }, { u32: reduced }, { u32: inner }],
     workgroups: linearWorkgroups(n),
-    wgsl: () => `struct Params { n: u32, reduced: u32, inner: u32 }
+    wgsl: () => `// WGSL lets compilers assume no NaN, so \`v != v\` may fold to false: test the bits.
+fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
+struct Params { n: u32, reduced: u32, inner: u32 }
 @group(0) @binding(0) var<storage, read> x: array<${ty}>;
 @group(0) @binding(1) var<storage, read_write> out: array<${outTy}>;
 @group(0) @binding(2) var<uniform> p: Params;
@@ -134,7 +136,32 @@ function reduce(kind: ReduceKind, x: Tensor, { axis, keepDims = false }: ReduceO
     reduced: sizeOf(source.shape.slice(first, last + 1)),
     inner: sizeOf(source.shape.slice(last + 1)),
   };
-  return reshape(engine.runOp(reduceOp, [source], attrs)[0], outShape);
+  return reshape(reduceMiddle(source, attrs), outShape);
+}
+
+/** Below this many outputs, one thread per output leaves a GPU idle… */
+const FEW_OUTPUTS = 512;
+/** …when each would loop over more than this many elements. */
+const LONG_REDUCTION = 8192;
+/** Elements each thread of the first pass reduces. */
+const CHUNK = 256;
+
+/**
+ * Reduces the middle dim of x viewed as [outer, R, inner]. A long reduction into few outputs
+ * (a full sum, a bias gradient) runs in two passes — chunks of CHUNK, then the partials — so
+ * a GPU gets R/CHUNK times more threads. The tail is padded with the reduction's identity,
+ * and both passes are ordinary ops, so the gradient needs no special case.
+ */
+function reduceMiddle(x: Tensor, attrs: ReduceAttrs): Tensor {
+  const { kind, outer, reduced, inner } = attrs;
+  if (ARG(kind) || x.dtype === 'int32' || outer * inner >= FEW_OUTPUTS || reduced <= LONG_REDUCTION) {
+    return engine.runOp(reduceOp, [x], attrs)[0];
+  }
+  const chunks = Math.ceil(reduced / CHUNK);
+  const identity = kind === 'sum' ? 0 : kind === 'max' ? -Infinity : Infinity;
+  const padded = pad(reshape(x, [outer, reduced, inner]), [[0, 0], [0, chunks * CHUNK - reduced], [0, 0]], identity);
+  const partial = engine.runOp(reduceOp, [padded], { kind, outer: outer * chunks, reduced: CHUNK, inner })[0];
+  return engine.runOp(reduceOp, [partial], { kind, outer, reduced: chunks, inner })[0];
 }
 
 /** Sum over axes. */
@@ -163,6 +190,10 @@ export function argMin(x: Tensor, { axis = -1 }: { axis?: number } = {}): Tensor
 
 /** log Σ exp(x) over axes, computed stably by shifting by the max. */
 export function logSumExp(x: Tensor, { axis, keepDims = false }: ReduceOptions = {}): Tensor {
+  x.use('logSumExp');
+  if (x.dtype !== 'float32') throw new DTypeError(`logSumExp: expected float32, got ${x.dtype} ${fmtShape(x.shape)}`);
+  // Validate here so errors name logSumExp rather than the max inside it.
+  normalizeAxes('logSumExp', axis, x.shape);
   return engine.tidy(() => {
     // The max shift is a constant for the gradient (it cancels), so take it outside the tape.
     const m = stopGradient(max(x, { axis, keepDims: true }));

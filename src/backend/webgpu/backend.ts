@@ -5,7 +5,7 @@ import type { DType, TypedArray } from '../../dtype.js';
 import { allocArray } from '../../dtype.js';
 import { BackendError } from '../../errors.js';
 import { emptyStats, type Backend, type BackendStats, type Storage } from '../backend.js';
-import type { KernelCall, Uniform } from '../kernel.js';
+import { kernelPreferences, preferredTiling, tilingFromEnv, type KernelCall, type Uniform } from '../kernel.js';
 import { BufferPool } from './buffer-pool.js';
 import { acquireDevice, type AcquiredDevice, type WebGpuOptions } from './device.js';
 import { PipelineCache } from './pipelines.js';
@@ -74,6 +74,7 @@ export class WebGpuBackend implements Backend {
     this.pool = new BufferPool(this.device);
     this.pipelines = new PipelineCache(this.device);
     this.maxDispatchesPerSubmit = options.maxDispatchesPerSubmit ?? 64;
+    kernelPreferences.tiling = options.tiling ?? tilingFromEnv() ?? preferredTiling(this.adapterInfo);
     void this.device.lost.then((info) => {
       this.lostReason = `${info.reason ?? 'unknown'}: ${info.message}`;
       this.onLost?.();

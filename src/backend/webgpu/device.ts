@@ -2,6 +2,7 @@
 // in Node. The Dawn instance is kept referenced for the device's lifetime: if it is
 // garbage-collected while devices live, the process crashes.
 import { BackendError } from '../../errors.js';
+import type { Tiling } from '../kernel.js';
 
 /** Options for creating the WebGPU backend. */
 export interface WebGpuOptions {
@@ -9,6 +10,8 @@ export interface WebGpuOptions {
   powerPreference?: GPUPowerPreference;
   /** Most dispatches recorded before a submit (default 64), so a page's compositor is not starved. */
   maxDispatchesPerSubmit?: number;
+  /** Kernel tiling for matMul-like routines (default: NEURITE_TILING, else chosen from the adapter by `preferredTiling`). */
+  tiling?: Tiling;
 }
 
 /** A device and what we learned about it. */

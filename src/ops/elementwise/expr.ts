@@ -31,6 +31,8 @@ fn nt_pow(a: f32, b: f32) -> f32 {
   let m = pow(-a, b);
   return select(m, -m, (b - 2.0 * floor(b / 2.0)) == 1.0);
 }
+// 1 for finite x, 0 for ±Inf and NaN; tests the exponent bits, since compilers may assume no NaN/Inf.
+fn nt_is_finite(x: f32) -> f32 { return select(0.0, 1.0, (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u); }
 `;
 
 const FNS = {
@@ -55,6 +57,7 @@ const FNS = {
   le: { wgsl: ([a, b]) => wgslBool(`${a} <= ${b}`), js: (a, b) => bool(a <= b) },
   eq: { wgsl: ([a, b]) => wgslBool(`${a} == ${b}`), js: (a, b) => bool(a === b) },
   ne: { wgsl: ([a, b]) => wgslBool(`${a} != ${b}`), js: (a, b) => bool(a !== b) },
+  isFinite: { wgsl: ([a]) => `nt_is_finite(${a})`, js: (a) => bool(Number.isFinite(a)) },
   /** select(c, a, b): a where c > 0, else b. */
   select: { wgsl: ([c, a, b]) => `select(${b}, ${a}, ${c} > 0.0)`, js: (c, a, b) => (c > 0 ? a : b) },
 } satisfies Record<string, FnSpec>;
@@ -91,6 +94,8 @@ export const E = {
   eq: (a: Expr, b: Expr) => call('eq', a, b),
   ne: (a: Expr, b: Expr) => call('ne', a, b),
   select: (c: Expr, a: Expr, b: Expr) => call('select', c, a, b),
+  /** 1 where a is finite, 0 for ±Infinity and NaN. */
+  isFinite: (a: Expr) => call('isFinite', a),
 };
 
 /** Renders to WGSL; `inputs[i]` is the WGSL name of input i, `attr(i)` the name of attribute i. */

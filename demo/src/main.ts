@@ -1,0 +1,233 @@
+// The demo page: starts the training worker (comlink), wires the controls, and routes the
+// worker's events to the views. All tensor work happens in the worker; the page stays smooth.
+
+import * as Comlink from 'comlink';
+import { readParams } from './params.js';
+import type { BackendChoice, BackendInfo, ModelSummary, TrainConfig, TrainerApi, TrainerEvent, TrainingState } from './protocol.js';
+import { DrawPanel } from './ui/draw-panel.js';
+import { count, formatDuration, megabytes } from './ui/format.js';
+import { ModelPanel } from './ui/model-panel.js';
+import { TrainingView } from './ui/training-view.js';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+/** How many test digits the grid shows. */
+const GRID_SIZE = 24;
+
+const params = readParams(location.search);
+const worker = Comlink.wrap<TrainerApi>(new Worker(new URL('./worker/worker.ts', import.meta.url), { type: 'module' }));
+
+const state = { data: false, model: false, training: 'idle' as TrainingState, backendBusy: false };
+
+const controls = {
+  backend: $<HTMLSelectElement>('backend'),
+  model: $<HTMLSelectElement>('model'),
+  epochs: $<HTMLInputElement>('epochs'),
+  batchSize: $<HTMLInputElement>('batch-size'),
+  learningRate: $<HTMLInputElement>('learning-rate'),
+  optimizer: $<HTMLSelectElement>('optimizer'),
+};
+const buttons = {
+  train: $<HTMLButtonElement>('train'),
+  pause: $<HTMLButtonElement>('pause'),
+  stop: $<HTMLButtonElement>('stop'),
+  evaluate: $<HTMLButtonElement>('evaluate'),
+};
+const message = $<HTMLElement>('message');
+const dataStatus = $<HTMLElement>('data-status');
+const backendStatus = $<HTMLElement>('backend-status');
+
+const view = new TrainingView({
+  progress: $('progress'),
+  progressText: $('progress-text'),
+  speedText: $('speed-text'),
+  metricsText: $('metrics-text'),
+  validationText: $('validation-text'),
+  lossChart: $('loss-chart'),
+  accuracyChart: $('accuracy-chart'),
+  digitGrid: $('digit-grid'),
+  confusion: $('confusion'),
+}, GRID_SIZE);
+
+const draw = new DrawPanel(
+  {
+    pad: $('pad'),
+    overlay: $('saliency'),
+    modelInput: $('model-input'),
+    probabilities: $('probabilities'),
+    text: $('prediction-text'),
+    clear: $('clear'),
+    showSaliency: $('show-saliency'),
+  },
+  {
+    ready: () => state.model,
+    predict: (pixels) => worker.predict(Comlink.transfer(pixels, [pixels.buffer])),
+    saliency: (pixels) => worker.saliency(Comlink.transfer(pixels, [pixels.buffer])),
+  },
+);
+
+const modelPanel = new ModelPanel(
+  { summary: $('model-summary'), saveIdb: $('save-idb'), download: $('download'), loadIdb: $('load-idb'), loadFiles: $('load-files') },
+  worker,
+  say,
+  (summary) => {
+    view.finish('Using a loaded model.', 'Evaluate it on the test digits, or draw.');
+    modelReady(summary);
+  },
+);
+
+/** Shows a line in the status area (errors in red, and kept on several lines). */
+function say(text: string, error = false): void {
+  message.textContent = text;
+  message.classList.toggle('error', error);
+}
+
+function render(): void {
+  const { training } = state;
+  const idle = training === 'idle';
+  buttons.train.disabled = !idle || !state.data || state.backendBusy;
+  buttons.pause.disabled = idle || training === 'stopping';
+  buttons.pause.textContent = training === 'paused' ? 'Resume' : 'Pause';
+  buttons.stop.disabled = idle || training === 'stopping';
+  buttons.evaluate.disabled = !idle || !state.model || !state.data;
+  for (const c of Object.values(controls)) c.disabled = !idle || (c === controls.backend && state.backendBusy);
+  modelPanel.setState(state.model, !idle || state.backendBusy);
+}
+
+function showBackend(info: BackendInfo): void {
+  controls.backend.value = info.backend;
+  backendStatus.classList.toggle('fallback', info.fallbackReason !== undefined);
+  backendStatus.dataset.backend = info.backend;
+  backendStatus.textContent =
+    info.backend === 'webgpu'
+      ? `WebGPU · ${info.adapter}`
+      : info.fallbackReason !== undefined
+        ? `CPU (fallback) · WebGPU is not available: ${info.fallbackReason}`
+        : 'CPU · exact, slower than WebGPU';
+  backendStatus.title = backendStatus.textContent;
+}
+
+function modelReady(summary: ModelSummary): void {
+  state.model = true;
+  modelPanel.showSummary(summary);
+  render();
+  draw.refresh();
+}
+
+function onEvent(e: TrainerEvent): void {
+  switch (e.type) {
+    case 'data-progress':
+      dataStatus.textContent = `MNIST: loading… ${megabytes(e.loadedBytes)}${e.totalBytes ? ` of ${megabytes(e.totalBytes)}` : ''}`;
+      break;
+    case 'data-ready':
+      state.data = true;
+      view.setGridImages(e.grid);
+      dataStatus.textContent = `MNIST: ${count(e.train)} training and ${count(e.test)} test digits.`;
+      render();
+      break;
+    case 'data-error':
+      dataStatus.textContent = 'MNIST could not be loaded.';
+      say(e.message, true);
+      break;
+    case 'state':
+      state.training = e.state;
+      if (e.message) say(e.message);
+      render();
+      break;
+    default:
+      view.onEvent(e);
+      if (e.type === 'epoch') draw.refresh();
+  }
+}
+
+function readConfig(): TrainConfig {
+  const num = (el: HTMLInputElement, fallback: number) => (Number.isFinite(el.valueAsNumber) && el.valueAsNumber > 0 ? el.valueAsNumber : fallback);
+  return {
+    model: controls.model.value as TrainConfig['model'],
+    optimizer: controls.optimizer.value as TrainConfig['optimizer'],
+    epochs: Math.round(num(controls.epochs, 1)),
+    batchSize: Math.round(num(controls.batchSize, 64)),
+    learningRate: num(controls.learningRate, 0.001),
+  };
+}
+
+async function train(): Promise<void> {
+  const config = readConfig();
+  view.reset(config.epochs);
+  // The worker builds the model now; drawings are predicted between batches as it learns.
+  state.model = true;
+  modelPanel.showText(`Training a new ${controls.model.selectedOptions[0].text}…`);
+  const started = performance.now();
+  try {
+    const { stopped, summary } = await worker.start(config);
+    const seconds = (performance.now() - started) / 1000;
+    view.finish(`${stopped ? 'Stopped' : 'Training finished'} after ${formatDuration(seconds)}.`);
+    say(stopped ? 'Training stopped; the model keeps what it learned so far.' : 'Done: draw a digit, or save the model.');
+    modelReady(summary);
+  } catch (err) {
+    view.finish('Training failed.');
+    say((err as Error).message, true);
+  }
+}
+
+async function evaluate(): Promise<void> {
+  say('Evaluating on the test digits…');
+  buttons.evaluate.disabled = true;
+  try {
+    const result = await worker.evaluate();
+    view.showEvaluation(result, 'now');
+    say('Evaluated.');
+  } catch (err) {
+    say((err as Error).message, true);
+  } finally {
+    render();
+  }
+}
+
+async function switchBackend(choice: BackendChoice): Promise<void> {
+  state.backendBusy = true;
+  render();
+  backendStatus.textContent = `Switching to ${choice === 'webgpu' ? 'WebGPU' : 'the CPU'}…`;
+  try {
+    showBackend(await worker.setBackend(choice));
+  } catch (err) {
+    say((err as Error).message, true);
+  } finally {
+    state.backendBusy = false;
+    render();
+    draw.refresh();
+  }
+}
+
+function applyParams(): void {
+  const t = params.train;
+  controls.backend.value = params.backend;
+  controls.model.value = t.model;
+  controls.epochs.value = String(t.epochs);
+  controls.batchSize.value = String(t.batchSize);
+  controls.learningRate.value = String(t.learningRate);
+  controls.optimizer.value = t.optimizer;
+}
+
+async function start(): Promise<void> {
+  applyParams();
+  render();
+  buttons.train.addEventListener('click', () => void train());
+  buttons.pause.addEventListener('click', () => (state.training === 'paused' ? worker.resume() : worker.pause()));
+  buttons.stop.addEventListener('click', () => worker.stop());
+  buttons.evaluate.addEventListener('click', () => void evaluate());
+  controls.backend.addEventListener('change', () => void switchBackend(controls.backend.value as BackendChoice));
+  const dataUrl = new URL('./mnist/', location.href).href;
+  try {
+    const info = await worker.init(
+      { backend: params.backend, pageHasWebGpu: 'gpu' in navigator, limit: params.limit, dataUrl, gridSize: GRID_SIZE },
+      Comlink.proxy(onEvent),
+    );
+    showBackend(info);
+  } catch (err) {
+    backendStatus.textContent = 'The worker failed to start.';
+    say((err as Error).message, true);
+  }
+}
+
+void start();

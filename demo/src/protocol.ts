@@ -1,0 +1,132 @@
+// The typed contract between the page and the training worker: what the page may ask
+// (TrainerApi, called through comlink) and what the worker reports back (TrainerEvent).
+
+import type { ModelArtifacts } from '../../src/io/index.js';
+
+/** Models the page offers; all take 28×28 grayscale digits and output 10 probabilities. */
+export type ModelKind = 'cnn' | 'mlp' | 'rnn';
+export type OptimizerKind = 'adam' | 'sgd' | 'rmsprop';
+export type BackendChoice = 'webgpu' | 'cpu';
+
+/** Settings for one training run. */
+export interface TrainConfig {
+  model: ModelKind;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  optimizer: OptimizerKind;
+}
+
+/** Which backend the worker runs on, and why it is not the one asked for. */
+export interface BackendInfo {
+  backend: BackendChoice;
+  /** The WebGPU adapter, e.g. "google swiftshader (fallback adapter)". */
+  adapter?: string;
+  /** Set when WebGPU was asked for but the worker fell back to the CPU. */
+  fallbackReason?: string;
+}
+
+/** Options for starting the worker. */
+export interface InitOptions {
+  backend: BackendChoice;
+  /**
+   * Whether the page has navigator.gpu. A page where WebGPU was switched off gets the CPU,
+   * even if the worker could still reach a GPU.
+   */
+  pageHasWebGpu: boolean;
+  /** Keep only the first `limit` examples of each MNIST split. */
+  limit?: number;
+  /** Base URL of the four `NAME.gz` MNIST files. */
+  dataUrl: string;
+  /** How many test digits the prediction grid shows. */
+  gridSize: number;
+}
+
+/** The test digits shown in the grid: `count` images (28×28 bytes each) and labels. */
+export interface GridImages {
+  images: Uint8Array;
+  labels: Uint8Array;
+  count: number;
+}
+
+/** Loss, accuracy and the confusion matrix over the validation (test) set. */
+export interface Evaluation {
+  loss: number;
+  accuracy: number;
+  /** 10×10 counts, row = true digit, column = predicted digit. */
+  confusion: number[];
+  /** Predicted digit for each grid image. */
+  gridPredictions: number[];
+  samples: number;
+}
+
+/** What the model says about one drawn digit. */
+export interface Prediction {
+  /** Softmax probabilities of the digits 0..9. */
+  probabilities: number[];
+  digit: number;
+}
+
+/** A prediction plus |d score(digit) / d pixel| for the 28×28 input. */
+export interface Saliency extends Prediction {
+  saliency: Float32Array;
+}
+
+/** A summary of the model the worker holds. */
+export interface ModelSummary {
+  kind: ModelKind | 'loaded';
+  params: number;
+  description: string;
+}
+
+/** Where to save: the browser's IndexedDB, or two files the page downloads. */
+export type SaveTarget = { kind: 'indexeddb'; name: string } | { kind: 'downloads'; name: string };
+
+/** Where to load from. Files are those picked in an <input type=file multiple>. */
+export type LoadSource = { kind: 'indexeddb'; name: string } | { kind: 'files'; files: File[] };
+
+/** For 'downloads' the worker returns the model, since only a page can start a download. */
+export interface SaveResult {
+  artifacts?: ModelArtifacts;
+}
+
+export type TrainerEvent =
+  | { type: 'data-progress'; loadedBytes: number; totalBytes: number }
+  | { type: 'data-ready'; train: number; test: number; grid: GridImages }
+  | { type: 'data-error'; message: string }
+  | {
+      type: 'batch';
+      /** 0-based epoch. */
+      epoch: number;
+      epochs: number;
+      /** 1-based batch within the epoch. */
+      batch: number;
+      batches: number;
+      samplesPerSecond: number;
+      secondsLeft: number;
+      loss: number;
+      accuracy: number;
+    }
+  | { type: 'epoch'; epoch: number; epochs: number; loss: number; accuracy: number; validation: Evaluation }
+  | { type: 'state'; state: TrainingState; message?: string };
+
+export type TrainingState = 'idle' | 'training' | 'paused' | 'stopping';
+
+/** The worker's API, exposed with comlink. Every method may be called while training runs. */
+export interface TrainerApi {
+  /** Picks the backend (falling back to the CPU) and starts loading MNIST in the background. */
+  init(options: InitOptions, onEvent: (event: TrainerEvent) => void): Promise<BackendInfo>;
+  /** Switches backend; a trained model is carried over. */
+  setBackend(backend: BackendChoice): Promise<BackendInfo>;
+  /** Builds a fresh model and trains it; resolves when training ends (finished or stopped). */
+  start(config: TrainConfig): Promise<{ stopped: boolean; summary: ModelSummary }>;
+  pause(): void;
+  resume(): void;
+  stop(): void;
+  evaluate(): Promise<Evaluation>;
+  /** `pixels`: 784 values in 0..1, an MNIST-style 28×28 digit (white on black). */
+  predict(pixels: Float32Array): Promise<Prediction>;
+  saliency(pixels: Float32Array): Promise<Saliency>;
+  save(target: SaveTarget): Promise<SaveResult>;
+  load(source: LoadSource): Promise<ModelSummary>;
+}

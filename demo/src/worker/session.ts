@@ -1,0 +1,287 @@
+// The worker's model and everything done with it: training with live progress, validation
+// with a confusion matrix, prediction and saliency for one drawn digit, save and load, and
+// moving the model to another backend.
+
+import * as neurite from '../../../src/index.js';
+import type { Mnist, MnistSplit } from '../../../src/data/mnist.js';
+import { browserFiles, getHandler, type IOHandler, type ModelArtifacts } from '../../../src/io/index.js';
+import type {
+  BackendInfo,
+  Evaluation,
+  LoadSource,
+  ModelKind,
+  ModelSummary,
+  Prediction,
+  Saliency,
+  SaveResult,
+  SaveTarget,
+  TrainConfig,
+  TrainerEvent,
+} from '../protocol.js';
+import type { Gate } from './gate.js';
+import { argMax, EvalAccumulator } from './metrics.js';
+import { buildModel, describeModel, inputShape, kindOf } from './models.js';
+import { Throughput } from './throughput.js';
+
+/** Test digits used for the validation after each epoch (the Evaluate button uses all). */
+const VALIDATION_SIZE = 2000;
+/** Digits per predict call when evaluating. */
+const EVAL_BATCH = 500;
+/** Batches between fit's reads of the running loss and accuracy. */
+const LOG_EVERY = 4;
+/** Batch events are sent at most this often, so the page is not flooded. */
+const REPORT_MS = 250;
+
+/** The worker's state: MNIST, the model (and its optimizer), and what the page may do with them. */
+export class Session {
+  private mnist: Mnist | null = null;
+  private gridSize = 0;
+  private model: neurite.Sequential | null = null;
+  private optimizer: neurite.Optimizer | null = null;
+  private kind: ModelKind | 'loaded' = 'cnn';
+
+  constructor(
+    private readonly gate: Gate,
+    private readonly emit: (event: TrainerEvent) => void,
+  ) {}
+
+  setData(mnist: Mnist, gridSize: number): void {
+    this.mnist = mnist;
+    this.gridSize = gridSize;
+  }
+
+  // Pause, resume and stop arriving after training ended (a late click) do nothing.
+  pause(): void {
+    if (!this.gate.isTraining || this.gate.isStopped) return;
+    this.gate.pause();
+    this.emit({ type: 'state', state: 'paused', message: 'Paused.' });
+  }
+
+  resume(): void {
+    if (!this.gate.isTraining || this.gate.isStopped) return;
+    this.gate.resume();
+    this.emit({ type: 'state', state: 'training', message: 'Training…' });
+  }
+
+  stop(): void {
+    if (!this.gate.isTraining) return;
+    this.gate.stop();
+    if (this.model) this.model.stopTraining = true;
+    this.emit({ type: 'state', state: 'stopping', message: 'Stopping after this batch…' });
+  }
+
+  /** Builds a fresh model and trains it with `config`, reporting progress as events. */
+  async train(config: TrainConfig): Promise<{ stopped: boolean; summary: ModelSummary }> {
+    const mnist = this.requireData();
+    const end = this.gate.beginTraining();
+    this.emit({ type: 'state', state: 'training', message: 'Training…' });
+    try {
+      const model = buildModel(config.model);
+      this.replaceModel(model, config.model);
+      this.optimizer = makeOptimizer(config);
+      model.compile({ optimizer: this.optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+      await this.fit(model, mnist, config);
+      return { stopped: this.gate.isStopped, summary: this.summary() };
+    } finally {
+      await end();
+      this.emit({ type: 'state', state: 'idle' });
+    }
+  }
+
+  private async fit(model: neurite.Sequential, mnist: Mnist, config: TrainConfig): Promise<void> {
+    const n = mnist.train.count;
+    const batches = Math.ceil(n / config.batchSize);
+    const validationSamples = Math.min(VALIDATION_SIZE, mnist.test.count);
+    const speed = new Throughput(n * config.epochs, config.epochs);
+    // uint8 pixels stay on the host; fit uploads each batch as float32 in 0..1.
+    const train = neurite.data.arrays(mnist.train.images, [n, ...inputShape(config.model)], mnist.train.labels, { normalize: 1 / 255 });
+    let epoch = 0;
+    let lastReport = 0;
+    await model.fit(train, {
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      shuffle: true,
+      verbose: 0,
+      // fit reads the running loss every LOG_EVERY batches and lets the host queue at most two
+      // such intervals ahead of the GPU: a short interval keeps the charts live and makes
+      // pause and stop take effect within a few batches, at the cost of one tiny readback each.
+      logEvery: LOG_EVERY,
+      callbacks: {
+        onEpochBegin: (e: number) => {
+          epoch = e;
+          speed.skip();
+        },
+        onBatchEnd: async (batch: number, logs: Record<string, number> = {}) => {
+          const rate = speed.batch(logs.size ?? config.batchSize);
+          const now = performance.now();
+          const done = epoch * n + Math.min(n, (batch + 1) * config.batchSize);
+          if (now - lastReport > REPORT_MS || batch === batches - 1) {
+            lastReport = now;
+            this.emit({
+              type: 'batch',
+              epoch,
+              epochs: config.epochs,
+              batch: batch + 1,
+              batches,
+              samplesPerSecond: rate,
+              secondsLeft: speed.secondsLeft(done, epoch, validationSamples),
+              // Running means, read asynchronously by fit: absent until the first read.
+              loss: logs.loss ?? NaN,
+              accuracy: logs.acc ?? NaN,
+            });
+          }
+          await this.between(model, speed);
+        },
+        onEpochEnd: async (e: number, logs: Record<string, number> = {}) => {
+          const started = performance.now();
+          const validation = await this.evaluateOn(mnist.test, validationSamples);
+          speed.validated((performance.now() - started) / 1000);
+          this.emit({ type: 'epoch', epoch: e, epochs: config.epochs, loss: logs.loss, accuracy: logs.acc, validation });
+          await this.between(model, speed);
+        },
+      },
+    });
+  }
+
+  /** Between batches: serve the page's requests, wait while paused, honour stop. */
+  private async between(model: neurite.Sequential, speed: Throughput): Promise<void> {
+    await this.gate.between();
+    if (this.gate.isStopped) model.stopTraining = true;
+    speed.skip();
+  }
+
+  /** Loss, accuracy and confusion matrix over all test digits. */
+  async evaluate(): Promise<Evaluation> {
+    const mnist = this.requireData();
+    return this.evaluateOn(mnist.test, mnist.test.count);
+  }
+
+  private async evaluateOn(split: MnistSplit, count: number): Promise<Evaluation> {
+    const model = this.requireModel();
+    const shape = inputShape(this.inputKind());
+    const acc = new EvalAccumulator(this.gridSize);
+    for (let start = 0; start < count; start += EVAL_BATCH) {
+      const end = Math.min(count, start + EVAL_BATCH);
+      const source = neurite.data.arrays(split.images.subarray(start * 784, end * 784), [end - start, ...shape], undefined, { normalize: 1 / 255 });
+      const probs = model.predict(source, { batchSize: EVAL_BATCH });
+      const values = (await probs.data()) as Float32Array;
+      probs.dispose();
+      acc.add(values, split.labels.subarray(start, end));
+    }
+    return acc.result();
+  }
+
+  async predict(pixels: Float32Array): Promise<Prediction> {
+    const model = this.requireModel();
+    const x = neurite.tensor(pixels, [1, ...inputShape(this.inputKind())]);
+    const probs = model.predict(x);
+    x.dispose();
+    const values = Array.from((await probs.data()) as Float32Array);
+    probs.dispose();
+    return { probabilities: values, digit: argMax(values) };
+  }
+
+  /**
+   * The prediction plus |∂ logit(predicted digit) / ∂ pixel|: the pre-softmax score, as in
+   * Simonyan et al.'s saliency maps, since a confident softmax has near-zero gradients.
+   */
+  async saliency(pixels: Float32Array): Promise<Saliency> {
+    const prediction = await this.predict(pixels);
+    const model = this.requireModel();
+    const x = neurite.tensor(pixels, [1, ...inputShape(this.inputKind())]);
+    const mask = neurite.tidy(() => neurite.oneHot(neurite.tensor([prediction.digit], [1], 'int32'), 10));
+    const saliency = neurite.tidy(() => {
+      const score = (input: neurite.Tensor) => neurite.sum(neurite.mul(logits(model, input), mask));
+      return neurite.abs(neurite.grad(score)(x));
+    });
+    const values = (await saliency.data()) as Float32Array;
+    neurite.dispose([x, mask, saliency]);
+    return { ...prediction, saliency: Float32Array.from(values) };
+  }
+
+  async save(target: SaveTarget): Promise<SaveResult> {
+    const model = this.requireModel();
+    if (target.kind === 'indexeddb') {
+      await model.save(`indexeddb://${target.name}`);
+      return {};
+    }
+    return { artifacts: await toArtifacts(model) };
+  }
+
+  async load(source: LoadSource): Promise<ModelSummary> {
+    const handler = source.kind === 'indexeddb' ? getHandler(`indexeddb://${source.name}`) : filesHandler(source.files);
+    const model = await neurite.loadModel(handler);
+    this.replaceModel(model, kindOf(model));
+    return this.summary();
+  }
+
+  /** Switches backend with `choose`, carrying the model over through its saved form. */
+  async moveTo(choose: () => Promise<BackendInfo>): Promise<BackendInfo> {
+    const artifacts = this.model ? await toArtifacts(this.model) : null;
+    const info = await choose();
+    if (artifacts) this.replaceModel(await neurite.loadModel(memoryHandler(artifacts)), this.kind);
+    return info;
+  }
+
+  private replaceModel(model: neurite.Sequential, kind: ModelKind | 'loaded'): void {
+    this.model?.dispose();
+    // compile() does not own an optimizer it was given, so its state is freed here.
+    this.optimizer?.dispose();
+    this.optimizer = null;
+    this.model = model;
+    this.kind = kind;
+  }
+
+  private summary(): ModelSummary {
+    const model = this.requireModel();
+    return { kind: this.kind, params: model.countParams(), description: describeModel(this.kind, model) };
+  }
+
+  private inputKind(): ModelKind {
+    return this.kind === 'loaded' ? kindOf(this.requireModel()) : this.kind;
+  }
+
+  private requireModel(): neurite.Sequential {
+    if (!this.model) throw new Error('there is no model yet: train or load one first');
+    return this.model;
+  }
+
+  private requireData(): Mnist {
+    if (!this.mnist) throw new Error('MNIST is still loading');
+    return this.mnist;
+  }
+}
+
+function makeOptimizer(config: TrainConfig): neurite.Optimizer {
+  const learningRate = config.learningRate;
+  return config.optimizer === 'sgd'
+    ? neurite.sgd({ learningRate })
+    : config.optimizer === 'rmsprop'
+      ? neurite.rmsprop({ learningRate })
+      : neurite.adam({ learningRate });
+}
+
+/** The model's output before its last activation (the logits of the softmax layer). */
+function logits(model: neurite.Sequential, x: neurite.Tensor): neurite.Tensor {
+  const last = model.layers.length - 1;
+  return model.layers.reduce((h, layer, i) => layer.apply(h, { preActivation: i === last }), x);
+}
+
+async function toArtifacts(model: neurite.Sequential): Promise<ModelArtifacts> {
+  let saved: ModelArtifacts | null = null;
+  await model.save({ save: async (a: ModelArtifacts) => void (saved = a) } satisfies IOHandler);
+  if (!saved) throw new Error('saving the model produced nothing');
+  return saved;
+}
+
+function memoryHandler(artifacts: ModelArtifacts): IOHandler {
+  return { load: async () => artifacts };
+}
+
+/** The model.json and its weight files among what the user picked. */
+function filesHandler(files: File[]): IOHandler {
+  const json = files.filter((f) => f.name.toLowerCase().endsWith('.json'));
+  if (json.length !== 1) throw new Error(`pick one model .json file and its weight files (picked ${json.length} .json files)`);
+  return browserFiles(json[0], files.filter((f) => f !== json[0]));
+}
+

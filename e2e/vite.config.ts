@@ -1,0 +1,17 @@
+// Vite server for the browser tests' pages (npm run serve:e2e; Playwright starts it itself).
+// It serves the repository root, so a page at e2e/<name>.html imports ../src/index.js straight
+// from the sources: the browser runs exactly the code under test, no build step. The root
+// vite.config.ts (library build, demo, vitest) is not loaded: e2e pages need none of it.
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+export default defineConfig({
+  root: fileURLToPath(new URL('..', import.meta.url)),
+  // Its own cache, so it neither shares pre-bundled deps with the demo's server nor trips Vite's
+  // one-dev-server-per-cache lock when a demo server (or a demo spec's) runs at the same time.
+  cacheDir: 'node_modules/.vite-e2e',
+  clearScreen: false,
+  server: { host: 'localhost' },
+  // Scan only the e2e pages for dependencies, not every HTML file in the repository.
+  optimizeDeps: { entries: ['e2e/*.html'] },
+});

@@ -1,0 +1,27 @@
+// avgPool2d: out[b, oy, ox, c] = the mean of x over the in-bounds part of window (oy, ox)
+// (TF divides by the count of real, non-padded elements). pool_common is prepended.
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<uniform> p: Params;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flatIndex(gid, nwg);
+  if (i >= p.n) { return; }
+  let c = i % p.C;
+  let ox = i / p.C % p.outW;
+  let oy = i / p.C / p.outW % p.outH;
+  let b = i / p.C / p.outW / p.outH;
+  let y0 = windowStart(oy, p.sh, p.pt);
+  let x0 = windowStart(ox, p.sw, p.pl);
+  let ry = inside(y0, p.ph, p.H);
+  let rx = inside(x0, p.pw, p.W);
+  var acc = 0.0;
+  for (var ky = ry.x; ky < ry.y; ky++) {
+    let row = (b * p.H + u32(y0 + i32(ky))) * p.W;
+    for (var kx = rx.x; kx < rx.y; kx++) {
+      acc += x[(row + u32(x0 + i32(kx))) * p.C + c];
+    }
+  }
+  out[i] = acc / windowCount(oy, ox);
+}

@@ -1,0 +1,142 @@
+// Conv2D: a 2-D convolution over NHWC images with a [kh, kw, inChannels, filters] kernel,
+// plus bias and activation. The output size follows TF's 'valid'/'same' rules.
+import { ArgumentError, ShapeError } from '../../errors.js';
+import { add } from '../../ops/binary.js';
+import { conv2d } from '../../ops/conv.js';
+import type { Tensor, Variable } from '../../tensor.js';
+import type { ActivationName } from '../activations.js';
+import { ConfigReader, initializerJson, paddingOf, positiveInt, regularizerJson, tuple, type InitializerSpec, type RegularizerLike } from './config.js';
+import { Layer, fmtShapeN, registerLayer, type LayerArgs, type Shape } from './layer.js';
+
+/** Options of `layers.conv2d`. */
+export interface Conv2DArgs extends LayerArgs {
+  /** Output channels. */
+  filters: number;
+  /** Kernel height and width (one number for both). */
+  kernelSize: number | [number, number];
+  /** Default 1. */
+  strides?: number | [number, number];
+  /** Default 'valid'. */
+  padding?: 'valid' | 'same';
+  /** Default 1. */
+  dilationRate?: number | [number, number];
+  /** Only 'channelsLast' (NHWC). */
+  dataFormat?: 'channelsLast';
+  activation?: ActivationName;
+  useBias?: boolean;
+  kernelInitializer?: InitializerSpec;
+  biasInitializer?: InitializerSpec;
+  kernelRegularizer?: RegularizerLike | null;
+  biasRegularizer?: RegularizerLike | null;
+  seed?: number;
+}
+
+/** Output length of one spatial dim under TF's padding rules. */
+export function convOutputLength(size: number | null, kernel: number, stride: number, padding: 'valid' | 'same', dilation = 1): number | null {
+  if (size === null) return null;
+  const effective = (kernel - 1) * dilation + 1;
+  return padding === 'same' ? Math.ceil(size / stride) : Math.floor((size - effective) / stride) + 1;
+}
+
+/** 2-D convolution layer over NHWC inputs. */
+export class Conv2D extends Layer {
+  readonly className = 'Conv2D';
+  readonly filters: number;
+  readonly kernelSize: [number, number];
+  readonly strides: [number, number];
+  readonly padding: 'valid' | 'same';
+  readonly dilationRate: [number, number];
+  readonly useBias: boolean;
+  private readonly args: Conv2DArgs;
+  kernel: Variable | null = null;
+  bias: Variable | null = null;
+
+  constructor(args: Conv2DArgs) {
+    super(args, 'Conv2D');
+    const where = `Conv2D '${this.name}'`;
+    this.filters = positiveInt(args.filters, `${where}: filters`);
+    this.kernelSize = tuple(args.kernelSize, 2, [], `${where}: kernelSize`) as [number, number];
+    this.strides = tuple(args.strides, 2, [1, 1], `${where}: strides`) as [number, number];
+    this.dilationRate = tuple(args.dilationRate, 2, [1, 1], `${where}: dilationRate`) as [number, number];
+    this.padding = paddingOf(args.padding, where);
+    if (args.dataFormat !== undefined && args.dataFormat !== 'channelsLast') {
+      throw new ArgumentError(`${where}: dataFormat '${args.dataFormat}' is not supported (only 'channelsLast', NHWC)`);
+    }
+    this.useBias = args.useBias ?? true;
+    this.args = args;
+    this.setActivation(args.activation);
+  }
+
+  protected override get inputRank(): number {
+    return 4;
+  }
+
+  protected override build(inputShape: Shape): void {
+    const inC = inputShape[3];
+    if (inC === null) throw new ShapeError(`Conv2D '${this.name}': the channel dim of input ${fmtShapeN(inputShape)} must be known`);
+    const [kh, kw] = this.kernelSize;
+    this.kernel = this.addWeight('kernel', [kh, kw, inC, this.filters], this.args.kernelInitializer ?? 'glorotUniform', {
+      regularizer: this.args.kernelRegularizer,
+      seed: this.args.seed,
+    });
+    if (this.useBias) {
+      this.bias = this.addWeight('bias', [this.filters], this.args.biasInitializer ?? 'zeros', { regularizer: this.args.biasRegularizer });
+    }
+  }
+
+  protected forward(x: Tensor): Tensor {
+    const y = conv2d(x, this.kernel!, { strides: this.strides, padding: this.padding, dilations: this.dilationRate });
+    return this.bias ? add(y, this.bias) : y;
+  }
+
+  computeOutputShape(inputShape: Shape): Shape {
+    const [kh, kw] = this.kernelSize;
+    return [
+      inputShape[0],
+      convOutputLength(inputShape[1], kh, this.strides[0], this.padding, this.dilationRate[0]),
+      convOutputLength(inputShape[2], kw, this.strides[1], this.padding, this.dilationRate[1]),
+      this.filters,
+    ];
+  }
+
+  protected layerConfig(): Record<string, unknown> {
+    return {
+      filters: this.filters,
+      kernel_size: [...this.kernelSize],
+      strides: [...this.strides],
+      padding: this.padding,
+      data_format: 'channels_last',
+      dilation_rate: [...this.dilationRate],
+      activation: this.activation,
+      use_bias: this.useBias,
+      kernel_initializer: initializerJson(this.args.kernelInitializer ?? 'glorotUniform', this.args.seed),
+      bias_initializer: initializerJson(this.args.biasInitializer ?? 'zeros', undefined),
+      kernel_regularizer: regularizerJson(this.args.kernelRegularizer),
+      bias_regularizer: regularizerJson(this.args.biasRegularizer),
+      activity_regularizer: null,
+      kernel_constraint: null,
+      bias_constraint: null,
+    };
+  }
+
+  static fromConfig(c: ConfigReader): Conv2D {
+    const format = c.str('data_format', 'channels_last');
+    if (format !== 'channels_last') throw new ArgumentError(`data_format '${format}' is not supported (only channels_last)`);
+    return new Conv2D({
+      ...c.base(),
+      filters: c.int('filters'),
+      kernelSize: c.ints('kernel_size', 2) as [number, number],
+      strides: c.ints('strides', 2, [1, 1]) as [number, number],
+      dilationRate: c.ints('dilation_rate', 2, [1, 1]) as [number, number],
+      padding: c.str('padding', 'valid') as 'valid' | 'same',
+      activation: c.str('activation', 'linear') as ActivationName,
+      useBias: c.bool('use_bias', true),
+      kernelInitializer: c.initializer('kernel_initializer', 'glorotUniform'),
+      biasInitializer: c.initializer('bias_initializer', 'zeros'),
+      kernelRegularizer: c.regularizer('kernel_regularizer'),
+      biasRegularizer: c.regularizer('bias_regularizer'),
+    });
+  }
+}
+
+registerLayer('Conv2D', (c) => Conv2D.fromConfig(c));

@@ -1,0 +1,215 @@
+// The core layers: Dense (x·W + b), Flatten, Dropout (only while training) and Activation.
+import { ArgumentError, ShapeError } from '../../errors.js';
+import { add } from '../../ops/binary.js';
+import { matMul } from '../../ops/matmul.js';
+import { dropout } from '../../ops/nn.js';
+import { reshape } from '../../ops/transform.js';
+import type { Tensor, Variable } from '../../tensor.js';
+import type { ActivationName } from '../activations.js';
+import { ConfigReader, initializerJson, positiveInt, regularizerJson, type InitializerSpec, type RegularizerLike } from './config.js';
+import { Layer, fmtShapeN, registerLayer, type LayerArgs, type Shape } from './layer.js';
+
+/** Options of `layers.dense`. */
+export interface DenseArgs extends LayerArgs {
+  /** Output features. */
+  units: number;
+  /** Applied to x·W + b (default 'linear'). */
+  activation?: ActivationName;
+  /** Add a bias (default true). */
+  useBias?: boolean;
+  /** Default 'glorotUniform'. */
+  kernelInitializer?: InitializerSpec;
+  /** Default 'zeros'. */
+  biasInitializer?: InitializerSpec;
+  kernelRegularizer?: RegularizerLike | null;
+  biasRegularizer?: RegularizerLike | null;
+  /** Seed of the kernel initializer, for reproducible models. */
+  seed?: number;
+}
+
+/** A fully connected layer over the last axis: activation(x·kernel + bias). */
+export class Dense extends Layer {
+  readonly className = 'Dense';
+  readonly units: number;
+  readonly useBias: boolean;
+  private readonly args: DenseArgs;
+  kernel: Variable | null = null;
+  bias: Variable | null = null;
+
+  constructor(args: DenseArgs) {
+    super(args, 'Dense');
+    this.units = positiveInt(args.units, `Dense '${this.name}': units`);
+    this.useBias = args.useBias ?? true;
+    this.args = args;
+    this.setActivation(args.activation);
+  }
+
+  protected override build(inputShape: Shape): void {
+    const inDim = lastDim(this, inputShape);
+    this.kernel = this.addWeight('kernel', [inDim, this.units], this.args.kernelInitializer ?? 'glorotUniform', {
+      regularizer: this.args.kernelRegularizer,
+      seed: this.args.seed,
+    });
+    if (this.useBias) {
+      this.bias = this.addWeight('bias', [this.units], this.args.biasInitializer ?? 'zeros', { regularizer: this.args.biasRegularizer });
+    }
+  }
+
+  protected forward(x: Tensor): Tensor {
+    const flat = x.rank === 2 ? x : reshape(x, [-1, x.shape[x.rank - 1]]);
+    let y = matMul(flat, this.kernel!);
+    if (this.bias) y = add(y, this.bias);
+    return x.rank === 2 ? y : reshape(y, [...x.shape.slice(0, -1), this.units]);
+  }
+
+  computeOutputShape(inputShape: Shape): Shape {
+    return [...inputShape.slice(0, -1), this.units];
+  }
+
+  protected layerConfig(): Record<string, unknown> {
+    return {
+      units: this.units,
+      activation: this.activation,
+      use_bias: this.useBias,
+      kernel_initializer: initializerJson(this.args.kernelInitializer ?? 'glorotUniform', this.args.seed),
+      bias_initializer: initializerJson(this.args.biasInitializer ?? 'zeros', undefined),
+      kernel_regularizer: regularizerJson(this.args.kernelRegularizer),
+      bias_regularizer: regularizerJson(this.args.biasRegularizer),
+      activity_regularizer: null,
+      kernel_constraint: null,
+      bias_constraint: null,
+    };
+  }
+
+  static fromConfig(c: ConfigReader): Dense {
+    return new Dense({
+      ...c.base(),
+      units: c.int('units'),
+      activation: c.str('activation', 'linear') as ActivationName,
+      useBias: c.bool('use_bias', true),
+      kernelInitializer: c.initializer('kernel_initializer', 'glorotUniform'),
+      biasInitializer: c.initializer('bias_initializer', 'zeros'),
+      kernelRegularizer: c.regularizer('kernel_regularizer'),
+      biasRegularizer: c.regularizer('bias_regularizer'),
+    });
+  }
+}
+
+/** Flattens each example to one dim: [batch, d1, d2, …] → [batch, d1·d2·…]. */
+export class Flatten extends Layer {
+  readonly className = 'Flatten';
+
+  constructor(args: LayerArgs = {}) {
+    super(args, 'Flatten');
+  }
+
+  protected forward(x: Tensor): Tensor {
+    return reshape(x, [x.shape[0], -1]);
+  }
+
+  computeOutputShape(inputShape: Shape): Shape {
+    const rest = inputShape.slice(1);
+    if (rest.some((d) => d === null)) {
+      throw new ShapeError(`Flatten '${this.name}': input ${fmtShapeN(inputShape)} has unknown dims; give the model a full inputShape`);
+    }
+    return [inputShape[0], (rest as number[]).reduce((a, b) => a * b, 1)];
+  }
+
+  protected layerConfig(): Record<string, unknown> {
+    return { data_format: 'channels_last' };
+  }
+
+  static fromConfig(c: ConfigReader): Flatten {
+    return new Flatten(c.base());
+  }
+}
+
+/** Options of `layers.dropout`. */
+export interface DropoutArgs extends LayerArgs {
+  /** Fraction of inputs zeroed while training, in [0, 1). */
+  rate: number;
+  /** Seed of the masks: each training call uses seed + call count, so masks differ but a run repeats. */
+  seed?: number;
+}
+
+/** Zeroes a random `rate` of the inputs while training (scaling the rest by 1/(1−rate)); identity at inference. */
+export class Dropout extends Layer {
+  readonly className = 'Dropout';
+  readonly rate: number;
+  readonly seed?: number;
+  private calls = 0;
+
+  constructor(args: DropoutArgs) {
+    super(args, 'Dropout');
+    if (!(typeof args.rate === 'number' && args.rate >= 0 && args.rate < 1)) {
+      throw new ArgumentError(`Dropout '${this.name}': rate should be in [0, 1), got ${JSON.stringify(args.rate)}`);
+    }
+    this.rate = args.rate;
+    this.seed = args.seed;
+  }
+
+  protected forward(x: Tensor, training: boolean): Tensor {
+    if (!training || this.rate === 0) return x;
+    const seed = this.seed === undefined ? undefined : this.seed + this.calls;
+    this.calls++;
+    return dropout(x, { rate: this.rate, seed });
+  }
+
+  computeOutputShape(inputShape: Shape): Shape {
+    return inputShape.slice();
+  }
+
+  protected layerConfig(): Record<string, unknown> {
+    return { rate: this.rate, noise_shape: null, seed: this.seed ?? null };
+  }
+
+  static fromConfig(c: ConfigReader): Dropout {
+    const seed = c.num('seed', Number.NaN);
+    return new Dropout({ ...c.base(), rate: c.num('rate', 0), seed: Number.isNaN(seed) ? undefined : seed });
+  }
+}
+
+/** Options of `layers.activation`. */
+export interface ActivationArgs extends LayerArgs {
+  activation: ActivationName;
+}
+
+/** Applies an activation function on its own. */
+export class Activation extends Layer {
+  readonly className = 'Activation';
+
+  constructor(args: ActivationArgs) {
+    super(args, 'Activation');
+    this.setActivation(args.activation);
+  }
+
+  protected forward(x: Tensor): Tensor {
+    return x;
+  }
+
+  computeOutputShape(inputShape: Shape): Shape {
+    return inputShape.slice();
+  }
+
+  protected layerConfig(): Record<string, unknown> {
+    return { activation: this.activation };
+  }
+
+  static fromConfig(c: ConfigReader): Activation {
+    return new Activation({ ...c.base(), activation: c.str('activation', 'linear') as ActivationName });
+  }
+}
+
+/** The last dim of an input shape, which must be known (Dense, BatchNormalization). */
+export function lastDim(layer: Layer, inputShape: Shape): number {
+  const d = inputShape[inputShape.length - 1];
+  if (d === null || d === undefined) {
+    throw new ShapeError(`${layer.className} '${layer.name}': the last dim of input ${fmtShapeN(inputShape)} must be known`);
+  }
+  return d;
+}
+
+registerLayer('Dense', (c) => Dense.fromConfig(c));
+registerLayer('Flatten', (c) => Flatten.fromConfig(c));
+registerLayer('Dropout', (c) => Dropout.fromConfig(c));
+registerLayer('Activation', (c) => Activation.fromConfig(c));

@@ -1,0 +1,352 @@
+// The training loop behind `fit`, `evaluate` and `trainOnBatch`. One step is: forward + loss
+// (+ regularisation) under one tape, gradients, then an atomic optimizer update. Loss and
+// metric sums stay on the device and are read asynchronously every `logEvery` batches, so
+// the GPU never waits for a readback mid-epoch; each step also keeps a device-side flag
+// that turns later updates into no-ops once a loss is non-finite (see `guardedStep`).
+import { variableGrads } from '../autograd.js';
+import { flush } from '../backend/registry.js';
+import { batchIndices } from '../data/batches.js';
+import { randomSeed } from '../data/random.js';
+import { engine } from '../engine.js';
+import { ArgumentError, NeuriteError } from '../errors.js';
+import { scalar } from '../ops/create.js';
+import { E } from '../ops/elementwise/expr.js';
+import { map } from '../ops/elementwise/map.js';
+import { concat, reshape } from '../ops/transform.js';
+import { keep } from '../scope.js';
+import type { Tensor } from '../tensor.js';
+import { CallbackList, type CallbackHooks, type Logs, type TrainingParams } from './callbacks.js';
+import type { Batch, DataSource } from './data.js';
+import type { Sequential } from './model.js';
+import { ProgressBar } from './progress.js';
+
+/** Options of `model.fit`. */
+export interface FitArgs {
+  /** Passes over the data (default 1). */
+  epochs?: number;
+  /** Examples per gradient step (default 32). */
+  batchSize?: number;
+  /** Visit examples in a new random order each epoch (default true). */
+  shuffle?: boolean;
+  /** Hold out this fraction of the examples (the last ones, before shuffling) for validation. */
+  validationSplit?: number;
+  /** Validation examples: [x, y] tensors or a data source. */
+  validationData?: readonly [Tensor, Tensor] | DataSource;
+  /** Callbacks (instances of Callback, or objects with some of the hooks). */
+  callbacks?: CallbackHooks | readonly CallbackHooks[];
+  /** 0: silent; 1: a progress bar per epoch (default); 2: one line per epoch. */
+  verbose?: 0 | 1 | 2;
+  /** Seed of the shuffling (epoch e uses seed + e), for reproducible runs. Random by default. */
+  seed?: number;
+  /** Epoch to start counting from (to resume a run). */
+  initialEpoch?: number;
+  /**
+   * Batches between asynchronous reads of the running loss and metrics (default 8). Reads
+   * are awaited one interval later, which also bounds how far the host runs ahead of the GPU.
+   */
+  logEvery?: number;
+}
+
+/** What `fit` returns, as TF.js's History: per-epoch logs by name. */
+export interface History {
+  epoch: number[];
+  history: Record<string, number[]>;
+  params: TrainingParams;
+}
+
+/**
+ * Thrown when a training loss is NaN or ±Infinity. Training stops; the weights (and batch-norm
+ * statistics) are those after the last step whose loss was finite, because every step after
+ * the bad one was turned into a no-op on the device.
+ */
+export class NonFiniteLossError extends NeuriteError {
+  constructor(
+    message: string,
+    /** 0-based epoch of the bad step. */
+    readonly epoch: number,
+    /** 0-based batch (within the epoch) of the bad step. */
+    readonly batch: number,
+    /** 0-based step counted over the whole call. */
+    readonly step: number,
+    /** The epochs completed before it. */
+    readonly history?: History,
+  ) {
+    super(message);
+  }
+}
+
+/** Device-side running state of one fit call. */
+class StepState {
+  /** 1 while every loss so far was finite, then 0 for good: the guard of each update. */
+  ok: Tensor;
+  /** Steps whose loss was finite, counted from the start; the first bad step is this index. */
+  good: Tensor;
+  /** Σ loss·batch of the epoch so far. */
+  lossSum: Tensor;
+  /** Σ metric·batch of the epoch so far, per metric. */
+  metricSums: Tensor[];
+  steps = 0;
+  samples = 0;
+
+  constructor(metrics: number) {
+    this.ok = keep(scalar(1));
+    this.good = keep(scalar(0));
+    this.lossSum = keep(scalar(0));
+    this.metricSums = Array.from({ length: metrics }, () => keep(scalar(0)));
+  }
+
+  resetEpoch(): void {
+    this.replace({ lossSum: scalar(0), metricSums: this.metricSums.map(() => scalar(0)) });
+    this.samples = 0;
+  }
+
+  /** Swaps in new values (kept), disposing the old ones. */
+  replace(next: Partial<Pick<StepState, 'ok' | 'good' | 'lossSum' | 'metricSums'>>): void {
+    for (const key of ['ok', 'good', 'lossSum'] as const) {
+      const t = next[key];
+      if (t) {
+        this[key].dispose();
+        this[key] = keep(t);
+      }
+    }
+    if (next.metricSums) {
+      this.metricSums.forEach((t) => t.dispose());
+      this.metricSums = next.metricSums.map((t) => keep(t));
+    }
+  }
+
+  /** Starts reading [lossSum, ...metricSums, good] in one readback. */
+  read(): Promise<{ values: Float32Array; steps: number; samples: number }> {
+    const steps = this.steps;
+    const samples = this.samples;
+    const packed = engine.tidy(() => concat([this.lossSum, ...this.metricSums, this.good].map((t) => reshape(t, [1]))));
+    // data() submits the copy to a staging buffer before it first awaits, so the packed tensor
+    // can go back to the pool now: later work on its buffer is queued after the copy.
+    const values = packed.data();
+    packed.dispose();
+    return values.then((v) => ({ values: v as Float32Array, steps, samples }));
+  }
+
+  dispose(): void {
+    [this.ok, this.good, this.lossSum, ...this.metricSums].forEach((t) => t.dispose());
+  }
+}
+
+const accumulate = E.add(E.input(0), E.mul(E.input(1), E.attr(0)));
+const select = E.select(E.input(0), E.input(1), E.input(2));
+
+/**
+ * One training step on a batch, entirely on the device and without a readback:
+ * loss and gradients, then the update guarded by `ok` = (all losses so far finite). When this
+ * step's loss is non-finite, its gradients are replaced by zeros (so the optimizer's moments
+ * stay finite) and every variable is set back to its value before the step, so the weights
+ * remain those of the last good step. Zero-copy "before" values: views of the variables'
+ * storage, which updates replace rather than overwrite.
+ */
+export function guardedStep(model: Sequential, batch: Batch, state: StepState): void {
+  const n = batch.xs.shape[0];
+  engine.tidy(() => {
+    const all = model.weights;
+    const trainable = model.trainableWeights;
+    const before = all.map((v) => engine.view(v, v.shape));
+    let output: Tensor | null = null;
+    const { value: loss, grads } = variableGrads(() => {
+      const r = model.computeLoss(batch.xs, batch.ys!, true);
+      output = keep(r.output);
+      return r.loss;
+    }, trainable);
+    try {
+      const ok = map('lossIsFinite', E.mul(E.input(0), E.isFinite(E.input(1))), [state.ok, loss]);
+      if (trainable.length > 0) {
+        const safe = grads.map((g) => map('guardGradient', E.select(E.input(0), E.input(1), E.const(0)), [ok, g]));
+        model.optimizer!.applyGradients(trainable, safe);
+      }
+      all.forEach((v, i) => {
+        // Variables the step did not touch (frozen layers) still hold the same storage.
+        if (v.storage !== before[i].storage) v.assign(map('guardWeight', select, [ok, v, before[i]]));
+      });
+      const preds = model.predictionsFromOutput(output!);
+      const metricSums = model.compiledMetrics.map((m, i) => map('metricSum', accumulate, [state.metricSums[i], m.fn(batch.ys!, preds)], [n]));
+      state.replace({
+        ok,
+        good: map('goodSteps', E.add(E.input(0), E.input(1)), [state.good, ok]),
+        lossSum: map('lossSum', accumulate, [state.lossSum, loss], [n]),
+        metricSums,
+      });
+    } finally {
+      (output as Tensor | null)?.dispose();
+    }
+  });
+  state.steps++;
+  state.samples += n;
+}
+
+/** Sums of loss and metrics (times batch sizes) over a source, on the device: [loss, ...metrics]. */
+export function evaluateSums(model: Sequential, source: DataSource, batchSize: number): Tensor[] {
+  let sums = [scalar(0), ...model.compiledMetrics.map(() => scalar(0))].map((t) => keep(t));
+  for (let start = 0; start < source.size; start += batchSize) {
+    const end = Math.min(source.size, start + batchSize);
+    const batch = source.range(start, end)();
+    const next = engine.tidy(() => {
+      const r = model.computeLoss(batch.xs, batch.ys!, false);
+      const preds = model.predictionsFromOutput(r.output);
+      const values = [r.loss, ...model.compiledMetrics.map((m) => m.fn(batch.ys!, preds))];
+      return values.map((v, i) => map('evalSum', accumulate, [sums[i], v], [end - start]));
+    });
+    batch.xs.dispose();
+    batch.ys?.dispose();
+    sums.forEach((t) => t.dispose());
+    sums = next.map((t) => keep(t));
+  }
+  return sums;
+}
+
+/** Names of the logged values: loss and the metric keys. */
+function logNames(model: Sequential): string[] {
+  return ['loss', ...model.compiledMetrics.map((m) => m.key)];
+}
+
+function toLogs(names: string[], values: ArrayLike<number>, count: number, prefix = ''): Logs {
+  const logs: Logs = {};
+  names.forEach((k, i) => (logs[prefix + k] = count > 0 ? values[i] / count : Number.NaN));
+  return logs;
+}
+
+function checkArgs(args: FitArgs, size: number): Required<Pick<FitArgs, 'epochs' | 'batchSize' | 'logEvery' | 'initialEpoch'>> {
+  const epochs = args.epochs ?? 1;
+  const batchSize = args.batchSize ?? 32;
+  const logEvery = args.logEvery ?? 8;
+  const initialEpoch = args.initialEpoch ?? 0;
+  for (const [k, v, min] of [['epochs', epochs, 1], ['batchSize', batchSize, 1], ['logEvery', logEvery, 1], ['initialEpoch', initialEpoch, 0]] as const) {
+    if (!Number.isInteger(v) || v < min) throw new ArgumentError(`fit: ${k} should be an integer ≥ ${min}, got ${v}`);
+  }
+  if (initialEpoch >= epochs) throw new ArgumentError(`fit: initialEpoch ${initialEpoch} should be below epochs ${epochs}`);
+  if (size === 0) throw new ArgumentError('fit: the training data is empty');
+  return { epochs, batchSize, logEvery, initialEpoch };
+}
+
+/** Runs `fit` on prepared sources (see Sequential.fit for the public entry). */
+export async function fitLoop(model: Sequential, train: DataSource, val: DataSource | null, args: FitArgs): Promise<History> {
+  const { epochs, batchSize, logEvery, initialEpoch } = checkArgs(args, train.size);
+  const names = logNames(model);
+  const params: TrainingParams = {
+    epochs,
+    initialEpoch,
+    samples: train.size,
+    steps: Math.ceil(train.size / batchSize),
+    batchSize,
+    metrics: [...names, ...(val ? names.map((k) => `val_${k}`) : [])],
+  };
+  const hooks = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? [...args.callbacks] : [args.callbacks as CallbackHooks];
+  const verbose = args.verbose ?? 1;
+  if (verbose > 0) hooks.push(new ProgressBar({ verbose: verbose as 1 | 2 }));
+  const callbacks = new CallbackList(hooks, model, params);
+  const history: History = { epoch: [], history: {}, params };
+  const seed = args.seed ?? randomSeed();
+  const state = new StepState(model.compiledMetrics.length);
+  model.stopTraining = false;
+  let failure: NonFiniteLossError | null = null;
+  try {
+    await callbacks.trainBegin();
+    for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
+      await callbacks.epochBegin(epoch);
+      const firstStep = state.steps;
+      const result = await runEpoch(model, train, state, callbacks, { batchSize, logEvery, shuffle: args.shuffle ?? true, seed: seed + epoch, names });
+      if (result.good < state.steps) {
+        const step = result.good;
+        const batch = step - firstStep;
+        failure = new NonFiniteLossError(
+          `fit: the loss became non-finite (NaN or ±Infinity) at epoch ${epoch + 1}, batch ${batch + 1} (step ${step + 1} of this fit call); ` +
+            `training stopped and the weights are those after the last finite step${step > 0 ? ` (step ${step})` : ' (the initial weights)'}. ` +
+            'Lower the learning rate, normalise the inputs, or check the labels.',
+          epoch,
+          batch,
+          step,
+          history,
+        );
+        break;
+      }
+      const logs: Logs = result.logs;
+      if (val) {
+        const sums = evaluateSums(model, val, batchSize);
+        const packed = engine.tidy(() => concat(sums.map((t) => reshape(t, [1]))));
+        const values = await packed.data();
+        [packed, ...sums].forEach((t) => t.dispose());
+        Object.assign(logs, toLogs(names, values, val.size, 'val_'));
+      }
+      history.epoch.push(epoch);
+      for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
+      await callbacks.epochEnd(epoch, logs);
+    }
+  } finally {
+    state.dispose();
+    await callbacks.trainEnd(history.epoch.length ? lastLogs(history) : {});
+  }
+  if (failure) throw failure;
+  return history;
+}
+
+function lastLogs(history: History): Logs {
+  return Object.fromEntries(Object.entries(history.history).map(([k, v]) => [k, v[v.length - 1]]));
+}
+
+interface EpochOptions {
+  batchSize: number;
+  logEvery: number;
+  shuffle: boolean;
+  seed: number;
+  names: string[];
+}
+
+/**
+ * One pass over `train`. The next batch's host-side gather runs right after the current step
+ * is submitted, i.e. while the device computes it. Stops early (leaving the rest of the epoch)
+ * once a read shows a non-finite loss or a callback sets stopTraining.
+ */
+async function runEpoch(
+  model: Sequential,
+  train: DataSource,
+  state: StepState,
+  callbacks: CallbackList,
+  { batchSize, logEvery, shuffle, seed, names }: EpochOptions,
+): Promise<{ logs: Logs; good: number }> {
+  state.resetEpoch();
+  const order = [...batchIndices(train.size, batchSize, { shuffle, seed })];
+  let running: Logs = {};
+  let pending: ReturnType<StepState['read']> | null = null;
+  let nonFinite = false;
+  const absorb = ({ values, steps, samples }: Awaited<ReturnType<StepState['read']>>) => {
+    running = toLogs(names, values, samples);
+    // The last value counts the finite steps; fewer than the steps taken means one was not.
+    if (values[values.length - 1] < steps) nonFinite = true;
+  };
+  let prepared: (() => Batch) | null = train.take(order[0]);
+  for (let b = 0; b < order.length; b++) {
+    if (callbacks.hasBatchHooks) await callbacks.batchBegin(b, { batch: b, size: order[b].length });
+    const batch = prepared!();
+    try {
+      guardedStep(model, batch, state);
+    } finally {
+      batch.xs.dispose();
+      batch.ys?.dispose();
+    }
+    flush();
+    prepared = b + 1 < order.length ? train.take(order[b + 1]) : null;
+    if ((b + 1) % logEvery === 0 && b + 1 < order.length) {
+      // Await the previous interval's read (long done, normally) and start this one.
+      if (pending) absorb(await pending);
+      pending = state.read();
+      if (nonFinite) break;
+    }
+    if (callbacks.hasBatchHooks) await callbacks.batchEnd(b, { batch: b, size: order[b].length, ...running });
+    if (model.stopTraining) break;
+  }
+  if (pending) await pending;
+  const final = await state.read();
+  return { logs: toLogs(names, final.values, final.samples), good: final.values[final.values.length - 1] };
+}
+
+/** Creates a StepState for trainOnBatch-style single steps. */
+export function newStepState(metrics: number): StepState {
+  return new StepState(metrics);
+}

@@ -1,0 +1,278 @@
+// conv2d (NHWC, TF.js conventions) and its gradient ops conv2dBackpropInput and conv2dBackpropFilter.
+// Each is one OpDef whose kernel pairs a CPU loop (conv-cpu.ts) with an implicit-GEMM WGSL kernel
+// (conv-wgsl.ts). Also the window geometry (strides, dilations, TF's SAME rule) that pooling shares.
+import { linearWorkgroups, type KernelCall } from '../backend/kernel.js';
+import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
+import { engine } from '../engine.js';
+import type { Tensor } from '../tensor.js';
+import { filterGemmCpu, gatherGemmCpu } from './conv-cpu.js';
+import { FILTER_FIELDS, GATHER_FIELDS, filterGemmWgsl, gatherGemmWgsl, tileKey, type ConvTile } from './conv-wgsl.js';
+import type { OpDef } from './op.js';
+import { sum } from './reduce.js';
+import { reshape, transpose } from './transform.js';
+
+/** How windows treat the border: 'valid' keeps whole windows only; 'same' pads as TF does. */
+export type Padding = 'same' | 'valid';
+
+/** Options of `conv2d` and its backprops. */
+export interface Conv2dOptions {
+  /** Step between windows: one number or [sh, sw] (default 1). */
+  strides?: number | readonly [number, number];
+  /** 'valid' (default) or 'same' (output ceil(H/s), TF's padding: the extra goes bottom/right). */
+  padding?: Padding;
+  /** Spacing of the filter taps: one number or [dh, dw] (default 1). */
+  dilations?: number | readonly [number, number];
+}
+
+/** Normalised conv attributes. */
+export interface ConvAttrs {
+  readonly strides: readonly [number, number];
+  readonly dilations: readonly [number, number];
+  readonly padding: Padding;
+}
+
+/** Every size a conv kernel needs (pt/pl: padding before the first row/column). */
+export interface ConvGeometry {
+  batch: number;
+  inH: number;
+  inW: number;
+  inC: number;
+  kh: number;
+  kw: number;
+  outC: number;
+  outH: number;
+  outW: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  pt: number;
+  pl: number;
+}
+
+/** A positive integer or a pair of them, as [h, w]; throws an ArgumentError naming the op otherwise. */
+export function pairOption(op: string, name: string, value: unknown): [number, number] {
+  const pair = typeof value === 'number' ? [value, value] : value;
+  if (Array.isArray(pair) && pair.length === 2 && pair.every((v) => Number.isInteger(v) && v > 0)) return [pair[0], pair[1]];
+  throw new ArgumentError(`${op}: ${name} must be a positive integer or a pair [h, w] of them, got ${JSON.stringify(value)}`);
+}
+
+/** Checks a padding option. */
+export function paddingOption(op: string, value: unknown): Padding {
+  if (value === 'same' || value === 'valid') return value;
+  throw new ArgumentError(`${op}: padding must be 'same' or 'valid', got ${JSON.stringify(value)}`);
+}
+
+/**
+ * Output size and leading pad along one axis of `size` with a window of k taps spaced d apart,
+ * stepping s. TF's SAME rule: out = ceil(size/s), total pad = max((out−1)·s + (k−1)·d + 1 − size, 0),
+ * of which floor(total/2) goes before.
+ */
+export function windowAxis(size: number, k: number, s: number, d: number, padding: Padding): { out: number; pad: number } {
+  const span = (k - 1) * d + 1;
+  if (padding === 'valid') return { out: size >= span ? Math.floor((size - span) / s) + 1 : 0, pad: 0 };
+  const out = Math.ceil(size / s);
+  return { out, pad: Math.floor(Math.max((out - 1) * s + span - size, 0) / 2) };
+}
+
+/** Throws unless `x` is a rank-3 or rank-4 float32 tensor. */
+export function checkImage(op: string, x: Tensor): void {
+  x.use(op);
+  if (x.rank !== 4 && x.rank !== 3) throw new ShapeError(`${op}: expected x of rank 4 [N,H,W,C] or rank 3 [H,W,C], got ${fmtShape(x.shape)}`);
+  if (x.dtype !== 'float32') throw new DTypeError(`${op}: expected float32 x, got ${x.dtype} ${fmtShape(x.shape)}`);
+}
+
+/** Normalises conv options. */
+export function convAttrs(op: string, { strides = 1, padding = 'valid', dilations = 1 }: Conv2dOptions): ConvAttrs {
+  return { strides: pairOption(op, 'strides', strides), dilations: pairOption(op, 'dilations', dilations), padding: paddingOption(op, padding) };
+}
+
+/** Validates a rank-4 input and filter against each other and returns the geometry. */
+export function convGeometry(op: string, xShape: readonly number[], fShape: readonly number[], attrs: ConvAttrs): ConvGeometry {
+  if (xShape.length !== 4) throw new ShapeError(`${op}: expected x of rank 4 [N,H,W,C] or rank 3 [H,W,C], got ${fmtShape(xShape)}`);
+  if (fShape.length !== 4) throw new ShapeError(`${op}: expected filter of rank 4 [kh,kw,inC,outC], got ${fmtShape(fShape)}`);
+  const [batch, inH, inW, inC] = xShape;
+  const [kh, kw, fc, outC] = fShape;
+  if (fc !== inC) {
+    throw new ShapeError(`${op}: input ${fmtShape(xShape)} has ${inC} channels but filter ${fmtShape(fShape)} expects inC=${fc}`);
+  }
+  if ([...xShape, ...fShape].some((d) => d === 0)) {
+    throw new ShapeError(`${op}: input ${fmtShape(xShape)} and filter ${fmtShape(fShape)} must not have zero-size dims`);
+  }
+  const [sh, sw] = attrs.strides;
+  const [dh, dw] = attrs.dilations;
+  const y = windowAxis(inH, kh, sh, dh, attrs.padding);
+  const x = windowAxis(inW, kw, sw, dw, attrs.padding);
+  if (y.out === 0 || x.out === 0) {
+    throw new ShapeError(
+      `${op}: output would be empty: input ${fmtShape(xShape)} with filter ${fmtShape(fShape)} (dilations ${fmtShape(attrs.dilations)}) and '${attrs.padding}' padding gives ${fmtShape([batch, y.out, x.out, outC])}`,
+    );
+  }
+  return { batch, inH, inW, inC, kh, kw, outC, outH: y.out, outW: x.out, sh, sw, dh, dw, pt: y.pad, pl: x.pad };
+}
+
+function checkFloat(op: string, ...ts: Tensor[]): void {
+  for (const t of ts) if (t.dtype !== 'float32') throw new DTypeError(`${op}: expected float32 tensors, got ${t.dtype} ${fmtShape(t.shape)}`);
+}
+
+function checkDy(op: string, dy: Tensor, g: ConvGeometry): void {
+  const expected = [g.batch, g.outH, g.outW, g.outC];
+  if (dy.rank !== 4 || dy.shape.some((d, i) => d !== expected[i])) {
+    throw new ShapeError(`${op}: dy ${fmtShape(dy.shape)} does not match the conv2d output ${fmtShape(expected)}`);
+  }
+}
+
+// ---- Kernel calls ----
+
+/** Register tile: 8 rows × 2 vec4 columns, as matMul (fastest measured on SwiftShader). */
+const TILE = { rows: 8, cols4: 2 };
+/** The filter gradient splits its reduction until about this many invocations run (a small filter has few tiles)… */
+const FILTER_TARGET_INVOCATIONS = 2048;
+/** …but keeps at least this many output pixels per chunk, so the partials stay small. */
+const FILTER_MIN_CHUNK = 64;
+
+const fields = (names: readonly string[], values: Record<string, number>) => names.map((f) => ({ u32: values[f] }));
+const tileFor = (columns: number): ConvTile => ({ ...TILE, bVec: columns % 4 === 0 });
+const colTilesOf = (columns: number): number => Math.ceil(Math.ceil(columns / 4) / TILE.cols4);
+
+function gatherCall(forward: boolean, g: ConvGeometry): KernelCall {
+  const [M, N, kc, rowH, rowW, aH, aW] = forward
+    ? [g.batch * g.outH * g.outW, g.outC, g.inC, g.outH, g.outW, g.inH, g.inW]
+    : [g.batch * g.inH * g.inW, g.inC, g.outC, g.inH, g.inW, g.outH, g.outW];
+  const tile = tileFor(N);
+  const colTiles = colTilesOf(N);
+  const tiles = Math.ceil(M / tile.rows) * colTiles;
+  const kind = forward ? 'forward' : 'backpropInput';
+  const values = { ...g, tiles, colTiles, M, N, kc, rowH, rowW, aH, aW };
+  return {
+    name: forward ? 'conv2d' : 'conv2dBackpropInput',
+    key: `conv2d:${kind}:${tileKey(tile)}`,
+    wgsl: () => gatherGemmWgsl(kind, tile),
+    uniforms: fields(GATHER_FIELDS, values),
+    workgroups: linearWorkgroups(tiles),
+    cpu: ([a, b], [out]) => gatherGemmCpu(forward, g, a as Float32Array, b as Float32Array, out as Float32Array),
+  };
+}
+
+/** Register tiles of the filter gradient (before splitting the reduction). */
+const filterTiles = (g: ConvGeometry): number => Math.ceil((g.kh * g.kw * g.inC) / TILE.rows) * colTilesOf(g.outC);
+
+/** How many chunks the filter gradient's reduction over N·outH·outW is split into. */
+function filterSplits(g: ConvGeometry): number {
+  const P = g.batch * g.outH * g.outW;
+  return Math.max(1, Math.min(Math.ceil(FILTER_TARGET_INVOCATIONS / filterTiles(g)), Math.ceil(P / FILTER_MIN_CHUNK)));
+}
+
+function filterCall(g: ConvGeometry, splits: number): KernelCall {
+  const tile = tileFor(g.outC);
+  const P = g.batch * g.outH * g.outW;
+  const chunk = Math.ceil(P / splits);
+  const tiles = filterTiles(g);
+  const values = { ...g, total: tiles * splits, tiles, colTiles: colTilesOf(g.outC), chunk, P, rows: g.kh * g.kw * g.inC, N: g.outC, H: g.inH, W: g.inW };
+  return {
+    name: 'conv2dBackpropFilter',
+    key: `conv2d:backpropFilter:${tileKey(tile)}`,
+    wgsl: () => filterGemmWgsl(tile),
+    uniforms: fields(FILTER_FIELDS, values),
+    workgroups: linearWorkgroups(tiles * splits),
+    cpu: ([x, dy], [out]) => filterGemmCpu(g, chunk, splits, x as Float32Array, dy as Float32Array, out as Float32Array),
+  };
+}
+
+// ---- Ops ----
+
+/** conv2d: x [N,H,W,inC] ⋆ filter [kh,kw,inC,outC] → [N,outH,outW,outC] (cross-correlation, as TF). */
+export const conv2dOp: OpDef<ConvAttrs> = {
+  name: 'conv2d',
+  outputs([x, filter], attrs) {
+    const g = convGeometry('conv2d', x.shape, filter.shape, attrs);
+    checkFloat('conv2d', x, filter);
+    return [{ shape: [g.batch, g.outH, g.outW, g.outC], dtype: 'float32' }];
+  },
+  kernel: ([x, filter], _o, attrs) => gatherCall(true, convGeometry('conv2d', x.shape, filter.shape, attrs)),
+  // dL/dx = conv2dBackpropInput(dy, W) (the transposed convolution); dL/dW = Σ_pixels x-patchᵀ · dy
+  grad: ([dy], [x, filter], _o, attrs, needs) => [
+    needs[0] ? conv2dBackpropInput(dy, filter, x.shape, attrs) : null,
+    needs[1] ? conv2dBackpropFilter(x, dy, filter.shape, attrs) : null,
+  ],
+};
+
+interface BackpropInputAttrs extends ConvAttrs {
+  readonly xShape: readonly number[];
+}
+
+/** Geometry of the forward conv, given the filter transposed to [kh,kw,outC,inC]. */
+const transposedGeometry = (op: string, xShape: readonly number[], fT: Tensor, attrs: ConvAttrs): ConvGeometry =>
+  convGeometry(op, xShape, [fT.shape[0], fT.shape[1], fT.shape[3], fT.shape[2]], attrs);
+
+/** conv2dBackpropInput: dx [N,H,W,inC] from dy [N,outH,outW,outC] and the filter transposed to [kh,kw,outC,inC]. */
+export const conv2dBackpropInputOp: OpDef<BackpropInputAttrs> = {
+  name: 'conv2dBackpropInput',
+  outputs([dy, fT], attrs) {
+    checkFloat('conv2dBackpropInput', dy, fT);
+    checkDy('conv2dBackpropInput', dy, transposedGeometry('conv2dBackpropInput', attrs.xShape, fT, attrs));
+    return [{ shape: attrs.xShape.slice(), dtype: 'float32' }];
+  },
+  kernel: ([, fT], _o, attrs) => gatherCall(false, transposedGeometry('conv2dBackpropInput', attrs.xShape, fT, attrs)),
+  grad: null,
+};
+
+interface BackpropFilterAttrs extends ConvAttrs {
+  readonly filterShape: readonly number[];
+  /** Chunks of the reduction; the op outputs one partial filter gradient per chunk. */
+  readonly splits: number;
+}
+
+/** conv2dBackpropFilter partials: [splits, kh, kw, inC, outC], summed by `conv2dBackpropFilter`. */
+export const conv2dBackpropFilterOp: OpDef<BackpropFilterAttrs> = {
+  name: 'conv2dBackpropFilter',
+  outputs([x, dy], attrs) {
+    checkFloat('conv2dBackpropFilter', x, dy);
+    checkDy('conv2dBackpropFilter', dy, convGeometry('conv2dBackpropFilter', x.shape, attrs.filterShape, attrs));
+    return [{ shape: [attrs.splits, ...attrs.filterShape], dtype: 'float32' }];
+  },
+  kernel: ([x], _o, attrs) => filterCall(convGeometry('conv2dBackpropFilter', x.shape, attrs.filterShape, attrs), attrs.splits),
+  grad: null,
+};
+
+// ---- Public functions ----
+
+/**
+ * 2-D convolution (cross-correlation, as in TF) of x [N,H,W,inC] (or [H,W,inC]) with filter
+ * [kh,kw,inC,outC]. Differentiable w.r.t. x and filter.
+ */
+export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): Tensor {
+  checkImage('conv2d', x);
+  filter.use('conv2d');
+  const attrs = convAttrs('conv2d', options);
+  if (x.rank === 3) {
+    const y = engine.runOp(conv2dOp, [reshape(x, [1, ...x.shape]), filter], attrs)[0];
+    return reshape(y, y.shape.slice(1));
+  }
+  return engine.runOp(conv2dOp, [x, filter], attrs)[0];
+}
+
+/**
+ * Gradient of conv2d w.r.t. its input: dx of shape `xShape` (rank 4) from dy and the filter.
+ * Not differentiable itself (used by conv2d's gradient).
+ */
+export function conv2dBackpropInput(dy: Tensor, filter: Tensor, xShape: readonly number[], options: Conv2dOptions = {}): Tensor {
+  const attrs = convAttrs('conv2dBackpropInput', options);
+  checkDy('conv2dBackpropInput', dy, convGeometry('conv2dBackpropInput', xShape, filter.shape, attrs));
+  // The GEMM reads the filter as [kh,kw,outC,inC] so that its vec4s run along the output (inC) columns.
+  return engine.tidy(() => engine.runOp(conv2dBackpropInputOp, [dy, transpose(filter, { perm: [0, 1, 3, 2] })], { ...attrs, xShape })[0]);
+}
+
+/**
+ * Gradient of conv2d w.r.t. its filter: dW of shape `filterShape` from x (rank 4) and dy.
+ * Not differentiable itself (used by conv2d's gradient).
+ */
+export function conv2dBackpropFilter(x: Tensor, dy: Tensor, filterShape: readonly number[], options: Conv2dOptions = {}): Tensor {
+  const attrs = convAttrs('conv2dBackpropFilter', options);
+  const g = convGeometry('conv2dBackpropFilter', x.shape, filterShape, attrs);
+  const splits = filterSplits(g);
+  return engine.tidy(() => {
+    const partials = engine.runOp(conv2dBackpropFilterOp, [x, dy], { ...attrs, filterShape, splits })[0];
+    return splits === 1 ? reshape(partials, filterShape) : sum(partials, { axis: 0 });
+  });
+}

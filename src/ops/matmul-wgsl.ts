@@ -1,0 +1,99 @@
+// WGSL of matMul's two GPU kernels. The register-tile kernel is generated here because its tile
+// must be fully unrolled (named accumulators, no private arrays): SwiftShader runs it several times
+// faster that way. The workgroup-memory kernel is shaders/matmul_workgroup.wgsl; both share the
+// header below (Params, bindings, batch offsets), so the uniform layout is written once.
+import workgroupBody from '../../shaders/matmul_workgroup.wgsl?raw';
+
+/** Uniform fields of both kernels, in order (all u32). Strides and counts are in elements. */
+export const MATMUL_PARAMS = [
+  'M', 'N', 'K',
+  // output tiles along N and M
+  'tilesN', 'tilesM',
+  // invocations (register) or workgroups (workgroup) that have work: tiles × batch
+  'count',
+  // strides of A's rows (m) and k, of B's k and columns (n): transposes are index arithmetic
+  'aRow', 'aK', 'bK', 'bCol',
+  // the batch, collapsed to at most 3 dims [d0, d1, d2] (d0 is implied by count)
+  'd1', 'd2',
+  // element strides of A's and B's matrices per batch dim (0 where that input is broadcast)
+  'as0', 'as1', 'as2', 'bs0', 'bs1', 'bs2',
+] as const;
+
+/** One matMul kernel parameter. */
+export type MatMulParam = (typeof MATMUL_PARAMS)[number];
+
+/** Output rows × columns one invocation of the register kernel computes (8 rows × 2 vec4). */
+export const REGISTER_TILE = { rows: 8, vec4s: 2, cols: 8 } as const;
+
+/** Output rows and columns one 16×16 workgroup of the workgroup kernel computes. */
+export const WORKGROUP_TILE = 64;
+
+/** Invocations per workgroup of the register kernel. */
+export const REGISTER_WORKGROUP = 64;
+
+const HEADER = `struct Params { ${MATMUL_PARAMS.map((f) => `${f}: u32`).join(', ')} }
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<uniform> p: Params;
+
+// Element offsets of batch z's matrix in a (x) and in b (y); broadcast dims have stride 0.
+fn batchOffsets(z: u32) -> vec2<u32> {
+  let i2 = z % p.d2;
+  let i1 = (z / p.d2) % p.d1;
+  let i0 = z / (p.d2 * p.d1);
+  return vec2<u32>(i0 * p.as0 + i1 * p.as1 + i2 * p.as2, i0 * p.bs0 + i1 * p.bs1 + i2 * p.bs2);
+}
+`;
+
+/** The workgroup-memory kernel; the transpose flags pick coalesced load orders (they are in the key). */
+export function workgroupKernelWgsl(transposeA: boolean, transposeB: boolean): string {
+  return `${HEADER}const A_K_CONTIGUOUS = ${!transposeA};\nconst B_N_CONTIGUOUS = ${!transposeB};\n${workgroupBody}`;
+}
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+/**
+ * The register-tile kernel: invocation t computes an 8×8 block of out (accumulators acc{row}_{vec4}),
+ * k by k, with fma. Rows and columns past the edge are clamped to the last valid one, so loads need
+ * no branch inside the k loop; their sums are simply not stored. Transposes are in the strides.
+ */
+export function registerKernelWgsl(): string {
+  const { rows, vec4s, cols } = REGISTER_TILE;
+  const L: string[] = [];
+  L.push(`@compute @workgroup_size(${REGISTER_WORKGROUP})`);
+  L.push('fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {');
+  L.push(`  let t = gid.y * nwg.x * ${REGISTER_WORKGROUP}u + gid.x;`);
+  L.push('  if (t >= p.count) { return; }');
+  // Neighbouring invocations (SIMD lanes on SwiftShader) take neighbouring column tiles: they share A's rows.
+  L.push('  let rest = t / p.tilesN;');
+  L.push(`  let col0 = (t % p.tilesN) * ${cols}u;`);
+  L.push(`  let row0 = (rest % p.tilesM) * ${rows}u;`);
+  L.push('  let z = rest / p.tilesM;');
+  L.push('  let offs = batchOffsets(z);');
+  for (const r of range(rows)) L.push(`  let ra${r} = offs.x + min(row0 + ${r}u, p.M - 1u) * p.aRow;`);
+  for (const c of range(cols)) L.push(`  let cb${c} = offs.y + min(col0 + ${c}u, p.N - 1u) * p.bCol;`);
+  for (const r of range(rows)) for (const v of range(vec4s)) L.push(`  var acc${r}_${v} = vec4<f32>();`);
+  L.push('  for (var k = 0u; k < p.K; k++) {');
+  L.push('    let ka = k * p.aK;');
+  L.push('    let kb = k * p.bK;');
+  for (const v of range(vec4s)) {
+    L.push(`    let bv${v} = vec4<f32>(${range(4).map((j) => `b[cb${v * 4 + j} + kb]`).join(', ')});`);
+  }
+  for (const r of range(rows)) {
+    const fmas = range(vec4s).map((v) => `acc${r}_${v} = fma(av, bv${v}, acc${r}_${v});`);
+    L.push(`    { let av = vec4<f32>(a[ra${r} + ka]); ${fmas.join(' ')} }`);
+  }
+  L.push('  }');
+  L.push('  let o = z * p.M * p.N + col0;');
+  for (const r of range(rows)) {
+    L.push(`  if (row0 + ${r}u < p.M) {`);
+    L.push(`    let orow = o + (row0 + ${r}u) * p.N;`);
+    for (const c of range(cols)) {
+      L.push(`    if (col0 + ${c}u < p.N) { out[orow + ${c}u] = acc${r}_${c >> 2}[${c & 3}]; }`);
+    }
+    L.push('  }');
+  }
+  L.push('}');
+  return HEADER + L.join('\n') + '\n';
+}

@@ -1,0 +1,236 @@
+// matMul: [..., M, K] × [..., K, N] with NumPy-broadcast batch dims and transpose flags, and its
+// gradient. One KernelCall per product: a CPU loop (i-k-j over contiguous rows) and one of two WGSL
+// kernels — unrolled register tiles or workgroup-memory tiles — picked per adapter (kernelPreferences).
+import { kernelPreferences, linearWorkgroups, type KernelCall } from '../backend/kernel.js';
+import { DTypeError, NeuriteError, ShapeError, fmtShape } from '../errors.js';
+import { engine } from '../engine.js';
+import { broadcastStrides, sizeOf } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import type { OpDef } from './op.js';
+import { unbroadcast } from './binary.js';
+import {
+  MATMUL_PARAMS,
+  REGISTER_TILE,
+  REGISTER_WORKGROUP,
+  WORKGROUP_TILE,
+  registerKernelWgsl,
+  workgroupKernelWgsl,
+  type MatMulParam,
+} from './matmul-wgsl.js';
+import { broadcastTo } from './transform.js';
+
+/** Options of `matMul`. */
+export interface MatMulOptions {
+  /** Use the transpose of a's last two dims (a is [..., K, M]). Default false. */
+  transposeA?: boolean;
+  /** Use the transpose of b's last two dims (b is [..., N, K]). Default false. */
+  transposeB?: boolean;
+}
+
+interface MatMulAttrs {
+  readonly transposeA: boolean;
+  readonly transposeB: boolean;
+}
+
+/** The batch, collapsed: dims (outermost first) and each input's matrix stride per dim (0 where broadcast). */
+interface BatchLayout {
+  dims: number[];
+  aStrides: number[];
+  bStrides: number[];
+}
+
+/** Everything the kernels need to know about one product. */
+interface Geometry {
+  M: number;
+  K: number;
+  N: number;
+  /** The output's batch shape (the broadcast of both inputs' batch shapes). */
+  batch: number[];
+  layout: BatchLayout;
+}
+
+/** The GPU kernels take the batch as at most this many dims (after collapsing). */
+const MAX_BATCH_DIMS = 3;
+
+function geometry(a: Tensor, b: Tensor, { transposeA, transposeB }: MatMulAttrs): Geometry {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') {
+    throw new DTypeError(`matMul: expected float32 inputs, got a ${a.dtype} ${fmtShape(a.shape)} and b ${b.dtype} ${fmtShape(b.shape)}`);
+  }
+  for (const [name, t, what] of [['a', a, '[..., M, K]'], ['b', b, '[..., K, N]']] as const) {
+    if (t.rank < 2) throw new ShapeError(`matMul: ${name} ${fmtShape(t.shape)} has rank ${t.rank}; expected rank 2 or more (${what})`);
+  }
+  const [ar, ac] = a.shape.slice(-2);
+  const [br, bc] = b.shape.slice(-2);
+  const [M, K] = transposeA ? [ac, ar] : [ar, ac];
+  const [Kb, N] = transposeB ? [bc, br] : [br, bc];
+  if (K !== Kb) {
+    throw new ShapeError(
+      `matMul: inner dims differ: a ${fmtShape(a.shape)} (transposeA ${transposeA}) has K=${K}, b ${fmtShape(b.shape)} (transposeB ${transposeB}) has K=${Kb}`,
+    );
+  }
+  const aBatch = a.shape.slice(0, -2);
+  const bBatch = b.shape.slice(0, -2);
+  const batch = broadcastBatch(a, b, aBatch, bBatch);
+  return { M, K, N, batch, layout: batchLayout(batch, aBatch, bBatch, M * K, K * N) };
+}
+
+function broadcastBatch(a: Tensor, b: Tensor, aBatch: number[], bBatch: number[]): number[] {
+  const rank = Math.max(aBatch.length, bBatch.length);
+  return Array.from({ length: rank }, (_, i) => {
+    const da = aBatch[aBatch.length - rank + i] ?? 1;
+    const db = bBatch[bBatch.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new ShapeError(
+        `matMul: batch dims of a ${fmtShape(a.shape)} and b ${fmtShape(b.shape)} do not broadcast (batch dim ${i - rank} is ${da} vs ${db}; expected equal or 1)`,
+      );
+    }
+    return da === 1 ? db : da;
+  });
+}
+
+/**
+ * Collapses the batch: size-1 dims are dropped and neighbouring dims merged where both inputs
+ * step through them contiguously (or both broadcast), so most batches become one dim.
+ */
+function batchLayout(batch: number[], aBatch: number[], bBatch: number[], aMat: number, bMat: number): BatchLayout {
+  const aS = broadcastStrides(aBatch, batch).map((s) => s * aMat);
+  const bS = broadcastStrides(bBatch, batch).map((s) => s * bMat);
+  const dims: number[] = [];
+  const aStrides: number[] = [];
+  const bStrides: number[] = [];
+  for (let i = batch.length - 1; i >= 0; i--) {
+    if (batch[i] === 1) continue;
+    const last = dims.length - 1;
+    if (last >= 0 && aStrides[last] * dims[last] === aS[i] && bStrides[last] * dims[last] === bS[i]) {
+      dims[last] *= batch[i];
+    } else {
+      dims.push(batch[i]);
+      aStrides.push(aS[i]);
+      bStrides.push(bS[i]);
+    }
+  }
+  return { dims: dims.reverse(), aStrides: aStrides.reverse(), bStrides: bStrides.reverse() };
+}
+
+/** Matrix offsets of batch `z` in a and b. */
+function batchOffsets({ dims, aStrides, bStrides }: BatchLayout, z: number): [number, number] {
+  let aOff = 0;
+  let bOff = 0;
+  for (let d = dims.length - 1; d >= 0; d--) {
+    const i = z % dims[d];
+    z = (z - i) / dims[d];
+    aOff += i * aStrides[d];
+    bOff += i * bStrides[d];
+  }
+  return [aOff, bOff];
+}
+
+/** matMul as a primitive op; call it through `matMul`, which also handles unusual batch broadcasts. */
+export const matMulOp: OpDef<MatMulAttrs> = {
+  name: 'matMul',
+  outputs([a, b], attrs) {
+    const { M, N, batch } = geometry(a, b, attrs);
+    return [{ shape: [...batch, M, N], dtype: 'float32' }];
+  },
+  kernel: ([a, b], _outs, attrs) => matMulCall(geometry(a, b, attrs), attrs),
+  grad: ([dy], [a, b], _o, { transposeA: tA, transposeB: tB }, needs) => [
+    // Y = op(A)·op(B): d op(A) = dY·op(B)ᵀ, d op(B) = op(A)ᵀ·dY; transposing back flips the order.
+    // !tA: dA = dY·op(B)ᵀ      tA: dA = (dY·op(B)ᵀ)ᵀ = op(B)·dYᵀ
+    needs[0] ? unbroadcast(tA ? matMul(b, dy, { transposeA: tB, transposeB: true }) : matMul(dy, b, { transposeB: !tB }), a.shape) : null,
+    // !tB: dB = op(A)ᵀ·dY      tB: dB = (op(A)ᵀ·dY)ᵀ = dYᵀ·op(A)
+    needs[1] ? unbroadcast(tB ? matMul(dy, a, { transposeA: true, transposeB: tA }) : matMul(a, dy, { transposeA: !tA }), b.shape) : null,
+  ],
+};
+
+/**
+ * Matrix product of the last two dims: [..., M, K] × [..., K, N] → [..., M, N]. Batch dims
+ * broadcast (a missing dim or a dim of 1 repeats), as in NumPy and tf.matMul. float32 only.
+ */
+export function matMul(a: Tensor, b: Tensor, { transposeA = false, transposeB = false }: MatMulOptions = {}): Tensor {
+  a.use('matMul');
+  b.use('matMul');
+  const attrs = { transposeA, transposeB };
+  const g = geometry(a, b, attrs);
+  if (g.layout.dims.length > MAX_BATCH_DIMS) {
+    // Interleaved broadcasts (e.g. [2,1,2,1] with [1,2,1,2]) do not collapse to 3 dims: materialise
+    // them, after which each input's batch is contiguous and collapses to one dim.
+    a = broadcastTo(a, [...g.batch, ...a.shape.slice(-2)]);
+    b = broadcastTo(b, [...g.batch, ...b.shape.slice(-2)]);
+  }
+  return engine.runOp(matMulOp, [a, b], attrs)[0];
+}
+
+function matMulCall(g: Geometry, { transposeA, transposeB }: MatMulAttrs): KernelCall {
+  const { M, K, N, layout } = g;
+  if (layout.dims.length > MAX_BATCH_DIMS) {
+    throw new NeuriteError(`matMul: the batch ${fmtShape(g.batch)} collapses to ${layout.dims.length} dims, more than ${MAX_BATCH_DIMS}; call matMul(), which broadcasts it first`);
+  }
+  const batches = sizeOf(g.batch);
+  const pad = MAX_BATCH_DIMS - layout.dims.length;
+  const dims = [...Array<number>(pad).fill(1), ...layout.dims];
+  const as = [...Array<number>(pad).fill(0), ...layout.aStrides];
+  const bs = [...Array<number>(pad).fill(0), ...layout.bStrides];
+  const register = kernelPreferences.tiling === 'register';
+  const tileRows = register ? REGISTER_TILE.rows : WORKGROUP_TILE;
+  const tileCols = register ? REGISTER_TILE.cols : WORKGROUP_TILE;
+  const tilesM = Math.ceil(M / tileRows);
+  const tilesN = Math.ceil(N / tileCols);
+  const count = tilesM * tilesN * batches;
+  const params: Record<MatMulParam, number> = {
+    M, N, K, tilesN, tilesM, count,
+    aRow: transposeA ? 1 : K,
+    aK: transposeA ? M : 1,
+    bK: transposeB ? 1 : N,
+    bCol: transposeB ? K : 1,
+    d1: dims[1], d2: dims[2],
+    as0: as[0], as1: as[1], as2: as[2],
+    bs0: bs[0], bs1: bs[1], bs2: bs[2],
+  };
+  return {
+    name: 'matMul',
+    key: register ? 'matMul:register' : `matMul:workgroup:tA${+transposeA}:tB${+transposeB}`,
+    wgsl: () => (register ? registerKernelWgsl() : workgroupKernelWgsl(transposeA, transposeB)),
+    uniforms: MATMUL_PARAMS.map((f) => ({ u32: params[f] })),
+    workgroups: register ? linearWorkgroups(count, REGISTER_WORKGROUP) : linearWorkgroups(count, 1),
+    cpu: ([a, b], [out]) => cpuMatMul(a as Float32Array, b as Float32Array, out as Float32Array, g, params, batches),
+  };
+}
+
+/**
+ * The CPU kernel: per batch, i-k-j loops so the innermost loop walks contiguous rows of B and out.
+ * A transposed B is copied to [K, N] first. Accumulating into the Float32Array rounds each
+ * a·b + acc once to f32 (the product is exact in f64), as the GPU's fma does, in the same k order.
+ */
+function cpuMatMul(a: Float32Array, b: Float32Array, out: Float32Array, g: Geometry, p: Record<MatMulParam, number>, batches: number): void {
+  const { M, K, N } = g;
+  const { aRow, aK } = p;
+  out.fill(0);
+  const bT = p.bCol === 1 ? null : new Float32Array(K * N);
+  let bTOffset = -1;
+  for (let z = 0; z < batches; z++) {
+    const [aOff, bOff] = batchOffsets(g.layout, z);
+    let bm = b;
+    let bBase = bOff;
+    if (bT) {
+      if (bTOffset !== bOff) transposeInto(bT, b, bOff, N, K);
+      bTOffset = bOff;
+      bm = bT;
+      bBase = 0;
+    }
+    const oz = z * M * N;
+    for (let i = 0; i < M; i++) {
+      const orow = oz + i * N;
+      const arow = aOff + i * aRow;
+      for (let k = 0; k < K; k++) {
+        const av = a[arow + k * aK];
+        const brow = bBase + k * N;
+        for (let j = 0; j < N; j++) out[orow + j] += av * bm[brow + j];
+      }
+    }
+  }
+}
+
+/** dst [cols, rows] = transpose of the [rows, cols] matrix at src[offset]. */
+function transposeInto(dst: Float32Array, src: Float32Array, offset: number, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) dst[c * rows + r] = src[offset + r * cols + c];
+}

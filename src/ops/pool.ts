@@ -1,0 +1,246 @@
+// 2-D max and average pooling (NHWC, TF.js conventions) and their gradient ops. One invocation
+// per output element on the GPU (shaders/*pool*.wgsl); the CPU loops run channels innermost.
+// Padded positions are left out of windows: max ignores them, average divides by the real count.
+import avgPoolWgsl from '../../shaders/avg_pool2d.wgsl?raw';
+import avgPoolBackpropWgsl from '../../shaders/avg_pool2d_backprop.wgsl?raw';
+import maxPoolWgsl from '../../shaders/max_pool2d.wgsl?raw';
+import maxPoolBackpropWgsl from '../../shaders/max_pool2d_backprop.wgsl?raw';
+import argMaxWgsl from '../../shaders/pool_argmax.wgsl?raw';
+import commonWgsl from '../../shaders/pool_common.wgsl?raw';
+import { linearWorkgroups, type KernelCall } from '../backend/kernel.js';
+import { ArgumentError, ShapeError, fmtShape } from '../errors.js';
+import { engine } from '../engine.js';
+import { sizeOf } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { checkImage, pairOption, paddingOption, windowAxis, type Padding } from './conv.js';
+import type { OpDef } from './op.js';
+import { reshape } from './transform.js';
+
+/** Options of `maxPool2d` and `avgPool2d`. */
+export interface Pool2dOptions {
+  /** Window height and width: one number or [ph, pw]. */
+  poolSize: number | readonly [number, number];
+  /** Step between windows (default: the pool size). */
+  strides?: number | readonly [number, number];
+  /** 'valid' (default) or 'same' (TF's rule; padded positions are not part of any window). */
+  padding?: Padding;
+}
+
+interface PoolAttrs {
+  readonly poolSize: readonly [number, number];
+  readonly strides: readonly [number, number];
+  readonly padding: Padding;
+}
+
+/** Sizes of one pooling (pt/pl: padding before the first row/column). */
+interface PoolGeometry {
+  batch: number;
+  H: number;
+  W: number;
+  C: number;
+  outH: number;
+  outW: number;
+  ph: number;
+  pw: number;
+  sh: number;
+  sw: number;
+  pt: number;
+  pl: number;
+}
+
+function poolGeometry(op: string, xShape: readonly number[], { poolSize, strides, padding }: PoolAttrs): PoolGeometry {
+  const [batch, H, W, C] = xShape;
+  const [ph, pw] = poolSize;
+  const [sh, sw] = strides;
+  const y = windowAxis(H, ph, sh, 1, padding);
+  const x = windowAxis(W, pw, sw, 1, padding);
+  if (xShape.some((d) => d === 0) || y.out === 0 || x.out === 0) {
+    throw new ShapeError(
+      `${op}: output would be empty: input ${fmtShape(xShape)} with poolSize ${fmtShape(poolSize)}, strides ${fmtShape(strides)} and '${padding}' padding gives ${fmtShape([batch, y.out, x.out, C])}`,
+    );
+  }
+  return { batch, H, W, C, outH: y.out, outW: x.out, ph, pw, sh, sw, pt: y.pad, pl: x.pad };
+}
+
+const outShape = (g: PoolGeometry): number[] => [g.batch, g.outH, g.outW, g.C];
+
+/** Taps [lo, hi) of a window starting at `start` that fall inside [0, size). */
+const inside = (start: number, k: number, size: number): [number, number] => [Math.max(-start, 0), Math.min(size - start, k)];
+
+/**
+ * Calls `f(o, lo, hi, y0, x0)` for every window in (b, oy, ox) order, with o its flat output offset
+ * (channel 0) and [lo, hi) its in-bounds taps per axis: the loop all four CPU kernels share.
+ */
+function forEachWindow(g: PoolGeometry, f: (o: number, b: number, ry: [number, number], rx: [number, number], y0: number, x0: number) => void): void {
+  let o = 0;
+  for (let b = 0; b < g.batch; b++)
+    for (let oy = 0; oy < g.outH; oy++) {
+      const y0 = oy * g.sh - g.pt;
+      const ry = inside(y0, g.ph, g.H);
+      for (let ox = 0; ox < g.outW; ox++, o += g.C) {
+        const x0 = ox * g.sw - g.pl;
+        f(o, b, ry, inside(x0, g.pw, g.W), y0, x0);
+      }
+    }
+}
+
+/**
+ * For each channel, the flat index in x of the window's max (`at`): the first in-bounds element
+ * starts it and a later one replaces it only when greater or NaN, the rule of pool_argmax.wgsl.
+ */
+function windowArgMax(g: PoolGeometry, x: Float32Array, b: number, ry: [number, number], rx: [number, number], y0: number, x0: number, best: Float64Array, at: Int32Array): void {
+  let first = true;
+  for (let ky = ry[0]; ky < ry[1]; ky++)
+    for (let kx = rx[0]; kx < rx[1]; kx++) {
+      const xi = ((b * g.H + y0 + ky) * g.W + x0 + kx) * g.C;
+      for (let c = 0; c < g.C; c++) {
+        const v = x[xi + c];
+        if (first || v > best[c] || v !== v) {
+          best[c] = v;
+          at[c] = xi + c;
+        }
+      }
+      first = false;
+    }
+}
+
+const maxPoolCpu = (g: PoolGeometry, x: Float32Array, out: Float32Array, dy?: Float32Array): void => {
+  const best = new Float64Array(g.C);
+  const at = new Int32Array(g.C);
+  const acc = dy ? new Float64Array(out.length) : null;
+  forEachWindow(g, (o, b, ry, rx, y0, x0) => {
+    windowArgMax(g, x, b, ry, rx, y0, x0, best, at);
+    for (let c = 0; c < g.C; c++) {
+      if (acc) acc[at[c]] += dy![o + c];
+      else out[o + c] = best[c];
+    }
+  });
+  if (acc) out.set(acc);
+};
+
+/** Average pooling (forward: a = x, out = y) or its gradient (a = dy, out = dx) on the CPU. */
+const avgPoolCpu = (g: PoolGeometry, backprop: boolean, a: Float32Array, out: Float32Array): void => {
+  const acc = new Float64Array(backprop ? out.length : g.C);
+  forEachWindow(g, (o, b, ry, rx, y0, x0) => {
+    const count = (ry[1] - ry[0]) * (rx[1] - rx[0]);
+    if (!backprop) acc.fill(0);
+    for (let ky = ry[0]; ky < ry[1]; ky++)
+      for (let kx = rx[0]; kx < rx[1]; kx++) {
+        const xi = ((b * g.H + y0 + ky) * g.W + x0 + kx) * g.C;
+        if (backprop) for (let c = 0; c < g.C; c++) acc[xi + c] += a[o + c] / count;
+        else for (let c = 0; c < g.C; c++) acc[c] += a[xi + c];
+      }
+    if (!backprop) for (let c = 0; c < g.C; c++) out[o + c] = acc[c] / count;
+  });
+  if (backprop) out.set(acc);
+};
+
+function poolCall(name: string, wgsl: string, g: PoolGeometry, n: number, cpu: KernelCall['cpu']): KernelCall {
+  const { C, H, W, outH, outW, ph, pw, sh, sw, pt, pl } = g;
+  return {
+    name,
+    key: name,
+    wgsl: () => wgsl,
+    uniforms: [n, C, H, W, outH, outW, ph, pw, sh, sw, pt, pl].map((u32) => ({ u32 })),
+    workgroups: linearWorkgroups(n),
+    cpu,
+  };
+}
+
+const MAX_WGSL = commonWgsl + argMaxWgsl + maxPoolWgsl;
+const MAX_BACKPROP_WGSL = commonWgsl + argMaxWgsl + maxPoolBackpropWgsl;
+const AVG_WGSL = commonWgsl + avgPoolWgsl;
+const AVG_BACKPROP_WGSL = commonWgsl + avgPoolBackpropWgsl;
+
+/** maxPool2d: the max of each window of x [N,H,W,C]. */
+export const maxPool2dOp: OpDef<PoolAttrs> = {
+  name: 'maxPool2d',
+  outputs: ([x], attrs) => [{ shape: outShape(poolGeometry('maxPool2d', x.shape, attrs)), dtype: 'float32' }],
+  kernel([x], [out], attrs) {
+    const g = poolGeometry('maxPool2d', x.shape, attrs);
+    return poolCall('maxPool2d', MAX_WGSL, g, sizeOf(out.shape), ([xs], [o]) => maxPoolCpu(g, xs as Float32Array, o as Float32Array));
+  },
+  // dL/dx routes each window's dy to the element that was its max
+  grad: ([dy], [x], _o, attrs) => [engine.runOp(maxPool2dBackpropOp, [x, dy], attrs)[0]],
+};
+
+/** Gradient of maxPool2d w.r.t. x, from x (to recompute each window's max) and dy. */
+export const maxPool2dBackpropOp: OpDef<PoolAttrs> = {
+  name: 'maxPool2dBackprop',
+  outputs([x, dy], attrs) {
+    const expected = outShape(poolGeometry('maxPool2dBackprop', x.shape, attrs));
+    checkDy('maxPool2dBackprop', dy, expected);
+    return [{ shape: x.shape.slice(), dtype: 'float32' }];
+  },
+  kernel([x], [out], attrs) {
+    const g = poolGeometry('maxPool2dBackprop', x.shape, attrs);
+    return poolCall('maxPool2dBackprop', MAX_BACKPROP_WGSL, g, sizeOf(out.shape), ([xs, dy], [dx]) =>
+      maxPoolCpu(g, xs as Float32Array, dx as Float32Array, dy as Float32Array),
+    );
+  },
+  grad: null,
+};
+
+/** avgPool2d: the mean of the in-bounds part of each window of x [N,H,W,C]. */
+export const avgPool2dOp: OpDef<PoolAttrs> = {
+  name: 'avgPool2d',
+  outputs: ([x], attrs) => [{ shape: outShape(poolGeometry('avgPool2d', x.shape, attrs)), dtype: 'float32' }],
+  kernel([x], [out], attrs) {
+    const g = poolGeometry('avgPool2d', x.shape, attrs);
+    return poolCall('avgPool2d', AVG_WGSL, g, sizeOf(out.shape), ([xs], [o]) => avgPoolCpu(g, false, xs as Float32Array, o as Float32Array));
+  },
+  // dL/dx spreads each window's dy evenly over its in-bounds elements
+  grad: ([dy], [x], _o, attrs) => [engine.runOp(avgPool2dBackpropOp, [dy], { ...attrs, xShape: x.shape })[0]],
+};
+
+interface AvgBackpropAttrs extends PoolAttrs {
+  readonly xShape: readonly number[];
+}
+
+/** Gradient of avgPool2d w.r.t. x, from dy alone. */
+export const avgPool2dBackpropOp: OpDef<AvgBackpropAttrs> = {
+  name: 'avgPool2dBackprop',
+  outputs([dy], attrs) {
+    checkDy('avgPool2dBackprop', dy, outShape(poolGeometry('avgPool2dBackprop', attrs.xShape, attrs)));
+    return [{ shape: attrs.xShape.slice(), dtype: 'float32' }];
+  },
+  kernel(_inputs, [out], attrs) {
+    const g = poolGeometry('avgPool2dBackprop', attrs.xShape, attrs);
+    return poolCall('avgPool2dBackprop', AVG_BACKPROP_WGSL, g, sizeOf(out.shape), ([dy], [dx]) =>
+      avgPoolCpu(g, true, dy as Float32Array, dx as Float32Array),
+    );
+  },
+  grad: null,
+};
+
+function checkDy(op: string, dy: Tensor, expected: number[]): void {
+  if (dy.dtype !== 'float32' || dy.rank !== 4 || dy.shape.some((d, i) => d !== expected[i])) {
+    throw new ShapeError(`${op}: dy is ${dy.dtype} ${fmtShape(dy.shape)}, expected float32 ${fmtShape(expected)} (the pooled shape)`);
+  }
+}
+
+function pool(op: string, def: OpDef<PoolAttrs>, x: Tensor, options: Pool2dOptions): Tensor {
+  checkImage(op, x);
+  if (options?.poolSize === undefined) throw new ArgumentError(`${op}: the poolSize option is required`);
+  const poolSize = pairOption(op, 'poolSize', options.poolSize);
+  const attrs: PoolAttrs = {
+    poolSize,
+    strides: options.strides === undefined ? poolSize : pairOption(op, 'strides', options.strides),
+    padding: paddingOption(op, options.padding ?? 'valid'),
+  };
+  if (x.rank === 3) {
+    const y = engine.runOp(def, [reshape(x, [1, ...x.shape])], attrs)[0];
+    return reshape(y, y.shape.slice(1));
+  }
+  return engine.runOp(def, [x], attrs)[0];
+}
+
+/** Max pooling of x [N,H,W,C] (or [H,W,C]) over windows of `poolSize`; the gradient goes to the first max of a window. */
+export function maxPool2d(x: Tensor, options: Pool2dOptions): Tensor {
+  return pool('maxPool2d', maxPool2dOp, x, options);
+}
+
+/** Average pooling of x [N,H,W,C] (or [H,W,C]) over windows of `poolSize`; with 'same', padded positions are not counted. */
+export function avgPool2d(x: Tensor, options: Pool2dOptions): Tensor {
+  return pool('avgPool2d', avgPool2dOp, x, options);
+}

@@ -1,0 +1,155 @@
+// Counter-based random numbers made on the device: element i of a random tensor is a hash of
+// (seed, i), so there is no generator state to carry and the same seed gives the same values on
+// every backend. The hash (xxHash32 of one word) is written below once in WGSL u32 arithmetic
+// and once in JS (Math.imul, >>> 0); both are exact integer code, so they agree bit for bit.
+import { linearWorkgroups, WORKGROUP_SIZE, type KernelCall } from '../backend/kernel.js';
+import { ArgumentError, DTypeError, fmtShape } from '../errors.js';
+import { engine } from '../engine.js';
+import { assertValidShape, sizeOf } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import type { OpDef } from './op.js';
+
+// xxHash32 primes.
+const P2 = 2246822519;
+const P3 = 3266489917;
+const P4 = 668265263;
+const P5 = 374761393;
+
+/** xxHash32 of the 4-byte word `index` with `seed`: a well-mixed u32. */
+function hash(seed: number, index: number): number {
+  let h = (seed + P5 + 4 + Math.imul(index, P3)) >>> 0;
+  h = Math.imul((h << 17) | (h >>> 15), P4) >>> 0;
+  h = Math.imul(h ^ (h >>> 15), P2) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), P3) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Uniform in [0, 1) from the top 24 bits: exact in f32, so both backends get the same float. */
+const uniformAt = (seed: number, index: number): number => (hash(seed, index) >>> 8) / 16777216;
+
+const WGSL_HASH = /* wgsl */ `
+fn nt_hash(seed: u32, index: u32) -> u32 {
+  var h = seed + ${P5 + 4}u + index * ${P3}u;
+  h = ((h << 17u) | (h >> 15u)) * ${P4}u;
+  h = (h ^ (h >> 15u)) * ${P2}u;
+  h = (h ^ (h >> 13u)) * ${P3}u;
+  return h ^ (h >> 16u);
+}
+fn nt_uniform(seed: u32, index: u32) -> f32 { return f32(nt_hash(seed, index) >> 8u) / 16777216.0; }`;
+
+/** What the random kernel writes: uniform values, or its input with elements dropped. */
+type RandomMode = 'uniform' | 'dropout';
+
+/**
+ * The one random kernel. uniform: out[i] = a + b·u(i) (a = minval, b = maxval − minval);
+ * dropout: out[i] = u(i) ≥ a ? x[i]·b : 0 (a = rate, b = 1/(1 − rate)).
+ */
+function randomCall(mode: RandomMode, n: number, seed: number, a: number, b: number): KernelCall {
+  const fa = Math.fround(a);
+  const fb = Math.fround(b);
+  const input = mode === 'dropout' ? '@group(0) @binding(0) var<storage, read> x: array<f32>;\n' : '';
+  const out = mode === 'dropout' ? 1 : 0;
+  const value = mode === 'dropout' ? 'select(0.0, x[i] * p.b, u >= p.a)' : 'p.a + p.b * u';
+  return {
+    name: mode === 'dropout' ? 'dropout' : 'randomUniform',
+    key: `random:${mode}`,
+    uniforms: [{ u32: n }, { u32: seed }, { f32: fa }, { f32: fb }],
+    workgroups: linearWorkgroups(n),
+    wgsl: () => `${WGSL_HASH}
+struct Params { n: u32, seed: u32, a: f32, b: f32 }
+${input}@group(0) @binding(${out}) var<storage, read_write> out: array<f32>;
+@group(0) @binding(${out + 1}) var<uniform> p: Params;
+@compute @workgroup_size(${WORKGROUP_SIZE})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x;
+  if (i >= p.n) { return; }
+  let u = nt_uniform(p.seed, i);
+  out[i] = ${value};
+}`,
+    cpu(ins, [o]) {
+      if (mode === 'dropout') {
+        const x = ins[0];
+        for (let i = 0; i < n; i++) o[i] = uniformAt(seed, i) >= fa ? x[i] * fb : 0;
+      } else {
+        for (let i = 0; i < n; i++) o[i] = fa + Math.fround(fb * uniformAt(seed, i));
+      }
+    },
+  };
+}
+
+interface UniformAttrs {
+  readonly shape: readonly number[];
+  readonly seed: number;
+  readonly minval: number;
+  readonly maxval: number;
+}
+
+/** Uniform random values of `shape` from (seed, element index). */
+export const randomUniformOp: OpDef<UniformAttrs> = {
+  name: 'randomUniform',
+  outputs: (_inputs, { shape }) => [{ shape: shape.slice(), dtype: 'float32' }],
+  kernel: (_inputs, [out], { seed, minval, maxval }) => randomCall('uniform', sizeOf(out.shape), seed, minval, maxval - minval),
+  grad: null,
+};
+
+interface DropoutAttrs {
+  readonly rate: number;
+  readonly seed: number;
+}
+
+/** Zeroes each element with probability `rate` (the mask is a function of seed and index) and scales the rest by 1/(1 − rate). */
+export const dropoutOp: OpDef<DropoutAttrs> = {
+  name: 'dropout',
+  outputs([x]) {
+    if (x.dtype !== 'float32') throw new DTypeError(`dropout: expected a float32 tensor, got ${x.dtype} ${fmtShape(x.shape)}`);
+    return [{ shape: x.shape.slice(), dtype: 'float32' }];
+  },
+  kernel: (_inputs, [out], { rate, seed }) => randomCall('dropout', sizeOf(out.shape), seed, rate, 1 / (1 - rate)),
+  // d dropout = dy·mask/(1 − rate): the same op on dy, since the mask depends only on (seed, index)
+  grad: ([dy], _x, _y, attrs) => [engine.runOp(dropoutOp, [dy], attrs)[0]],
+};
+
+/** A u32 seed: the given integer modulo 2³², or a fresh one from Math.random. */
+function seedOf(op: string, seed: number | undefined): number {
+  if (seed === undefined) return Math.floor(Math.random() * 4294967296) >>> 0;
+  if (!Number.isInteger(seed)) throw new ArgumentError(`${op}: seed must be an integer, got ${seed}`);
+  return seed >>> 0;
+}
+
+/** Options of `randomUniform`. */
+export interface RandomUniformOptions {
+  /** Lower bound, included (default 0). */
+  minval?: number;
+  /** Upper bound, excluded (default 1). */
+  maxval?: number;
+  /** Integer seed; the same seed gives the same values on every backend. Random when omitted. */
+  seed?: number;
+}
+
+/** float32 values drawn uniformly from [minval, maxval), generated on the device. */
+export function randomUniform(shape: readonly number[], { minval = 0, maxval = 1, seed }: RandomUniformOptions = {}): Tensor {
+  assertValidShape('randomUniform', shape);
+  if (!(Number.isFinite(minval) && Number.isFinite(maxval) && minval <= maxval)) {
+    throw new ArgumentError(`randomUniform: expected finite minval ≤ maxval, got minval ${minval} and maxval ${maxval}`);
+  }
+  return engine.runOp(randomUniformOp, [], { shape, minval, maxval, seed: seedOf('randomUniform', seed) })[0];
+}
+
+/** Options of `dropout`. */
+export interface DropoutOptions {
+  /** Probability of zeroing each element, in [0, 1). */
+  rate: number;
+  /** Integer seed of the mask; the same seed gives the same mask on every backend. Random when omitted. */
+  seed?: number;
+}
+
+/**
+ * Inverted dropout: zeroes each element with probability `rate` and scales the others by
+ * 1/(1 − rate), so the expected value is unchanged. Returns `x` itself when rate is 0.
+ */
+export function dropout(x: Tensor, { rate, seed }: DropoutOptions): Tensor {
+  x.use('dropout');
+  if (!(typeof rate === 'number' && rate >= 0 && rate < 1)) throw new ArgumentError(`dropout: rate must be in [0, 1), got ${rate}`);
+  if (rate === 0) return x;
+  return engine.runOp(dropoutOp, [x], { rate, seed: seedOf('dropout', seed) })[0];
+}

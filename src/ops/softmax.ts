@@ -1,0 +1,142 @@
+// softmax and logSoftmax along one axis, and their gradients. Each is one "row" kernel: x is
+// viewed as [outer, R, inner] and one invocation owns a row of R values (max, then Σexp, then
+// the outputs), so the forward pass is one dispatch and the max shift never enters the tape.
+import { linearWorkgroups, WORKGROUP_SIZE, type KernelCall } from '../backend/kernel.js';
+import { DTypeError, fmtShape } from '../errors.js';
+import { engine } from '../engine.js';
+import { normalizeAxis, sizeOf } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import type { OpDef } from './op.js';
+
+/** What a row kernel computes; the gradient modes read (dy, y) instead of x. */
+type RowMode = 'softmax' | 'logSoftmax' | 'softmaxGrad' | 'logSoftmaxGrad';
+
+interface AxisAttrs {
+  /** Non-negative axis. */
+  readonly axis: number;
+}
+
+/** One row pass per mode: WGSL body and the same arithmetic in JS (f32 accumulators). */
+const WGSL_BODY: Record<RowMode, string> = {
+  softmax: `var m = a[base];
+  for (var r = 1u; r < p.reduced; r++) { m = max(m, a[base + r * p.inner]); }
+  var s = 0.0;
+  for (var r = 0u; r < p.reduced; r++) { s += exp(a[base + r * p.inner] - m); }
+  for (var r = 0u; r < p.reduced; r++) { let k = base + r * p.inner; out[k] = exp(a[k] - m) / s; }`,
+  logSoftmax: `var m = a[base];
+  for (var r = 1u; r < p.reduced; r++) { m = max(m, a[base + r * p.inner]); }
+  var s = 0.0;
+  for (var r = 0u; r < p.reduced; r++) { s += exp(a[base + r * p.inner] - m); }
+  let ls = log(s);
+  for (var r = 0u; r < p.reduced; r++) { let k = base + r * p.inner; out[k] = (a[k] - m) - ls; }`,
+  // d softmax: dx = y·(dy − Σ dy·y)
+  softmaxGrad: `var t = 0.0;
+  for (var r = 0u; r < p.reduced; r++) { let k = base + r * p.inner; t += a[k] * b[k]; }
+  for (var r = 0u; r < p.reduced; r++) { let k = base + r * p.inner; out[k] = b[k] * (a[k] - t); }`,
+  // d logSoftmax: dx = dy − softmax·Σdy, with softmax = exp(y)
+  logSoftmaxGrad: `var t = 0.0;
+  for (var r = 0u; r < p.reduced; r++) { t += a[base + r * p.inner]; }
+  for (var r = 0u; r < p.reduced; r++) { let k = base + r * p.inner; out[k] = a[k] - exp(b[k]) * t; }`,
+};
+
+function cpuRow(mode: RowMode, a: ArrayLike<number>, b: ArrayLike<number>, out: Float32Array | Int32Array, base: number, reduced: number, inner: number): void {
+  const f = Math.fround;
+  if (mode === 'softmax' || mode === 'logSoftmax') {
+    let m = a[base];
+    for (let r = 1; r < reduced; r++) m = Math.max(m, a[base + r * inner]);
+    let s = 0;
+    for (let r = 0; r < reduced; r++) s = f(s + f(Math.exp(f(a[base + r * inner] - m))));
+    const ls = f(Math.log(s));
+    for (let r = 0; r < reduced; r++) {
+      const k = base + r * inner;
+      const shifted = f(a[k] - m);
+      out[k] = mode === 'softmax' ? f(Math.exp(shifted)) / s : shifted - ls;
+    }
+    return;
+  }
+  let t = 0;
+  for (let r = 0; r < reduced; r++) {
+    const k = base + r * inner;
+    t = f(t + (mode === 'softmaxGrad' ? f(a[k] * b[k]) : a[k]));
+  }
+  for (let r = 0; r < reduced; r++) {
+    const k = base + r * inner;
+    out[k] = mode === 'softmaxGrad' ? b[k] * f(a[k] - t) : a[k] - f(f(Math.exp(b[k])) * t);
+  }
+}
+
+function rowCall(mode: RowMode, shape: readonly number[], axis: number, inputs: number): KernelCall {
+  const outer = sizeOf(shape.slice(0, axis));
+  const reduced = shape[axis];
+  const inner = sizeOf(shape.slice(axis + 1));
+  const n = outer * inner;
+  const second = inputs === 2 ? '@group(0) @binding(1) var<storage, read> b: array<f32>;\n' : '';
+  return {
+    name: mode,
+    key: `rows:${mode}`,
+    uniforms: [{ u32: n }, { u32: reduced }, { u32: inner }],
+    workgroups: linearWorkgroups(n),
+    wgsl: () => `struct Params { n: u32, reduced: u32, inner: u32 }
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+${second}@group(0) @binding(${inputs}) var<storage, read_write> out: array<f32>;
+@group(0) @binding(${inputs + 1}) var<uniform> p: Params;
+@compute @workgroup_size(${WORKGROUP_SIZE})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x;
+  if (i >= p.n) { return; }
+  let base = (i / p.inner) * p.reduced * p.inner + i % p.inner;
+  ${WGSL_BODY[mode]}
+}`,
+    cpu([a, b], [out]) {
+      for (let o = 0; o < outer; o++)
+        for (let k = 0; k < inner; k++) cpuRow(mode, a, b ?? a, out, o * reduced * inner + k, reduced, inner);
+    },
+  };
+}
+
+/** An op over rows along `axis` whose output has the shape of its first input. */
+function rowOp(name: string, mode: RowMode, grad: OpDef<AxisAttrs>['grad']): OpDef<AxisAttrs> {
+  return {
+    name,
+    outputs(inputs) {
+      for (const t of inputs) {
+        if (t.dtype !== 'float32') throw new DTypeError(`${name}: expected float32 logits, got ${t.dtype} ${fmtShape(t.shape)}`);
+      }
+      return [{ shape: inputs[0].shape.slice(), dtype: 'float32' }];
+    },
+    kernel: (inputs, [out], { axis }) => rowCall(mode, out.shape, axis, inputs.length),
+    grad,
+  };
+}
+
+/** Gradient of softmax from (dy, y). */
+export const softmaxBackpropOp = rowOp('softmaxBackprop', 'softmaxGrad', null);
+/** Gradient of logSoftmax from (dy, y). */
+export const logSoftmaxBackpropOp = rowOp('logSoftmaxBackprop', 'logSoftmaxGrad', null);
+
+/** softmax along `axis`: exp(x − max) / Σ exp(x − max). */
+export const softmaxOp: OpDef<AxisAttrs> = rowOp('softmax', 'softmax', ([dy], _x, [y], attrs) => [
+  // d softmax: dx = y·(dy − Σ dy·y)
+  engine.runOp(softmaxBackpropOp, [dy, y], attrs)[0],
+]);
+
+/** logSoftmax along `axis`: x − max − log Σ exp(x − max). */
+export const logSoftmaxOp: OpDef<AxisAttrs> = rowOp('logSoftmax', 'logSoftmax', ([dy], _x, [y], attrs) => [
+  // d logSoftmax: dx = dy − exp(y)·Σdy
+  engine.runOp(logSoftmaxBackpropOp, [dy, y], attrs)[0],
+]);
+
+function rows(def: OpDef<AxisAttrs>, logits: Tensor, axis: number): Tensor {
+  logits.use(def.name);
+  return engine.runOp(def, [logits], { axis: normalizeAxis(def.name, axis, logits.rank, logits.shape) })[0];
+}
+
+/** Softmax along `axis` (default: the last), computed stably by shifting by the row's max. */
+export function softmax(logits: Tensor, { axis = -1 }: { axis?: number } = {}): Tensor {
+  return rows(softmaxOp, logits, axis);
+}
+
+/** log(softmax(x)) along `axis` (default: the last), without the underflow of taking log of softmax. */
+export function logSoftmax(logits: Tensor, { axis = -1 }: { axis?: number } = {}): Tensor {
+  return rows(logSoftmaxOp, logits, axis);
+}
