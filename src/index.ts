@@ -42,3 +42,4 @@ export * as data from './nn/data.js';
 export type { DataSource, Batch } from './nn/data.js';
 export type { LossFn } from './nn/losses.js';
 export type { Tiling } from './backend/kernel.js';
+export { ModelFormatError, ModelIOError, type IOHandler, type ModelArtifacts } from './io/index.js';

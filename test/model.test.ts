@@ -134,6 +134,21 @@ describe.each(BACKENDS)('Sequential on %s', (backend) => {
     nt.dispose([xs, ys]);
   });
 
+  it('draws the progress bar in place on a terminal', async () => {
+    const { x, y } = blobs(40);
+    const model = track(classifier());
+    model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    const out: string[] = [];
+    const bar = new nt.ProgressBar({ write: (s) => void out.push(s), tty: true, intervalMs: 0 });
+    await model.fit(nt.data.arrays(x, [40, 4], y), { epochs: 2, batchSize: 8, verbose: 0, logEvery: 1, callbacks: [bar] });
+    expect(out[0]).toBe('Epoch 1/2\n');
+    const redraws = out.filter((s) => s.startsWith('\r') && !s.endsWith('\n'));
+    expect(redraws.length).toBeGreaterThan(3);
+    expect(redraws[redraws.length - 1]).toMatch(/^\r\[=+>? *\] +\d+\/40 {2}[\d.]+ samples\/s {2}loss \d\.\d{4} {2}acc \d\.\d{4} {2}ETA \d+s\x1b\[K$/);
+    const epochLine = out.find((s) => s.endsWith('\n') && s.includes('40/40'));
+    expect(epochLine).toMatch(/\[=+\] 40\/40 .*loss \d\.\d{4} {2}acc \d\.\d{4} {2}\d+s/);
+  });
+
   it('is deterministic with a seed', async () => {
     const { x, y } = blobs(40);
     const run = async () => {

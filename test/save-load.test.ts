@@ -169,16 +169,25 @@ describe.each(BACKENDS)('save and load on %s', (backend) => {
     let good: ModelArtifacts;
     let goodJson: Record<string, any>;
     let target: string;
+    /** The saved model stays alive: failed loads of its files must not touch it. */
+    let original: nt.Sequential;
+    let originalWeights: Float32Array[];
 
     beforeAll(async () => {
-      const model = imageModel();
+      original = imageModel();
       const handler = memoryHandler();
-      await model.save(handler);
+      await original.save(handler);
       good = handler.saved!;
       target = join(dir, `corrupt-${backend}`);
-      await model.save(`file://${target}`);
+      await original.save(`file://${target}`);
       goodJson = JSON.parse(await readFile(join(target, 'model.json'), 'utf8'));
-      model.dispose();
+      originalWeights = await Promise.all(original.weights.map((v) => v.data() as Promise<Float32Array>));
+    });
+
+    afterAll(async () => {
+      const after = await Promise.all(original.weights.map((v) => v.data()));
+      after.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(originalWeights[i])));
+      original.dispose();
     });
 
     async function expectLoadError(artifacts: ModelArtifacts, pattern: RegExp, type: new (...a: any[]) => Error = ModelFormatError) {

@@ -109,11 +109,19 @@ export class ConfigReader {
     throw new ModelFormatError(`${this.where}: config.${key} should be ${expected}, found ${JSON.stringify(this.config[key])}`);
   }
 
-  /** A positive integer (required unless a fallback is given). */
+  /** A non-negative integer (required unless a fallback is given). */
   int(key: string, fallback?: number): number {
     const v = this.config[key];
-    if (v === undefined || v === null) return fallback ?? this.fail(key, 'a positive integer');
+    if (v === undefined || v === null) return fallback ?? this.fail(key, 'a non-negative integer');
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) this.fail(key, 'a non-negative integer');
+    return v;
+  }
+
+  /** An integer, or undefined when absent or null (e.g. a seed). */
+  optionalInt(key: string): number | undefined {
+    const v = this.config[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'number' || !Number.isInteger(v)) this.fail(key, 'an integer or null');
     return v;
   }
 

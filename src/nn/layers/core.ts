@@ -164,8 +164,7 @@ export class Dropout extends Layer {
   }
 
   static fromConfig(c: ConfigReader): Dropout {
-    const seed = c.num('seed', Number.NaN);
-    return new Dropout({ ...c.base(), rate: c.num('rate', 0), seed: Number.isNaN(seed) ? undefined : seed });
+    return new Dropout({ ...c.base(), rate: c.num('rate', 0), seed: c.optionalInt('seed') });
   }
 }
 

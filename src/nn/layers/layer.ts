@@ -178,8 +178,7 @@ export abstract class Layer {
 
   /** Weight names in `weights` order, as saved: `<layer name>/<weight name>`. */
   get weightNames(): string[] {
-    const order = this.weights;
-    return order.map((v) => v.name!);
+    return this.weights.map((v) => v.name!);
   }
 
   /** Number of scalars in the layer's weights. */
