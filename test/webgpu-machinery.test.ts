@@ -86,6 +86,27 @@ describe.runIf(gpu)('webgpu machinery', () => {
     await nt.sync();
   });
 
+  it('covers tensors beyond one dispatch dimension (more than 65535 workgroups)', async () => {
+    const n = 65535 * 64 + 4099; // one workgroup row cannot hold it: the grid folds into 2-D
+    const x = uniform(n, -1, 1);
+    const [y, s] = nt.tidy(() => {
+      const t = nt.tensor(Float32Array.from(x));
+      const r = nt.relu(nt.add(t, 0.25));
+      return [r, nt.sum(r)];
+    });
+    const got = await y.data();
+    let worst = 0;
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const e = Math.max(Math.fround(x[i] + 0.25), 0);
+      worst = Math.max(worst, Math.abs(got[i] - e));
+      total += e;
+    }
+    expect(worst).toBe(0);
+    expect(Math.abs((await s.data())[0] - total) / total).toBeLessThan(1e-4);
+    nt.dispose([y, s]);
+  });
+
   it('splits long chains at the dispatch cap', async () => {
     const capped = await createWebGpuBackend({ maxDispatchesPerSubmit: 4 });
     engine.setBackend(capped);
