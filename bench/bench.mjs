@@ -163,8 +163,16 @@ if (!only || only === 'train') {
 const cols = ['neurite-webgpu', 'tfjs-webgpu', 'neurite-cpu', 'tfjs-cpu'];
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
 const header = `| benchmark | unit | ${cols.join(' | ')} | webgpu ratio (neurite/tfjs) | cpu ratio |`;
+const target = new URL('../BENCHMARKS.md', import.meta.url);
+const previous = existsSync(target) ? readFileSync(target, 'utf8') : '';
+const measured = new Set(rows.map((r) => r.what));
+// With --only, rows of the benchmarks not run this time are kept from the previous report.
+const keptRows = only
+  ? previous.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| benchmark') && !measured.has(l.split(' | ')[0].slice(2)))
+  : [];
 const table = [header, `|${'---|'.repeat(cols.length + 4)}`]
   .concat(rows.map((r) => `| ${r.what} | ${r.unit} | ${cols.map((c) => fmt(r.values[c] ?? NaN)).join(' | ')} | ${ratio(r.values['neurite-webgpu'], r.values['tfjs-webgpu'])} | ${ratio(r.values['neurite-cpu'], r.values['tfjs-cpu'])} |`))
+  .concat(keptRows)
   .join('\n');
 const date = new Date().toISOString().slice(0, 10);
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
@@ -172,7 +180,7 @@ const report = `# Benchmarks
 
 Produced by \`npm run bench\` (bench/bench.mjs): Neurite and TF.js 4.22 measured in the same Node
 process, on the same WebGPU adapter and on the CPU. Higher is better. Each figure is the median of a
-few timed runs after a warm-up, including the readback of the result.
+few timed runs after a warm-up, including the readback of the result.${only ? ` This run measured only '${only}'; the other rows are from the previous run.` : ''}
 
 - Date: ${date}
 - Machine: ${machine}
@@ -182,9 +190,7 @@ ${table}
 `;
 console.log(`\n${table}\n`);
 // Hand-written analysis below the marker survives re-runs.
-const target = new URL('../BENCHMARKS.md', import.meta.url);
 const MARKER = '<!-- notes: kept across runs -->';
-const previous = existsSync(target) ? readFileSync(target, 'utf8') : '';
 const notes = previous.includes(MARKER) ? previous.slice(previous.indexOf(MARKER)) : `${MARKER}\n`;
 if (!args.has('no-write')) writeFileSync(target, `${report}\n${notes}`);
 process.exit(0);

@@ -196,15 +196,10 @@ function matMulCall(g: Geometry, { transposeA, transposeB }: MatMulAttrs): Kerne
   };
 }
 
-/**
- * The CPU kernel: per batch, i-k-j loops so the innermost loop walks contiguous rows of B and out.
- * A transposed B is copied to [K, N] first. Accumulating into the Float32Array rounds each
- * a·b + acc once to f32 (the product is exact in f64), as the GPU's fma does, in the same k order.
- */
+/** The CPU kernel: per batch, a register-blocked product; a transposed B is copied to [K, N] first. */
 function cpuMatMul(a: Float32Array, b: Float32Array, out: Float32Array, g: Geometry, p: Record<MatMulParam, number>, batches: number): void {
   const { M, K, N } = g;
   const { aRow, aK } = p;
-  out.fill(0);
   const bT = p.bCol === 1 ? null : new Float32Array(K * N);
   let bTOffset = -1;
   for (let z = 0; z < batches; z++) {
@@ -217,15 +212,50 @@ function cpuMatMul(a: Float32Array, b: Float32Array, out: Float32Array, g: Geome
       bm = bT;
       bBase = 0;
     }
-    const oz = z * M * N;
-    for (let i = 0; i < M; i++) {
-      const orow = oz + i * N;
-      const arow = aOff + i * aRow;
-      for (let k = 0; k < K; k++) {
-        const av = a[arow + k * aK];
-        const brow = bBase + k * N;
-        for (let j = 0; j < N; j++) out[orow + j] += av * bm[brow + j];
+    matMulBlock(a, aOff, aRow, aK, bm, bBase, out, z * M * N, M, K, N);
+  }
+}
+
+/**
+ * out[M×N] = A·B for one batch, with B row-major [K, N]. A 4×4 block of outputs is kept in
+ * sixteen local accumulators across the whole k loop, so each step loads 4 values of A and 4 of
+ * B for 16 multiply-adds instead of reading and writing `out` every time — the CPU twin of the
+ * GPU's register tile. Accumulators are float64, rounded to f32 once per output.
+ */
+function matMulBlock(
+  a: Float32Array, aOff: number, aRow: number, aK: number,
+  b: Float32Array, bOff: number,
+  out: Float32Array, oOff: number,
+  M: number, K: number, N: number,
+): void {
+  const M4 = M - (M % 4);
+  const N4 = N - (N % 4);
+  for (let i = 0; i < M4; i += 4) {
+    const r0 = aOff + i * aRow, r1 = r0 + aRow, r2 = r1 + aRow, r3 = r2 + aRow;
+    for (let j = 0; j < N4; j += 4) {
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let k = 0, ka = 0, kb = bOff + j; k < K; k++, ka += aK, kb += N) {
+        const a0 = a[r0 + ka], a1 = a[r1 + ka], a2 = a[r2 + ka], a3 = a[r3 + ka];
+        const b0 = b[kb], b1 = b[kb + 1], b2 = b[kb + 2], b3 = b[kb + 3];
+        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
       }
+      const o = oOff + i * N + j;
+      out[o] = c00; out[o + 1] = c01; out[o + 2] = c02; out[o + 3] = c03;
+      out[o + N] = c10; out[o + N + 1] = c11; out[o + N + 2] = c12; out[o + N + 3] = c13;
+      out[o + 2 * N] = c20; out[o + 2 * N + 1] = c21; out[o + 2 * N + 2] = c22; out[o + 2 * N + 3] = c23;
+      out[o + 3 * N] = c30; out[o + 3 * N + 1] = c31; out[o + 3 * N + 2] = c32; out[o + 3 * N + 3] = c33;
+    }
+  }
+  // The ragged edges (rows past M4, columns past N4): one output at a time.
+  for (let i = 0; i < M; i++) {
+    for (let j = i < M4 ? N4 : 0; j < N; j++) {
+      let acc = 0;
+      for (let k = 0, ka = aOff + i * aRow, kb = bOff + j; k < K; k++, ka += aK, kb += N) acc += a[ka] * b[kb];
+      out[oOff + i * N + j] = acc;
     }
   }
 }
