@@ -3,7 +3,7 @@
 import type { Backend, Storage } from './backend/backend.js';
 import { CpuBackend } from './backend/cpu.js';
 import type { TypedArray, DType } from './dtype.js';
-import { BackendError, DisposedTensorError, NeuriteError, ShapeError, fmtShape } from './errors.js';
+import { BackendError, ShapeError, fmtShape } from './errors.js';
 import type { OpDef } from './ops/op.js';
 import { Tensor, Variable } from './tensor.js';
 
@@ -241,5 +241,3 @@ function collectTensors(value: unknown, out: Set<Tensor>, depth = 0): void {
 
 /** The process-wide engine. */
 export const engine = new Engine();
-
-export { NeuriteError, DisposedTensorError };

@@ -55,6 +55,7 @@ export class WebGpuBackend implements Backend {
   readonly adapterInfo: AcquiredDevice['adapterInfo'];
   /** Called when the device is lost, so the registry can start a new one next time. */
   onLost?: () => void;
+  /** Dawn's instance in Node: held so it outlives the device (see device.ts). */
   private readonly keepAlive: unknown;
   private readonly pool: BufferPool;
   private readonly pipelines: PipelineCache;
@@ -197,7 +198,7 @@ export class WebGpuBackend implements Backend {
     return { bytesInUse: this.pool.bytesInUse, bytesPooled: this.pool.bytesPooled };
   }
   stats(): BackendStats {
-    return { ...this.counters, pipelineCompilations: this.counters.pipelineCompilations };
+    return { ...this.counters };
   }
   resetStats(): void {
     this.counters = emptyStats();
@@ -208,7 +209,6 @@ export class WebGpuBackend implements Backend {
     this.pool.destroy();
     this.uniformBuffer?.destroy();
     this.device.destroy();
-    void this.keepAlive;
   }
 
   private compile(call: KernelCall, inputs: number, outputs: number, hasUniforms: boolean) {
