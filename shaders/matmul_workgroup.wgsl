@@ -1,7 +1,8 @@
 // matMul with workgroup-memory tiles, the kernel real GPUs run fast: a 16×16 workgroup computes a
 // 64×64 block of out, staging a 64×16 slab of A and a 16×64 slab of B per step behind barriers.
-// src/ops/matmul-wgsl.ts prepends struct Params, the bindings a, b, out, p, batchOffsets() and the
-// consts A_K_CONTIGUOUS / B_N_CONTIGUOUS (false when that input is transposed).
+// src/ops/matmul-wgsl.ts prepends struct Params, the bindings a, b, (bias,) out, p, batchOffsets(),
+// epilogue(v, col) (identity, or fusedMatMul's bias + activation) and the consts A_K_CONTIGUOUS /
+// B_N_CONTIGUOUS (false when that input is transposed).
 
 const TILE = 64u; // output rows and columns per workgroup
 const TK = 16u;   // k per staged slab
@@ -60,11 +61,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   store(o, row0 + lid.y + 48u, col0 + lid.x, vec4<f32>(c30, c31, c32, c33));
 }
 
-// Writes one row's four values (columns col, col + 16, col + 32, col + 48), skipping those outside out.
+// Writes one row's four values (columns col, col + 16, col + 32, col + 48) through the epilogue,
+// skipping those outside out.
 fn store(o: u32, row: u32, col: u32, v: vec4<f32>) {
   if (row >= p.M) { return; }
   let base = o + row * p.N;
   for (var j = 0u; j < 4u; j++) {
-    if (col + 16u * j < p.N) { out[base + col + 16u * j] = v[j]; }
+    if (col + 16u * j < p.N) { out[base + col + 16u * j] = epilogue(v[j], col + 16u * j); }
   }
 }

@@ -43,3 +43,5 @@ export type { DataSource, Batch } from './nn/data.js';
 export type { LossFn } from './nn/losses.js';
 export type { Tiling } from './backend/kernel.js';
 export { ModelFormatError, ModelIOError, type IOHandler, type ModelArtifacts } from './io/index.js';
+export { fusedMatMul, type FusedMatMulOptions } from './ops/matmul.js';
+export type { FusedActivation } from './ops/matmul-epilogue.js';

@@ -182,6 +182,17 @@ describe.each(BACKENDS)('layers on %s', (backend) => {
       layer.dispose();
     });
 
+    it.each(['relu', 'sigmoid', 'tanh', 'linear'] as const)('forward with bias and %s is one kernel (fusedMatMul)', (activation) => {
+      const layer = nt.layers.dense({ units: 5, activation });
+      const x = t(uniform(7 * 13), [7, 13]);
+      layer.apply(x).dispose();
+      nt.resetStats();
+      const y = layer.apply(x);
+      expect(nt.stats().dispatches).toBe(1);
+      nt.dispose([x, y]);
+      layer.dispose();
+    });
+
     it('applies softmax over the last axis and works on rank-3 inputs', async () => {
       const layer = nt.layers.dense({ units: 4, activation: 'softmax', useBias: false });
       const xv = uniform(2 * 3 * 6, -2, 2);

@@ -1,10 +1,11 @@
 // matMul on every backend, and on WebGPU with both kernels (register tiles and workgroup tiles):
 // forward against a float64 reference on odd and larger shapes, all transpose combinations and
 // broadcast batches; gradients against central differences of the reference; errors; checkGradients.
+// fusedMatMul (bias + activation in the kernel's epilogue) likewise, for each activation, with and without bias.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as nt from '../src/index.js';
 import { kernelPreferences, preferredTiling, type Tiling } from '../src/backend/kernel.js';
-import { matMulOp } from '../src/ops/matmul.js';
+import { fusedMatMulOp, matMulOp } from '../src/ops/matmul.js';
 import { BACKENDS, useBackend } from './helpers/backends.js';
 import { normRelativeError } from './helpers/close.js';
 import { uniform } from './helpers/random.js';
@@ -259,6 +260,146 @@ describe.each(VARIANTS)('matMul on $name', ({ backend, tiling }) => {
       const i = nt.zeros([2, 2], 'int32');
       expect(() => nt.matMul(i, nt.zeros([2, 2]))).toThrow(nt.DTypeError);
       expect(() => nt.matMul(nt.zeros([2, 2]), i)).toThrow('matMul: expected float32 inputs, got a float32 [2,2] and b int32 [2,2]');
+    });
+  });
+});
+
+const ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh'] as const;
+type Act = (typeof ACTIVATIONS)[number];
+const ACT_FN: Record<Act, (z: number) => number> = {
+  linear: (z) => z,
+  relu: (z) => Math.max(z, 0),
+  sigmoid: (z) => 1 / (1 + Math.exp(-z)),
+  tanh: Math.tanh,
+};
+
+/** The float64 reference of fusedMatMul: act(a·b + bias[col]). */
+function refFused(a: Operand, b: Operand, bias: Operand | null, act: Act, tA: boolean, tB: boolean): Operand {
+  const z = refMatMul(a, b, tA, tB);
+  const N = z.shape[z.shape.length - 1];
+  return { shape: z.shape, values: z.values.map((v, i) => ACT_FN[act](v + (bias ? bias.values[i % N] : 0))) };
+}
+
+/** Central differences of Σ W ⊙ fused(a, b, bias) with respect to every element of `x`. */
+function numericFusedGrad(x: Operand, f: () => Operand, w: Float64Array): Float64Array {
+  const h = 1e-3;
+  const loss = (): number => f().values.reduce((s, v, i) => s + v * w[i], 0);
+  return x.values.map((v, i) => {
+    x.values[i] = v + h;
+    const plus = loss();
+    x.values[i] = v - h;
+    const minus = loss();
+    x.values[i] = v;
+    return (plus - minus) / (2 * h);
+  });
+}
+
+/** Shapes of the forward checks: [aBatch, M, K, N] (b unbatched when aBatch is set, so the bias spans batches). */
+const FUSED_SHAPES: [number[], number, number, number][] = [
+  [[], 1, 1, 1],
+  [[], 7, 13, 5],
+  [[], 33, 65, 17],
+  [[2], 7, 13, 5],
+];
+
+describe.each(VARIANTS)('fusedMatMul on $name', ({ backend, tiling }) => {
+  const tol = TOL[backend];
+  let saved: Tiling;
+  beforeAll(async () => {
+    await useBackend(backend);
+    saved = kernelPreferences.tiling;
+    if (tiling) kernelPreferences.tiling = tiling;
+  });
+  afterAll(() => {
+    kernelPreferences.tiling = saved;
+  });
+
+  it('builds one kernel whose key holds the variant, the activation and the bias', () => {
+    nt.tidy(() => {
+      const [a, b, bias] = [nt.zeros([3, 4]), nt.zeros([4, 5]), nt.zeros([5])];
+      const attrs = { transposeA: false, transposeB: false, activation: 'relu' as const };
+      const withBias = fusedMatMulOp.kernel([a, b, bias], fusedMatMulOp.outputs([a, b, bias], attrs), attrs);
+      const without = fusedMatMulOp.kernel([a, b], fusedMatMulOp.outputs([a, b], attrs), attrs);
+      expect(withBias.key).toContain(tiling ?? kernelPreferences.tiling);
+      expect(withBias.key).toContain('relu');
+      expect(withBias.key).not.toBe(without.key);
+    });
+  });
+
+  describe.each(ACTIVATIONS)('activation %s', (activation) => {
+    const cases = FUSED_SHAPES.flatMap((shape, i) =>
+      [true, false].map((withBias) => {
+        const flags = FLAGS[(i + +withBias) % 4];
+        const label = `[${[...shape[0], shape[1], shape[2]]}] x [${shape[2]},${shape[3]}] tA ${flags.transposeA} tB ${flags.transposeB} bias ${withBias}`;
+        return { shape, withBias, flags, label };
+      }),
+    );
+    it.each(cases)(
+      '$label matches float64',
+      async ({ shape: [aBatch, M, K, N], withBias, flags }) => {
+        const [a, b] = operands({ aBatch, bBatch: [], M, K, N }, flags);
+        const bias = withBias ? { values: uniform(N), shape: [N] } : null;
+        const y = nt.tidy(() => nt.fusedMatMul(toTensor(a), toTensor(b), { ...flags, activation, bias: bias ? toTensor(bias) : undefined }));
+        const ref = refFused(a, b, bias, activation, flags.transposeA, flags.transposeB);
+        expect(y.shape).toEqual(ref.shape);
+        expect(normRelativeError(await y.data(), ref.values)).toBeLessThan(tol);
+        y.dispose();
+      },
+    );
+
+    it.each([
+      { aBatch: [], M: 3, K: 5, N: 4, flags: FLAGS[0] },
+      { aBatch: [], M: 7, K: 3, N: 5, flags: FLAGS[3] },
+      { aBatch: [2], M: 3, K: 4, N: 6, flags: FLAGS[1] },
+    ])('gradients w.r.t. a, b and bias, batch $aBatch, [M,K,N] [$M,$K,$N], match central differences', async ({ aBatch, M, K, N, flags }) => {
+      const [a, b] = operands({ aBatch, bBatch: [], M, K, N }, flags);
+      const bias = { values: uniform(N), shape: [N] };
+      const f = () => refFused(a, b, bias, activation, flags.transposeA, flags.transposeB);
+      const ref = f();
+      // Relu's kink: outputs whose pre-activation is within 0.01 of 0 get no weight, since a step
+      // of 1e-3 in one input moves each pre-activation by at most 1e-3 (inputs lie in [-1, 1)).
+      const pre = refFused(a, b, bias, 'linear', flags.transposeA, flags.transposeB).values;
+      const w = uniform(ref.values.length).map((v, i) => (Math.abs(pre[i]) < 0.01 ? 0 : v));
+      const wT = nt.tensor(Float32Array.from(w), ref.shape);
+      const [ga, gb, gbias] = nt.grads((x, y, z) => nt.sum(nt.mul(nt.fusedMatMul(x, y, { ...flags, bias: z, activation }), wT)))([
+        toTensor(a),
+        toTensor(b),
+        toTensor(bias),
+      ]);
+      expect([ga.shape, gb.shape, gbias.shape]).toEqual([a.shape, b.shape, [N]]);
+      expect(normRelativeError(await ga.data(), numericFusedGrad(a, f, w)), 'd/da').toBeLessThan(tol);
+      expect(normRelativeError(await gb.data(), numericFusedGrad(b, f, w)), 'd/db').toBeLessThan(tol);
+      expect(normRelativeError(await gbias.data(), numericFusedGrad(bias, f, w)), 'd/dbias').toBeLessThan(tol);
+      nt.dispose([ga, gb, gbias, wT]);
+    });
+  });
+
+  it('takes the gradient of the bias alone (a and b need none)', async () => {
+    const [a, b] = operands({ aBatch: [], bBatch: [], M: 4, K: 3, N: 2 }, FLAGS[0]);
+    const [ta, tb, tbias] = [toTensor(a), toTensor(b), nt.tensor(Float32Array.from(uniform(2)), [2])];
+    const gbias = nt.grad((z) => nt.sum(nt.fusedMatMul(ta, tb, { bias: z, activation: 'tanh' })))(tbias);
+    const ref = refFused(a, b, { values: Float64Array.from(await tbias.data()), shape: [2] }, 'tanh', false, false).values;
+    // d/dbias_j Σ tanh(z) = Σ_i (1 − y_ij²)
+    const expected = [0, 1].map((j) => ref.reduce((s, y, i) => (i % 2 === j ? s + 1 - y * y : s), 0));
+    expect(normRelativeError(await gbias.data(), expected)).toBeLessThan(tol);
+    nt.dispose([ta, tb, tbias, gbias]);
+  });
+
+  it('names the op in argument, shape and dtype errors', () => {
+    nt.tidy(() => {
+      const [a, b] = [nt.zeros([2, 3]), nt.zeros([3, 4])];
+      expect(() => nt.fusedMatMul(a, b, { activation: 'softmax' as never })).toThrow(nt.ArgumentError);
+      expect(() => nt.fusedMatMul(a, b, { activation: 'softmax' as never })).toThrow(
+        'fusedMatMul: unsupported activation "softmax" (expected one of linear, relu, sigmoid, tanh)',
+      );
+      expect(() => nt.fusedMatMul(a, b, { bias: nt.zeros([3]) })).toThrow(nt.ShapeError);
+      expect(() => nt.fusedMatMul(a, b, { bias: nt.zeros([1, 4]) })).toThrow(
+        "fusedMatMul: bias [1,4] does not match the product's 4 columns; expected shape [4]",
+      );
+      expect(() => nt.fusedMatMul(a, b, { bias: nt.zeros([4], 'int32') })).toThrow(nt.DTypeError);
+      expect(() => nt.fusedMatMul(a, nt.zeros([4, 4]), { activation: 'relu' })).toThrow(
+        'fusedMatMul: inner dims differ: a [2,3] (transposeA false) has K=3, b [4,4] (transposeB false) has K=4',
+      );
     });
   });
 });

@@ -31,6 +31,7 @@ const GRADIENT_TESTS: Record<string, { file: string; call: string }> = {
   dropout: { file: 'gradcheck.test.ts', call: 'nt.dropout(' },
   // Routines whose owners check their gradients in their own suites.
   matMul: { file: 'matmul.test.ts', call: 'nt.grads((x, y) => nt.sum(nt.mul(nt.matMul(' },
+  fusedMatMul: { file: 'matmul.test.ts', call: 'nt.grads((x, y, z) => nt.sum(nt.mul(nt.fusedMatMul(' },
   conv2d: { file: 'conv.test.ts', call: 'nt.checkGradients(' },
   maxPool2d: { file: 'pool.test.ts', call: 'nt.maxPool2d' },
   avgPool2d: { file: 'pool.test.ts', call: 'nt.avgPool2d' },

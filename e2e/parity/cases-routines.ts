@@ -1,4 +1,4 @@
-// Parity cases of the routines with long sums: matMul, conv2d and pooling (TF.js signatures,
+// Parity cases of the routines with long sums: matMul, fusedMatMul, conv2d and pooling (TF.js signatures,
 // NHWC, filters [kh, kw, inC, outC]). Sizes cross tile edges; 'same' padding with stride 2 on
 // even sizes exercises the asymmetric pad. matMul and conv2d are held to 1e-3 of the norm.
 import { f32, type ParityCase } from './case.js';
@@ -23,6 +23,21 @@ const matMul: ParityCase[] = [
   mm('[1,31] x [31,1]', [1, 31], [31, 1]),
   mm('batched [3,7,13] x [3,13,5]', [3, 7, 13], [3, 13, 5]),
   mm('[65,129] x [129,67] (past tile edges)', [65, 129], [129, 67]),
+];
+
+const fmm = (label: string, a: number[], b: number[], options: object): ParityCase => ({
+  op: 'fusedMatMul',
+  label,
+  inputs: [f32(a), f32(b), f32([b[b.length - ((options as { transposeB?: boolean }).transposeB ? 2 : 1)]])],
+  run: (f, [x, y, bias]) => f(x, y, { ...options, bias }),
+  wrt: [0, 1, 2],
+  tol: LONG_SUM_TOL,
+});
+
+const fusedMatMul: ParityCase[] = [
+  fmm('[7,13] x [13,5] + bias, relu', [7, 13], [13, 5], { activation: 'relu' }),
+  fmm('batched [2,7,13] x [13,5] + bias, sigmoid', [2, 7, 13], [13, 5], { activation: 'sigmoid' }),
+  fmm('[65,33] x [17,33]ᵀ + bias, tanh, transposeB', [65, 33], [17, 33], { activation: 'tanh', transposeB: true }),
 ];
 
 const conv = (label: string, x: number[], filter: number[], options: object): ParityCase => ({
@@ -58,4 +73,4 @@ const pooling: ParityCase[] = ['maxPool2d', 'avgPool2d'].flatMap((op): ParityCas
 ]);
 
 /** The routine cases. */
-export const ROUTINE_CASES: ParityCase[] = [...matMul, ...conv2d, ...pooling];
+export const ROUTINE_CASES: ParityCase[] = [...matMul, ...fusedMatMul, ...conv2d, ...pooling];

@@ -1,7 +1,8 @@
 // WGSL of matMul's two GPU kernels. The register-tile kernel is generated here because its tile
 // must be fully unrolled (named accumulators, no private arrays): SwiftShader runs it several times
 // faster that way. The workgroup-memory kernel is shaders/matmul_workgroup.wgsl; both share the
-// header below (Params, bindings, batch offsets), so the uniform layout is written once.
+// header below (Params, bindings, batch offsets), so the uniform layout is written once. Both store
+// through `epilogue(v, col)` (src/ops/matmul-epilogue.ts): identity for matMul, bias + activation for fusedMatMul.
 import workgroupBody from '../../shaders/matmul_workgroup.wgsl?raw';
 
 /** Uniform fields of both kernels, in order (all u32). Strides and counts are in elements. */
@@ -31,11 +32,15 @@ export const WORKGROUP_TILE = 64;
 /** Invocations per workgroup of the register kernel. */
 export const REGISTER_WORKGROUP = 64;
 
-const HEADER = `struct Params { ${MATMUL_PARAMS.map((f) => `${f}: u32`).join(', ')} }
+/** Params, the bindings (a, b, the optional bias, out, p), batchOffsets() and the epilogue. */
+function header(hasBias: boolean, epilogue: string): string {
+  const bias = hasBias ? '@group(0) @binding(2) var<storage, read> bias: array<f32>;\n' : '';
+  const o = hasBias ? 3 : 2;
+  return `struct Params { ${MATMUL_PARAMS.map((f) => `${f}: u32`).join(', ')} }
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-@group(0) @binding(3) var<uniform> p: Params;
+${bias}@group(0) @binding(${o}) var<storage, read_write> out: array<f32>;
+@group(0) @binding(${o + 1}) var<uniform> p: Params;
 
 // Element offsets of batch z's matrix in a (x) and in b (y); broadcast dims have stride 0.
 fn batchOffsets(z: u32) -> vec2<u32> {
@@ -44,11 +49,19 @@ fn batchOffsets(z: u32) -> vec2<u32> {
   let i0 = z / (p.d2 * p.d1);
   return vec2<u32>(i0 * p.as0 + i1 * p.as1 + i2 * p.as2, i0 * p.bs0 + i1 * p.bs1 + i2 * p.bs2);
 }
+${epilogue}
 `;
+}
+
+/** What a kernel stores: the WGSL of `fn epilogue(v: f32, col: u32) -> f32`, and whether it reads `bias`. */
+export interface EpilogueWgsl {
+  readonly hasBias: boolean;
+  readonly wgsl: string;
+}
 
 /** The workgroup-memory kernel; the transpose flags pick coalesced load orders (they are in the key). */
-export function workgroupKernelWgsl(transposeA: boolean, transposeB: boolean): string {
-  return `${HEADER}const A_K_CONTIGUOUS = ${!transposeA};\nconst B_N_CONTIGUOUS = ${!transposeB};\n${workgroupBody}`;
+export function workgroupKernelWgsl(transposeA: boolean, transposeB: boolean, epi: EpilogueWgsl): string {
+  return `${header(epi.hasBias, epi.wgsl)}const A_K_CONTIGUOUS = ${!transposeA};\nconst B_N_CONTIGUOUS = ${!transposeB};\n${workgroupBody}`;
 }
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -58,7 +71,7 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
  * k by k, with fma. Rows and columns past the edge are clamped to the last valid one, so loads need
  * no branch inside the k loop; their sums are simply not stored. Transposes are in the strides.
  */
-export function registerKernelWgsl(): string {
+export function registerKernelWgsl(epi: EpilogueWgsl): string {
   const { rows, vec4s, cols } = REGISTER_TILE;
   const L: string[] = [];
   L.push(`@compute @workgroup_size(${REGISTER_WORKGROUP})`);
@@ -90,10 +103,10 @@ export function registerKernelWgsl(): string {
     L.push(`  if (row0 + ${r}u < p.M) {`);
     L.push(`    let orow = o + (row0 + ${r}u) * p.N;`);
     for (const c of range(cols)) {
-      L.push(`    if (col0 + ${c}u < p.N) { out[orow + ${c}u] = acc${r}_${c >> 2}[${c & 3}]; }`);
+      L.push(`    if (col0 + ${c}u < p.N) { out[orow + ${c}u] = epilogue(acc${r}_${c >> 2}[${c & 3}], col0 + ${c}u); }`);
     }
     L.push('  }');
   }
   L.push('}');
-  return HEADER + L.join('\n') + '\n';
+  return header(epi.hasBias, epi.wgsl) + L.join('\n') + '\n';
 }

@@ -1,6 +1,7 @@
 // matMul: [..., M, K] × [..., K, N] with NumPy-broadcast batch dims and transpose flags, and its
-// gradient. One KernelCall per product: a CPU loop (i-k-j over contiguous rows) and one of two WGSL
-// kernels — unrolled register tiles or workgroup-memory tiles — picked per adapter (kernelPreferences).
+// gradient; fusedMatMul adds a bias and an activation in the same kernel's epilogue. One KernelCall
+// per product: a CPU loop (i-k-j over contiguous rows) and one of two WGSL kernels — unrolled
+// register tiles or workgroup-memory tiles — picked per adapter (kernelPreferences).
 import { kernelPreferences, linearWorkgroups, type KernelCall } from '../backend/kernel.js';
 import { DTypeError, NeuriteError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
@@ -8,6 +9,7 @@ import { broadcastStrides, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { OpDef } from './op.js';
 import { unbroadcast } from './binary.js';
+import { activationBackprop, checkFusedActivation, cpuEpilogue, epilogueWgsl, type FusedActivation } from './matmul-epilogue.js';
 import {
   MATMUL_PARAMS,
   REGISTER_TILE,
@@ -32,6 +34,18 @@ interface MatMulAttrs {
   readonly transposeB: boolean;
 }
 
+/** Options of `fusedMatMul`. */
+export interface FusedMatMulOptions extends MatMulOptions {
+  /** float32 [N], added to every row of the product (all rows of all batches). Default none. */
+  bias?: Tensor;
+  /** Applied after the bias: 'linear' (default), 'relu', 'sigmoid' or 'tanh'. */
+  activation?: FusedActivation;
+}
+
+interface FusedMatMulAttrs extends MatMulAttrs {
+  readonly activation: FusedActivation;
+}
+
 /** The batch, collapsed: dims (outermost first) and each input's matrix stride per dim (0 where broadcast). */
 interface BatchLayout {
   dims: number[];
@@ -52,12 +66,12 @@ interface Geometry {
 /** The GPU kernels take the batch as at most this many dims (after collapsing). */
 const MAX_BATCH_DIMS = 3;
 
-function geometry(a: Tensor, b: Tensor, { transposeA, transposeB }: MatMulAttrs): Geometry {
+function geometry(a: Tensor, b: Tensor, { transposeA, transposeB }: MatMulAttrs, op = 'matMul'): Geometry {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') {
-    throw new DTypeError(`matMul: expected float32 inputs, got a ${a.dtype} ${fmtShape(a.shape)} and b ${b.dtype} ${fmtShape(b.shape)}`);
+    throw new DTypeError(`${op}: expected float32 inputs, got a ${a.dtype} ${fmtShape(a.shape)} and b ${b.dtype} ${fmtShape(b.shape)}`);
   }
   for (const [name, t, what] of [['a', a, '[..., M, K]'], ['b', b, '[..., K, N]']] as const) {
-    if (t.rank < 2) throw new ShapeError(`matMul: ${name} ${fmtShape(t.shape)} has rank ${t.rank}; expected rank 2 or more (${what})`);
+    if (t.rank < 2) throw new ShapeError(`${op}: ${name} ${fmtShape(t.shape)} has rank ${t.rank}; expected rank 2 or more (${what})`);
   }
   const [ar, ac] = a.shape.slice(-2);
   const [br, bc] = b.shape.slice(-2);
@@ -65,23 +79,23 @@ function geometry(a: Tensor, b: Tensor, { transposeA, transposeB }: MatMulAttrs)
   const [Kb, N] = transposeB ? [bc, br] : [br, bc];
   if (K !== Kb) {
     throw new ShapeError(
-      `matMul: inner dims differ: a ${fmtShape(a.shape)} (transposeA ${transposeA}) has K=${K}, b ${fmtShape(b.shape)} (transposeB ${transposeB}) has K=${Kb}`,
+      `${op}: inner dims differ: a ${fmtShape(a.shape)} (transposeA ${transposeA}) has K=${K}, b ${fmtShape(b.shape)} (transposeB ${transposeB}) has K=${Kb}`,
     );
   }
   const aBatch = a.shape.slice(0, -2);
   const bBatch = b.shape.slice(0, -2);
-  const batch = broadcastBatch(a, b, aBatch, bBatch);
+  const batch = broadcastBatch(a, b, aBatch, bBatch, op);
   return { M, K, N, batch, layout: batchLayout(batch, aBatch, bBatch, M * K, K * N) };
 }
 
-function broadcastBatch(a: Tensor, b: Tensor, aBatch: number[], bBatch: number[]): number[] {
+function broadcastBatch(a: Tensor, b: Tensor, aBatch: number[], bBatch: number[], op: string): number[] {
   const rank = Math.max(aBatch.length, bBatch.length);
   return Array.from({ length: rank }, (_, i) => {
     const da = aBatch[aBatch.length - rank + i] ?? 1;
     const db = bBatch[bBatch.length - rank + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
       throw new ShapeError(
-        `matMul: batch dims of a ${fmtShape(a.shape)} and b ${fmtShape(b.shape)} do not broadcast (batch dim ${i - rank} is ${da} vs ${db}; expected equal or 1)`,
+        `${op}: batch dims of a ${fmtShape(a.shape)} and b ${fmtShape(b.shape)} do not broadcast (batch dim ${i - rank} is ${da} vs ${db}; expected equal or 1)`,
       );
     }
     return da === 1 ? db : da;
@@ -125,6 +139,19 @@ function batchOffsets({ dims, aStrides, bStrides }: BatchLayout, z: number): [nu
   return [aOff, bOff];
 }
 
+/**
+ * The gradient of Y = op(A)·op(B) given dY, shared by matMul and fusedMatMul (which passes dZ).
+ * d op(A) = dY·op(B)ᵀ, d op(B) = op(A)ᵀ·dY; transposing back flips the order.
+ */
+function matMulGrads(dy: Tensor, a: Tensor, b: Tensor, { transposeA: tA, transposeB: tB }: MatMulAttrs, needs: readonly boolean[]): (Tensor | null)[] {
+  return [
+    // !tA: dA = dY·op(B)ᵀ      tA: dA = (dY·op(B)ᵀ)ᵀ = op(B)·dYᵀ
+    needs[0] ? unbroadcast(tA ? matMul(b, dy, { transposeA: tB, transposeB: true }) : matMul(dy, b, { transposeB: !tB }), a.shape) : null,
+    // !tB: dB = op(A)ᵀ·dY      tB: dB = (op(A)ᵀ·dY)ᵀ = dYᵀ·op(A)
+    needs[1] ? unbroadcast(tB ? matMul(dy, a, { transposeA: true, transposeB: tA }) : matMul(a, dy, { transposeA: !tA }), b.shape) : null,
+  ];
+}
+
 /** matMul as a primitive op; call it through `matMul`, which also handles unusual batch broadcasts. */
 export const matMulOp: OpDef<MatMulAttrs> = {
   name: 'matMul',
@@ -132,15 +159,35 @@ export const matMulOp: OpDef<MatMulAttrs> = {
     const { M, N, batch } = geometry(a, b, attrs);
     return [{ shape: [...batch, M, N], dtype: 'float32' }];
   },
-  kernel: ([a, b], _outs, attrs) => matMulCall(geometry(a, b, attrs), attrs),
-  grad: ([dy], [a, b], _o, { transposeA: tA, transposeB: tB }, needs) => [
-    // Y = op(A)·op(B): d op(A) = dY·op(B)ᵀ, d op(B) = op(A)ᵀ·dY; transposing back flips the order.
-    // !tA: dA = dY·op(B)ᵀ      tA: dA = (dY·op(B)ᵀ)ᵀ = op(B)·dYᵀ
-    needs[0] ? unbroadcast(tA ? matMul(b, dy, { transposeA: tB, transposeB: true }) : matMul(dy, b, { transposeB: !tB }), a.shape) : null,
-    // !tB: dB = op(A)ᵀ·dY      tB: dB = (op(A)ᵀ·dY)ᵀ = dYᵀ·op(A)
-    needs[1] ? unbroadcast(tB ? matMul(dy, a, { transposeA: true, transposeB: tA }) : matMul(a, dy, { transposeA: !tA }), b.shape) : null,
-  ],
+  kernel: ([a, b], _outs, attrs) => matMulCall(geometry(a, b, attrs), attrs, null),
+  grad: ([dy], [a, b], _o, attrs, needs) => matMulGrads(dy, a, b, attrs, needs),
 };
+
+/** fusedMatMul as a primitive op: inputs [a, b] or [a, b, bias]; call it through `fusedMatMul`. */
+export const fusedMatMulOp: OpDef<FusedMatMulAttrs> = {
+  name: 'fusedMatMul',
+  outputs([a, b, bias], attrs) {
+    const { M, N, batch } = geometry(a, b, attrs, 'fusedMatMul');
+    if (bias) checkBias(bias, N);
+    return [{ shape: [...batch, M, N], dtype: 'float32' }];
+  },
+  kernel: ([a, b, bias], _outs, attrs) => matMulCall(geometry(a, b, attrs, 'fusedMatMul'), attrs, { activation: attrs.activation, hasBias: !!bias }),
+  grad: ([dy], [a, b, bias], [y], attrs, needs) => {
+    // Y = act(Z), Z = op(A)·op(B) + bias: dZ = dY ⊙ act'(Z) (from Y); dA, dB as matMul's with dZ;
+    // d bias = Σ dZ over every row of every batch (bias broadcasts along all dims but the last).
+    const dz = activationBackprop(dy, y, attrs.activation);
+    const [da, db] = needs[0] || needs[1] ? matMulGrads(dz, a, b, attrs, needs) : [null, null];
+    return bias ? [da, db, needs[2] ? unbroadcast(dz, bias.shape) : null] : [da, db];
+  },
+};
+
+/** The bias must be float32 [N], N the product's columns. */
+function checkBias(bias: Tensor, N: number): void {
+  if (bias.dtype !== 'float32') throw new DTypeError(`fusedMatMul: expected a float32 bias, got ${bias.dtype} ${fmtShape(bias.shape)}`);
+  if (bias.rank !== 1 || bias.shape[0] !== N) {
+    throw new ShapeError(`fusedMatMul: bias ${fmtShape(bias.shape)} does not match the product's ${N} columns; expected shape [${N}]`);
+  }
+}
 
 /**
  * Matrix product of the last two dims: [..., M, K] × [..., K, N] → [..., M, N]. Batch dims
@@ -150,17 +197,44 @@ export function matMul(a: Tensor, b: Tensor, { transposeA = false, transposeB = 
   a.use('matMul');
   b.use('matMul');
   const attrs = { transposeA, transposeB };
-  const g = geometry(a, b, attrs);
-  if (g.layout.dims.length > MAX_BATCH_DIMS) {
-    // Interleaved broadcasts (e.g. [2,1,2,1] with [1,2,1,2]) do not collapse to 3 dims: materialise
-    // them, after which each input's batch is contiguous and collapses to one dim.
-    a = broadcastTo(a, [...g.batch, ...a.shape.slice(-2)]);
-    b = broadcastTo(b, [...g.batch, ...b.shape.slice(-2)]);
-  }
-  return engine.runOp(matMulOp, [a, b], attrs)[0];
+  return engine.runOp(matMulOp, collapsible(a, b, attrs, 'matMul'), attrs)[0];
 }
 
-function matMulCall(g: Geometry, { transposeA, transposeB }: MatMulAttrs): KernelCall {
+/**
+ * activation(matMul(a, b) + bias) in one kernel: the bias ([N], broadcast over every row of every
+ * batch) and the activation are applied as each output is stored. Same shapes and options as
+ * matMul; activation is 'linear' (default), 'relu', 'sigmoid' or 'tanh'.
+ */
+export function fusedMatMul(a: Tensor, b: Tensor, { transposeA = false, transposeB = false, bias, activation = 'linear' }: FusedMatMulOptions = {}): Tensor {
+  const act = checkFusedActivation('fusedMatMul', activation);
+  a.use('fusedMatMul');
+  b.use('fusedMatMul');
+  bias?.use('fusedMatMul');
+  const attrs = { transposeA, transposeB, activation: act };
+  const [ca, cb] = collapsible(a, b, attrs, 'fusedMatMul');
+  // Nothing to fuse: the plain product (one pipeline, matMul's gradient).
+  if (!bias && act === 'linear') return engine.runOp(matMulOp, [ca, cb], { transposeA, transposeB })[0];
+  return engine.runOp(fusedMatMulOp, bias ? [ca, cb, bias] : [ca, cb], attrs)[0];
+}
+
+/**
+ * The inputs, with a batch the kernels can index: interleaved broadcasts (e.g. [2,1,2,1] with
+ * [1,2,1,2]) do not collapse to 3 dims, so they are materialised, after which each input's batch
+ * is contiguous and collapses to one dim.
+ */
+function collapsible(a: Tensor, b: Tensor, attrs: MatMulAttrs, op: string): [Tensor, Tensor] {
+  const g = geometry(a, b, attrs, op);
+  if (g.layout.dims.length <= MAX_BATCH_DIMS) return [a, b];
+  return [broadcastTo(a, [...g.batch, ...a.shape.slice(-2)]), broadcastTo(b, [...g.batch, ...b.shape.slice(-2)])];
+}
+
+/** fusedMatMul's epilogue: the activation and whether a bias is read (null for matMul). */
+interface Epilogue {
+  activation: FusedActivation;
+  hasBias: boolean;
+}
+
+function matMulCall(g: Geometry, { transposeA, transposeB }: MatMulAttrs, epi: Epilogue | null): KernelCall {
   const { M, K, N, layout } = g;
   if (layout.dims.length > MAX_BATCH_DIMS) {
     throw new NeuriteError(`matMul: the batch ${fmtShape(g.batch)} collapses to ${layout.dims.length} dims, more than ${MAX_BATCH_DIMS}; call matMul(), which broadcasts it first`);
@@ -186,18 +260,28 @@ function matMulCall(g: Geometry, { transposeA, transposeB }: MatMulAttrs): Kerne
     as0: as[0], as1: as[1], as2: as[2],
     bs0: bs[0], bs1: bs[1], bs2: bs[2],
   };
+  const name = epi ? 'fusedMatMul' : 'matMul';
+  const variant = register ? 'register' : `workgroup:tA${+transposeA}:tB${+transposeB}`;
+  const ewgsl = epilogueWgsl(epi?.activation ?? 'linear', epi?.hasBias ?? false);
   return {
-    name: 'matMul',
-    key: register ? 'matMul:register' : `matMul:workgroup:tA${+transposeA}:tB${+transposeB}`,
-    wgsl: () => (register ? registerKernelWgsl() : workgroupKernelWgsl(transposeA, transposeB)),
+    name,
+    key: epi ? `${name}:${variant}:${epi.activation}:bias${+epi.hasBias}` : `${name}:${variant}`,
+    wgsl: () => (register ? registerKernelWgsl(ewgsl) : workgroupKernelWgsl(transposeA, transposeB, ewgsl)),
     uniforms: MATMUL_PARAMS.map((f) => ({ u32: params[f] })),
     workgroups: register ? linearWorkgroups(count, REGISTER_WORKGROUP) : linearWorkgroups(count, 1),
-    cpu: ([a, b], [out]) => cpuMatMul(a as Float32Array, b as Float32Array, out as Float32Array, g, params, batches),
+    cpu: ([a, b, ...rest], [out]) => {
+      const bias = epi?.hasBias ? (rest[0] as Float32Array) : null;
+      const store = epi ? cpuEpilogue(epi.activation, bias) : null;
+      cpuMatMul(a as Float32Array, b as Float32Array, out as Float32Array, g, params, batches, store);
+    },
   };
 }
 
-/** The CPU kernel: per batch, a register-blocked product; a transposed B is copied to [K, N] first. */
-function cpuMatMul(a: Float32Array, b: Float32Array, out: Float32Array, g: Geometry, p: Record<MatMulParam, number>, batches: number): void {
+/** The CPU kernel: per batch, a register-blocked product (then the epilogue); a transposed B is copied to [K, N] first. */
+function cpuMatMul(
+  a: Float32Array, b: Float32Array, out: Float32Array, g: Geometry, p: Record<MatMulParam, number>, batches: number,
+  epilogue: ReturnType<typeof cpuEpilogue> | null,
+): void {
   const { M, K, N } = g;
   const { aRow, aK } = p;
   const bT = p.bCol === 1 ? null : new Float32Array(K * N);
@@ -213,6 +297,8 @@ function cpuMatMul(a: Float32Array, b: Float32Array, out: Float32Array, g: Geome
       bBase = 0;
     }
     matMulBlock(a, aOff, aRow, aK, bm, bBase, out, z * M * N, M, K, N);
+    // Bias and activation while the batch's block is still in cache.
+    epilogue?.(out, z * M * N, M, N);
   }
 }
 
