@@ -45,3 +45,4 @@ export type { Tiling } from './backend/kernel.js';
 export { ModelFormatError, ModelIOError, type IOHandler, type ModelArtifacts } from './io/index.js';
 export { fusedMatMul, type FusedMatMulOptions } from './ops/matmul.js';
 export type { FusedActivation } from './ops/matmul-epilogue.js';
+export { fusedConv2d, type FusedConv2dOptions } from './ops/conv.js';

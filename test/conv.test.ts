@@ -1,8 +1,10 @@
 // conv2d and its gradients (conv2dBackpropInput, conv2dBackpropFilter) on every backend, against a
 // direct float64 convolution written here, on fresh random inputs of odd sizes; gradients against
-// central differences of that reference; checkGradients; and the error messages.
+// central differences of that reference; checkGradients; and the error messages. fusedConv2d
+// (bias + activation in the conv kernel's epilogue) against the same reference, activated.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as nt from '../src/index.js';
+import { fusedConv2dOp } from '../src/ops/conv.js';
 import { BACKENDS, useBackend } from './helpers/backends.js';
 import { normRelativeError } from './helpers/close.js';
 import { freshRng, uniform } from './helpers/random.js';
@@ -223,6 +225,127 @@ describe.each(BACKENDS)('conv2d on %s', (backend) => {
       );
       expect(() => nt.conv2d(nt.zeros([1, 5, 5, 1]), nt.zeros([3, 3, 1, 1]), { dilations: 3 })).toThrow(/output would be empty/);
       expect(() => nt.conv2d(nt.zeros([1, 5, 5, 1], 'int32'), nt.zeros([3, 3, 1, 1]))).toThrow(nt.DTypeError);
+    });
+  });
+});
+
+const ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh'] as const;
+type Act = (typeof ACTIVATIONS)[number];
+const ACT_FN: Record<Act, (z: number) => number> = {
+  linear: (z) => z,
+  relu: (z) => Math.max(z, 0),
+  sigmoid: (z) => 1 / (1 + Math.exp(-z)),
+  tanh: Math.tanh,
+};
+
+/** The float64 reference of fusedConv2d: act(conv2d(x, w) + bias[channel]). */
+function refFusedConv(x: Float64Array, w: Float64Array, bias: Float64Array | null, act: Act, c: Case): Float64Array {
+  const O = c.f[3];
+  return refConv(x, w, c).y.map((v, i) => ACT_FN[act](v + (bias ? bias[i % O] : 0)));
+}
+
+/** Central differences of Σ r ⊙ f() with respect to every element of `v`. */
+function numericAll(v: Float64Array, f: () => Float64Array, r: Float64Array): Float64Array {
+  const h = 1e-3;
+  const loss = () => f().reduce((acc, y, i) => acc + y * r[i], 0);
+  return v.map((orig, i) => {
+    v[i] = orig + h;
+    const plus = loss();
+    v[i] = orig - h;
+    const minus = loss();
+    v[i] = orig;
+    return (plus - minus) / (2 * h);
+  });
+}
+
+/** Odd shapes: scalar and vec4 output columns, stride 2 'same' (uneven pad), and a rank-3 input. */
+const FUSED: Case[] = [
+  { x: [2, 7, 5, 3], f: [3, 3, 3, 5], strides: 2, padding: 'same' },
+  { x: [1, 5, 7, 2], f: [2, 3, 2, 8] },
+  { x: [7, 5, 3], f: [3, 3, 3, 4], padding: 'same' },
+];
+
+describe.each(BACKENDS)('fusedConv2d on %s', (backend) => {
+  const tol = TOL[backend];
+  beforeAll(() => useBackend(backend));
+
+  describe.each(ACTIVATIONS)('activation %s', (activation) => {
+    const cases = FUSED.flatMap((c) => [true, false].map((withBias) => ({ c, withBias, label: `${label(c)} bias ${withBias}` })));
+
+    it.each(cases)('$label matches float64', async ({ c, withBias }) => {
+      const x = uniform(size(c.x));
+      const w = uniform(size(c.f));
+      const bias = withBias ? uniform(c.f[3]) : null;
+      const ref = refFusedConv(x, w, bias, activation, c);
+      const y = nt.tidy(() => nt.fusedConv2d(t32(x, c.x), t32(w, c.f), { ...opts(c), activation, bias: bias ? t32(bias, [c.f[3]]) : undefined }));
+      expect(y.shape).toEqual(refConv(x, w, c).shape);
+      expect(normRelativeError(await y.data(), ref)).toBeLessThan(tol);
+      y.dispose();
+    });
+
+    it.each(FUSED.map((c) => [label(c), c] as const))('gradients w.r.t. x, filter and bias match central differences: %s', async (_l, c) => {
+      const [x, w, bias] = [uniform(size(c.x)), uniform(size(c.f)), uniform(c.f[3])];
+      const f = () => refFusedConv(x, w, bias, activation, c);
+      const shape = refConv(x, w, c).shape;
+      // Relu's kink: outputs whose pre-activation is within 0.01 of 0 get no weight, since a step
+      // of 1e-3 in one input moves each pre-activation by at most 1e-3 · (a few) here.
+      const pre = refFusedConv(x, w, bias, 'linear', c);
+      const r = uniform(pre.length).map((v, i) => (Math.abs(pre[i]) < 0.01 ? 0 : v));
+      const rT = t32(r, shape);
+      const [gx, gw, gb] = nt.grads((xt, wt, bt) => nt.sum(nt.mul(nt.fusedConv2d(xt, wt, { ...opts(c), bias: bt, activation }), rT)))([
+        t32(x, c.x),
+        t32(w, c.f),
+        t32(bias, [c.f[3]]),
+      ]);
+      expect([gx.shape, gw.shape, gb.shape]).toEqual([c.x, c.f, [c.f[3]]]);
+      expect(normRelativeError(await gx.data(), numericAll(x, f, r)), 'd/dx').toBeLessThan(tol);
+      expect(normRelativeError(await gw.data(), numericAll(w, f, r)), 'd/dfilter').toBeLessThan(tol);
+      expect(normRelativeError(await gb.data(), numericAll(bias, f, r)), 'd/dbias').toBeLessThan(tol);
+      nt.dispose([gx, gw, gb, rT]);
+    });
+  });
+
+  it('runs one dispatch, with a key holding the activation and the bias; no bias and linear is plain conv2d', () => {
+    nt.tidy(() => {
+      const [x, w, b] = [nt.zeros([1, 5, 5, 2]), nt.zeros([3, 3, 2, 4]), nt.zeros([4])];
+      const attrs = { strides: [1, 1] as const, dilations: [1, 1] as const, padding: 'valid' as const, activation: 'relu' as const };
+      const withBias = fusedConv2dOp.kernel([x, w, b], fusedConv2dOp.outputs([x, w, b], attrs), attrs);
+      const without = fusedConv2dOp.kernel([x, w], fusedConv2dOp.outputs([x, w], attrs), attrs);
+      expect(withBias.key).toContain('relu');
+      expect(withBias.key).not.toBe(without.key);
+      nt.resetStats();
+      nt.fusedConv2d(x, w, { bias: b, activation: 'sigmoid' });
+      expect(nt.stats().dispatches).toBe(1);
+      expect(nt.fusedConv2d(x, w).shape).toEqual([1, 3, 3, 4]);
+    });
+  });
+
+  it('takes the gradient of the bias alone (x and filter need none)', async () => {
+    const c: Case = { x: [2, 5, 5, 2], f: [3, 3, 2, 3], padding: 'same' };
+    const [x, w] = [uniform(size(c.x)), uniform(size(c.f))];
+    const [xt, wt, bt] = [t32(x, c.x), t32(w, c.f), t32(uniform(3), [3])];
+    const gb = nt.grad((z) => nt.sum(nt.fusedConv2d(xt, wt, { ...opts(c), bias: z, activation: 'tanh' })))(bt);
+    const y = refFusedConv(x, w, Float64Array.from(await bt.data()), 'tanh', c);
+    // d/dbias_o Σ tanh(z) = Σ_pixels (1 − y_o²)
+    const expected = [0, 1, 2].map((o) => y.reduce((s, v, i) => (i % 3 === o ? s + 1 - v * v : s), 0));
+    expect(normRelativeError(await gb.data(), expected)).toBeLessThan(tol);
+    nt.dispose([xt, wt, bt, gb]);
+  });
+
+  it('names the op in argument, shape and dtype errors', () => {
+    nt.tidy(() => {
+      const [x, w] = [nt.zeros([1, 5, 5, 2]), nt.zeros([3, 3, 2, 4])];
+      expect(() => nt.fusedConv2d(x, w, { activation: 'softmax' as never })).toThrow(
+        new nt.ArgumentError('fusedConv2d: unsupported activation "softmax" (expected one of linear, relu, sigmoid, tanh)'),
+      );
+      expect(() => nt.fusedConv2d(x, w, { bias: nt.zeros([2]) })).toThrow(
+        new nt.ShapeError("fusedConv2d: bias [2] does not match the filter's 4 output channels; expected shape [4]"),
+      );
+      expect(() => nt.fusedConv2d(x, w, { bias: nt.zeros([4], 'int32') })).toThrow(nt.DTypeError);
+      expect(() => nt.fusedConv2d(x, nt.zeros([3, 3, 3, 4]), { activation: 'relu' })).toThrow(
+        new nt.ShapeError('fusedConv2d: input [1,5,5,2] has 2 channels but filter [3,3,3,4] expects inC=3'),
+      );
+      expect(() => nt.fusedConv2d(nt.zeros([5, 5]), w, { activation: 'relu' })).toThrow(/fusedConv2d: expected x of rank 4/);
     });
   });
 });

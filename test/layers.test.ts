@@ -239,6 +239,17 @@ describe.each(BACKENDS)('layers on %s', (backend) => {
       layer.dispose();
     });
 
+    it.each(['relu', 'sigmoid', 'tanh', 'linear'] as const)('forward with bias and %s is one kernel (fusedConv2d)', (activation) => {
+      const layer = nt.layers.conv2d({ filters: 5, kernelSize: 3, padding: 'same', activation });
+      const x = t(uniform(2 * 7 * 9 * 3), [2, 7, 9, 3]);
+      layer.apply(x).dispose();
+      nt.resetStats();
+      const y = layer.apply(x);
+      expect(nt.stats().dispatches).toBe(1);
+      nt.dispose([x, y]);
+      layer.dispose();
+    });
+
     it('gradients w.r.t. input, kernel and bias pass checkGradients', async () => {
       const layer = nt.layers.conv2d({ filters: 3, kernelSize: 2, strides: 2, padding: 'same', activation: 'tanh' });
       const x = t(uniform(2 * 5 * 5 * 2), [2, 5, 5, 2]);

@@ -33,6 +33,7 @@ const GRADIENT_TESTS: Record<string, { file: string; call: string }> = {
   matMul: { file: 'matmul.test.ts', call: 'nt.grads((x, y) => nt.sum(nt.mul(nt.matMul(' },
   fusedMatMul: { file: 'matmul.test.ts', call: 'nt.grads((x, y, z) => nt.sum(nt.mul(nt.fusedMatMul(' },
   conv2d: { file: 'conv.test.ts', call: 'nt.checkGradients(' },
+  fusedConv2d: { file: 'conv.test.ts', call: 'nt.grads((xt, wt, bt) => nt.sum(nt.mul(nt.fusedConv2d(' },
   maxPool2d: { file: 'pool.test.ts', call: 'nt.maxPool2d' },
   avgPool2d: { file: 'pool.test.ts', call: 'nt.avgPool2d' },
 };

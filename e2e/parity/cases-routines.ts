@@ -1,4 +1,4 @@
-// Parity cases of the routines with long sums: matMul, fusedMatMul, conv2d and pooling (TF.js signatures,
+// Parity cases of the routines with long sums: matMul, fusedMatMul, conv2d, fusedConv2d and pooling (TF.js signatures,
 // NHWC, filters [kh, kw, inC, outC]). Sizes cross tile edges; 'same' padding with stride 2 on
 // even sizes exercises the asymmetric pad. matMul and conv2d are held to 1e-3 of the norm.
 import { f32, type ParityCase } from './case.js';
@@ -58,6 +58,21 @@ const conv2d: ParityCase[] = [
   conv('[1,12,12,1] * [5,5,1,8] valid (MNIST-like)', [1, 12, 12, 1], [5, 5, 1, 8], { strides: 1, padding: 'valid' }),
 ];
 
+const fconv = (label: string, x: number[], filter: number[], options: object): ParityCase => ({
+  op: 'fusedConv2d',
+  label,
+  inputs: [f32(x), f32(filter), f32([filter[3]])],
+  run: (f, [input, w, bias]) => f(input, w, { ...options, bias }),
+  wrt: [0, 1, 2],
+  tol: LONG_SUM_TOL,
+});
+
+const fusedConv2d: ParityCase[] = [
+  fconv('[2,9,11,3] * [3,3,3,4] + bias, relu, same', [2, 9, 11, 3], [3, 3, 3, 4], { padding: 'same', activation: 'relu' }),
+  fconv('[2,8,10,3] * [3,3,3,5] + bias, sigmoid, stride 2 same', [2, 8, 10, 3], [3, 3, 3, 5], { strides: 2, padding: 'same', activation: 'sigmoid' }),
+  fconv('[1,7,9,2] * [2,3,2,3] + bias, tanh, valid', [1, 7, 9, 2], [2, 3, 2, 3], { padding: 'valid', activation: 'tanh' }),
+];
+
 const POOL_X = [2, 9, 11, 3];
 
 const pooling: ParityCase[] = ['maxPool2d', 'avgPool2d'].flatMap((op): ParityCase[] => [
@@ -73,4 +88,4 @@ const pooling: ParityCase[] = ['maxPool2d', 'avgPool2d'].flatMap((op): ParityCas
 ]);
 
 /** The routine cases. */
-export const ROUTINE_CASES: ParityCase[] = [...matMul, ...fusedMatMul, ...conv2d, ...pooling];
+export const ROUTINE_CASES: ParityCase[] = [...matMul, ...fusedMatMul, ...conv2d, ...fusedConv2d, ...pooling];

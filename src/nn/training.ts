@@ -321,6 +321,8 @@ async function runEpoch(
     if (values[values.length - 1] < steps) nonFinite = true;
   };
   let prepared: (() => Batch) | null = train.take(order[0]);
+  // Submit the setup work now, so each step's submits count only that step's dispatches.
+  flush();
   for (let b = 0; b < order.length; b++) {
     if (callbacks.hasBatchHooks) await callbacks.batchBegin(b, { batch: b, size: order[b].length });
     const batch = prepared!();

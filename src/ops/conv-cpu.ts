@@ -63,8 +63,14 @@ function taps(forward: boolean, y: number, k: number, s: number, d: number, pad:
   }
 }
 
-/** conv2d (forward: a = x, b = filter) or conv2dBackpropInput (a = dy, b = the filter as [kh,kw,outC,inC]): the same gather-GEMM as the WGSL, pixel by pixel. */
-export function gatherGemmCpu(forward: boolean, g: ConvGeometry, a: Float32Array, b: Float32Array, out: Float32Array): void {
+/** Applied to each output pixel's row of n channels at out[offset] as it is stored (fusedConv2d's bias and activation). */
+export type CpuEpilogue = (out: Float32Array, offset: number, rows: number, n: number) => void;
+
+/**
+ * conv2d (forward: a = x, b = filter) or conv2dBackpropInput (a = dy, b = the filter as [kh,kw,outC,inC]):
+ * the same gather-GEMM as the WGSL, pixel by pixel, with an optional epilogue per stored pixel.
+ */
+export function gatherGemmCpu(forward: boolean, g: ConvGeometry, a: Float32Array, b: Float32Array, out: Float32Array, epilogue: CpuEpilogue | null = null): void {
   const { batch, kh, kw, sh, sw, dh, dw, pt, pl } = g;
   const [rowH, rowW, aH, aW, kc, n] = forward ? [g.outH, g.outW, g.inH, g.inW, g.inC, g.outC] : [g.inH, g.inW, g.outH, g.outW, g.outC, g.inC];
   const acc = new Float64Array(n);
@@ -85,6 +91,7 @@ export function gatherGemmCpu(forward: boolean, g: ConvGeometry, a: Float32Array
           }
         }
         for (let j = 0; j < n; j++) out[o + j] = acc[j];
+        epilogue?.(out, o, 1, n);
       }
     }
   }

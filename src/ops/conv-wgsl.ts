@@ -4,6 +4,7 @@
 // Measured on SwiftShader: scalar loads of the gathered operand beat vec4 loads (whose lanes must be
 // extracted and splatted), so only the B operand and the output use vec4s, when their width allows.
 import { WORKGROUP_SIZE } from '../backend/kernel.js';
+import type { EpilogueWgsl } from './matmul-wgsl.js';
 
 /** The register tile of one invocation. */
 export interface ConvTile {
@@ -42,25 +43,36 @@ const loadB = (bVec: boolean, k: string, c: number): string =>
 
 /**
  * Writes accumulator `acc` to output row `row` (an expression) at column group gBase + c, skipping
- * columns past N. The one place results leave the tile: a fused bias/activation epilogue goes here.
+ * columns past N. The one place results leave the tile: with `fused`, each value goes through
+ * `epilogue(v, col)` (fusedConv2d's bias and activation; col is the output channel).
  */
-function storeColumns(bVec: boolean, row: string, c: number, acc: string): string {
-  if (bVec) return `    if (gBase + ${c}u < n4) { out[(${row}) * n4 + gBase + ${c}u] = ${acc}; }`;
+function storeColumns(bVec: boolean, row: string, c: number, acc: string, fused = false): string {
+  const col = (j: number) => `(gBase + ${c}u) * 4u + ${j}u`;
+  const value = (j: number) => (fused ? `epilogue(${acc}.${LANES[j]}, ${col(j)})` : `${acc}.${LANES[j]}`);
+  if (bVec) {
+    const v = fused ? `vec4<f32>(${range(4).map(value).join(', ')})` : acc;
+    return `    if (gBase + ${c}u < n4) { out[(${row}) * n4 + gBase + ${c}u] = ${v}; }`;
+  }
   return range(4)
-    .map((j) => `    if ((gBase + ${c}u) * 4u + ${j}u < p.N) { out[(${row}) * p.N + (gBase + ${c}u) * 4u + ${j}u] = ${acc}.${LANES[j]}; }`)
+    .map((j) => `    if (${col(j)} < p.N) { out[(${row}) * p.N + ${col(j)}] = ${value(j)}; }`)
     .join('\n');
 }
 
-/** Params, bindings (a, b → out) and the start of main, where `t` is the flat invocation index. */
-function header(fields: readonly string[], bVec: boolean, names: string): string {
+/**
+ * Params, bindings (a, b, the optional bias → out), the epilogue function if any, and the start of
+ * main, where `t` is the flat invocation index.
+ */
+function header(fields: readonly string[], bVec: boolean, names: string, epi: EpilogueWgsl | null = null): string {
   const b = bVec ? 'vec4<f32>' : 'f32';
+  const o = epi?.hasBias ? 3 : 2;
+  const bias = epi?.hasBias ? '@group(0) @binding(2) var<storage, read> bias: array<f32>;\n' : '';
   return `struct Params { ${fields.map((f) => `${f}: u32`).join(', ')} }
 // ${names}
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<${b}>;
-@group(0) @binding(2) var<storage, read_write> out: array<${b}>;
-@group(0) @binding(3) var<uniform> p: Params;
-
+${bias}@group(0) @binding(${o}) var<storage, read_write> out: array<${b}>;
+@group(0) @binding(${o + 1}) var<uniform> p: Params;
+${epi ? `${epi.wgsl}\n` : ''}
 @compute @workgroup_size(${WORKGROUP_SIZE})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let t = gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x;
@@ -76,9 +88,10 @@ export const GATHER_FIELDS = ['tiles', 'colTiles', 'M', 'N', 'kc', 'rowH', 'rowW
  * [·, rowH, rowW] output grid. forward: a = x, B = filter [kh,kw,inC,outC], and
  * A[m, (ky,kx,c)] = x[img, y·sh − pt + ky·dh, x·sw − pl + kx·dw, c]. backpropInput: a = dy,
  * B = the filter transposed to [kh,kw,outC,inC], and A reads dy at ((y + pt − ky·dh)/sh, …)
- * where that divides exactly (the taps of the transposed convolution).
+ * where that divides exactly (the taps of the transposed convolution). `epi` (forward only): the
+ * fused bias/activation applied as each output is stored.
  */
-export function gatherGemmWgsl(kind: 'forward' | 'backpropInput', tile: ConvTile): string {
+export function gatherGemmWgsl(kind: 'forward' | 'backpropInput', tile: ConvTile, epi: EpilogueWgsl | null = null): string {
   const { rows, cols4, bVec } = tile;
   const R = range(rows);
   const C = range(cols4);
@@ -107,7 +120,7 @@ export function gatherGemmWgsl(kind: 'forward' | 'backpropInput', tile: ConvTile
     `let ok${r} = oky${r} && okx${r};`,
     `let base${r} = select(0u, (row${r} + ix${r}) * p.kc, ok${r});`,
   ]).map(indent(6));
-  return `${header(GATHER_FIELDS, bVec, fwd ? 'x, filter -> y' : 'dy, filter transposed -> dx')}
+  return `${header(GATHER_FIELDS, bVec, fwd ? 'x, filter -> y' : 'dy, filter transposed -> dx', epi)}
   if (t >= p.tiles) { return; }
   let mBase = (t / p.colTiles) * ${rows}u;
   let gBase = (t % p.colTiles) * ${cols4}u;
@@ -128,7 +141,7 @@ ${each(R, C, (r, c) => `        acc${r}_${c} = fma(vec4<f32>(a${r}), b${c}, acc$
       }
     }
   }
-${R.map((r) => `  if (mBase + ${r}u < p.M) {\n${C.map((c) => storeColumns(bVec, `mBase + ${r}u`, c, `acc${r}_${c}`)).join('\n')}\n  }`).join('\n')}
+${R.map((r) => `  if (mBase + ${r}u < p.M) {\n${C.map((c) => storeColumns(bVec, `mBase + ${r}u`, c, `acc${r}_${c}`, !!epi)).join('\n')}\n  }`).join('\n')}
 }`;
 }
 

@@ -1,5 +1,5 @@
-// conv2d (NHWC, TF.js conventions) and its gradient ops conv2dBackpropInput and conv2dBackpropFilter.
-// Each is one OpDef whose kernel pairs a CPU loop (conv-cpu.ts) with an implicit-GEMM WGSL kernel
+// conv2d (NHWC, TF.js conventions), fusedConv2d (bias + activation in conv2d's kernel epilogue) and
+// the gradient ops conv2dBackpropInput and conv2dBackpropFilter. Each is one OpDef whose kernel pairs a CPU loop (conv-cpu.ts) with an implicit-GEMM WGSL kernel
 // (conv-wgsl.ts). Also the window geometry (strides, dilations, TF's SAME rule) that pooling shares.
 import { linearWorkgroups, type KernelCall } from '../backend/kernel.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
@@ -7,6 +7,7 @@ import { engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { filterGemmCpu, gatherGemmCpu } from './conv-cpu.js';
 import { FILTER_FIELDS, GATHER_FIELDS, filterGemmWgsl, gatherGemmWgsl, tileKey, type ConvTile } from './conv-wgsl.js';
+import { activationBackprop, checkFusedActivation, cpuEpilogue, epilogueWgsl, type FusedActivation } from './matmul-epilogue.js';
 import type { OpDef } from './op.js';
 import { sum } from './reduce.js';
 import { reshape, transpose } from './transform.js';
@@ -22,6 +23,14 @@ export interface Conv2dOptions {
   padding?: Padding;
   /** Spacing of the filter taps: one number or [dh, dw] (default 1). */
   dilations?: number | readonly [number, number];
+}
+
+/** Options of `fusedConv2d`. */
+export interface FusedConv2dOptions extends Conv2dOptions {
+  /** float32 [outC], added to every output pixel's channels. Default none. */
+  bias?: Tensor;
+  /** Applied after the bias: 'linear' (default), 'relu', 'sigmoid' or 'tanh'. */
+  activation?: FusedActivation;
 }
 
 /** Normalised conv attributes. */
@@ -135,7 +144,13 @@ const fields = (names: readonly string[], values: Record<string, number>) => nam
 const tileFor = (columns: number): ConvTile => ({ ...TILE, bVec: columns % 4 === 0 });
 const colTilesOf = (columns: number): number => Math.ceil(Math.ceil(columns / 4) / TILE.cols4);
 
-function gatherCall(forward: boolean, g: ConvGeometry): KernelCall {
+/** fusedConv2d's epilogue: the activation and whether a bias is read (null for the plain kernels). */
+interface Epilogue {
+  activation: FusedActivation;
+  hasBias: boolean;
+}
+
+function gatherCall(forward: boolean, g: ConvGeometry, epi: Epilogue | null = null): KernelCall {
   const [M, N, kc, rowH, rowW, aH, aW] = forward
     ? [g.batch * g.outH * g.outW, g.outC, g.inC, g.outH, g.outW, g.inH, g.inW]
     : [g.batch * g.inH * g.inW, g.inC, g.outC, g.inH, g.inW, g.outH, g.outW];
@@ -144,13 +159,17 @@ function gatherCall(forward: boolean, g: ConvGeometry): KernelCall {
   const tiles = Math.ceil(M / tile.rows) * colTiles;
   const kind = forward ? 'forward' : 'backpropInput';
   const values = { ...g, tiles, colTiles, M, N, kc, rowH, rowW, aH, aW };
+  const key = `conv2d:${kind}:${tileKey(tile)}`;
   return {
-    name: forward ? 'conv2d' : 'conv2dBackpropInput',
-    key: `conv2d:${kind}:${tileKey(tile)}`,
-    wgsl: () => gatherGemmWgsl(kind, tile),
+    name: epi ? 'fusedConv2d' : forward ? 'conv2d' : 'conv2dBackpropInput',
+    key: epi ? `${key}:${epi.activation}:bias${+epi.hasBias}` : key,
+    wgsl: () => gatherGemmWgsl(kind, tile, epi && epilogueWgsl(epi.activation, epi.hasBias)),
     uniforms: fields(GATHER_FIELDS, values),
     workgroups: linearWorkgroups(tiles),
-    cpu: ([a, b], [out]) => gatherGemmCpu(forward, g, a as Float32Array, b as Float32Array, out as Float32Array),
+    cpu: ([a, b, bias], [out]) => {
+      const store = epi ? cpuEpilogue(epi.activation, epi.hasBias ? (bias as Float32Array) : null) : null;
+      gatherGemmCpu(forward, g, a as Float32Array, b as Float32Array, out as Float32Array, store);
+    },
   };
 }
 
@@ -190,12 +209,49 @@ export const conv2dOp: OpDef<ConvAttrs> = {
     return [{ shape: [g.batch, g.outH, g.outW, g.outC], dtype: 'float32' }];
   },
   kernel: ([x, filter], _o, attrs) => gatherCall(true, convGeometry('conv2d', x.shape, filter.shape, attrs)),
+  grad: ([dy], [x, filter], _o, attrs, needs) => convGrads(dy, x, filter, attrs, needs),
+};
+
+/** The gradient of y = conv2d(x, W) given dy, shared by conv2d and fusedConv2d (which passes dz). */
+function convGrads(dy: Tensor, x: Tensor, filter: Tensor, attrs: ConvAttrs, needs: readonly boolean[]): (Tensor | null)[] {
   // dL/dx = conv2dBackpropInput(dy, W) (the transposed convolution); dL/dW = Σ_pixels x-patchᵀ · dy
-  grad: ([dy], [x, filter], _o, attrs, needs) => [
+  return [
     needs[0] ? conv2dBackpropInput(dy, filter, x.shape, attrs) : null,
     needs[1] ? conv2dBackpropFilter(x, dy, filter.shape, attrs) : null,
-  ],
+  ];
+}
+
+interface FusedConvAttrs extends ConvAttrs {
+  readonly activation: FusedActivation;
+}
+
+/** fusedConv2d as a primitive op: inputs [x, filter] or [x, filter, bias] (x rank 4); call it through `fusedConv2d`. */
+export const fusedConv2dOp: OpDef<FusedConvAttrs> = {
+  name: 'fusedConv2d',
+  outputs([x, filter, bias], attrs) {
+    const g = convGeometry('fusedConv2d', x.shape, filter.shape, attrs);
+    checkFloat('fusedConv2d', x, filter);
+    if (bias) checkConvBias(bias, g.outC);
+    return [{ shape: [g.batch, g.outH, g.outW, g.outC], dtype: 'float32' }];
+  },
+  kernel: ([x, filter, bias], _o, attrs) =>
+    gatherCall(true, convGeometry('fusedConv2d', x.shape, filter.shape, attrs), { activation: attrs.activation, hasBias: !!bias }),
+  grad: ([dy], [x, filter, bias], [y], attrs, needs) => {
+    // y = act(z), z = conv2d(x, W) + bias: dz = dy ⊙ act'(z) (from y); dx, dW as conv2d's with dz;
+    // d bias = Σ dz over N, H, W (bias broadcasts along all dims but the channels).
+    const dz = activationBackprop(dy, y, attrs.activation, 'fusedConv2d');
+    const [dx, dw] = needs[0] || needs[1] ? convGrads(dz, x, filter, attrs, needs) : [null, null];
+    return bias ? [dx, dw, needs[2] ? sum(dz, { axis: [0, 1, 2] }) : null] : [dx, dw];
+  },
 };
+
+/** The bias must be float32 [outC]. */
+function checkConvBias(bias: Tensor, outC: number): void {
+  if (bias.dtype !== 'float32') throw new DTypeError(`fusedConv2d: expected a float32 bias, got ${bias.dtype} ${fmtShape(bias.shape)}`);
+  if (bias.rank !== 1 || bias.shape[0] !== outC) {
+    throw new ShapeError(`fusedConv2d: bias ${fmtShape(bias.shape)} does not match the filter's ${outC} output channels; expected shape [${outC}]`);
+  }
+}
 
 interface BackpropInputAttrs extends ConvAttrs {
   readonly xShape: readonly number[];
@@ -250,6 +306,25 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): 
     return reshape(y, y.shape.slice(1));
   }
   return engine.runOp(conv2dOp, [x, filter], attrs)[0];
+}
+
+/**
+ * activation(conv2d(x, filter) + bias) in one kernel: the bias ([outC], added to every output
+ * pixel) and the activation are applied as each output is stored. Same shapes and options as
+ * conv2d; activation is 'linear' (default), 'relu', 'sigmoid' or 'tanh'. Differentiable w.r.t.
+ * x, filter and bias.
+ */
+export function fusedConv2d(x: Tensor, filter: Tensor, { bias, activation = 'linear', ...options }: FusedConv2dOptions = {}): Tensor {
+  const act = checkFusedActivation('fusedConv2d', activation);
+  checkImage('fusedConv2d', x);
+  filter.use('fusedConv2d');
+  bias?.use('fusedConv2d');
+  // Nothing to fuse: the plain conv2d (its pipeline and gradient).
+  if (!bias && act === 'linear') return conv2d(x, filter, options);
+  const attrs = { ...convAttrs('fusedConv2d', options), activation: act };
+  const x4 = x.rank === 3 ? reshape(x, [1, ...x.shape]) : x;
+  const y = engine.runOp(fusedConv2dOp, bias ? [x4, filter, bias] : [x4, filter], attrs)[0];
+  return x.rank === 3 ? reshape(y, y.shape.slice(1)) : y;
 }
 
 /**

@@ -1,5 +1,5 @@
-// What matMul's kernels do with each output before storing it: nothing for matMul; for fusedMatMul,
-// add bias[col] and apply an activation. The activation is one expression of the elementwise DSL,
+// What matMul's and conv2d's kernels do with each output before storing it: nothing for the plain
+// ops; for fusedMatMul and fusedConv2d, add bias[col] (col: the output column / channel) and apply an activation. The activation is one expression of the elementwise DSL,
 // rendered to WGSL for both GPU kernels and to a JS closure for the CPU loop, so they cannot drift.
 import { ArgumentError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
@@ -8,13 +8,13 @@ import { map } from './elementwise/map.js';
 import type { EpilogueWgsl } from './matmul-wgsl.js';
 import { UNARY } from './unary.js';
 
-/** Activations fusedMatMul applies in the matMul kernel's epilogue. */
+/** Activations fusedMatMul and fusedConv2d apply in their kernel's epilogue. */
 export const FUSED_ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh'] as const;
 
-/** One activation fusedMatMul can apply. */
+/** One activation the fused ops can apply. */
 export type FusedActivation = (typeof FUSED_ACTIVATIONS)[number];
 
-/** True when `name` is an activation fusedMatMul applies itself. */
+/** True when `name` is an activation the fused ops apply themselves. */
 export function isFusedActivation(name: string): name is FusedActivation {
   return (FUSED_ACTIVATIONS as readonly string[]).includes(name);
 }
@@ -56,16 +56,16 @@ export function cpuEpilogue(act: FusedActivation, bias: Float32Array | null): (o
  * dz = dy ⊙ act'(z) written with the output y = act(z), in one fused map:
  * relu' = [y > 0] (y > 0 ⇔ z > 0); σ' = y(1 − y); tanh' = 1 − y²; linear' = 1 (dz = dy).
  */
-export function activationBackprop(dy: Tensor, y: Tensor, act: FusedActivation): Tensor {
+export function activationBackprop(dy: Tensor, y: Tensor, act: FusedActivation, op = 'fusedMatMul'): Tensor {
   const [g, out, zero, one] = [E.input(0), E.input(1), E.const(0), E.const(1)];
   switch (act) {
     case 'linear':
       return dy;
     case 'relu':
-      return map('fusedMatMul.relu backprop', E.select(E.gt(out, zero), g, zero), [dy, y]);
+      return map(`${op}.relu backprop`, E.select(E.gt(out, zero), g, zero), [dy, y]);
     case 'sigmoid':
-      return map('fusedMatMul.sigmoid backprop', E.mul(g, E.mul(out, E.sub(one, out))), [dy, y]);
+      return map(`${op}.sigmoid backprop`, E.mul(g, E.mul(out, E.sub(one, out))), [dy, y]);
     case 'tanh':
-      return map('fusedMatMul.tanh backprop', E.mul(g, E.sub(one, E.mul(out, out))), [dy, y]);
+      return map(`${op}.tanh backprop`, E.mul(g, E.sub(one, E.mul(out, out))), [dy, y]);
   }
 }

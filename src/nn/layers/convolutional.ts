@@ -1,12 +1,13 @@
 // Conv2D: a 2-D convolution over NHWC images with a [kh, kw, inChannels, filters] kernel,
-// plus bias and activation. The output size follows TF's 'valid'/'same' rules.
+// plus bias and activation. The output size follows TF's 'valid'/'same' rules. Bias and a
+// relu/sigmoid/tanh/linear activation run inside the conv kernel (fusedConv2d): one dispatch.
 import { ArgumentError, ShapeError } from '../../errors.js';
-import { add } from '../../ops/binary.js';
-import { conv2d } from '../../ops/conv.js';
+import { fusedConv2d } from '../../ops/conv.js';
+import { isFusedActivation, type FusedActivation } from '../../ops/matmul-epilogue.js';
 import type { Tensor, Variable } from '../../tensor.js';
 import type { ActivationName } from '../activations.js';
 import { ConfigReader, initializerJson, paddingOf, positiveInt, regularizerJson, tuple, type InitializerSpec, type RegularizerLike } from './config.js';
-import { Layer, fmtShapeN, registerLayer, type LayerArgs, type Shape } from './layer.js';
+import { Layer, fmtShapeN, registerLayer, type ApplyArgs, type LayerArgs, type Shape } from './layer.js';
 
 /** Options of `layers.conv2d`. */
 export interface Conv2DArgs extends LayerArgs {
@@ -84,9 +85,26 @@ export class Conv2D extends Layer {
     }
   }
 
+  /**
+   * With a fusable activation (and not asked for the pre-activation), the activation runs in the
+   * conv kernel's epilogue; softmax and the others go through Layer.apply, after forward.
+   */
+  override apply(x: Tensor, args: ApplyArgs = {}): Tensor {
+    const act = this.activation;
+    if (args.preActivation || !isFusedActivation(act)) return super.apply(x, args);
+    x.use(`${this.className} '${this.name}'`);
+    this.ensureBuilt(x.shape);
+    return this.conv(x, act);
+  }
+
   protected forward(x: Tensor): Tensor {
-    const y = conv2d(x, this.kernel!, { strides: this.strides, padding: this.padding, dilations: this.dilationRate });
-    return this.bias ? add(y, this.bias) : y;
+    return this.conv(x, 'linear');
+  }
+
+  /** activation(conv2d(x, kernel) + bias) as one fusedConv2d. */
+  private conv(x: Tensor, activation: FusedActivation): Tensor {
+    const options = { strides: this.strides, padding: this.padding, dilations: this.dilationRate };
+    return fusedConv2d(x, this.kernel!, { ...options, bias: this.bias ?? undefined, activation });
   }
 
   computeOutputShape(inputShape: Shape): Shape {
