@@ -3,11 +3,11 @@
 // relu/sigmoid/tanh/linear activation run inside the conv kernel (fusedConv2d): one dispatch.
 import { ArgumentError, ShapeError } from '../../errors.js';
 import { fusedConv2d } from '../../ops/conv.js';
-import { isFusedActivation, type FusedActivation } from '../../ops/matmul-epilogue.js';
+import type { FusedActivation } from '../../ops/matmul-epilogue.js';
 import type { Tensor, Variable } from '../../tensor.js';
 import type { ActivationName } from '../activations.js';
 import { ConfigReader, initializerJson, paddingOf, positiveInt, regularizerJson, tuple, type InitializerSpec, type RegularizerLike } from './config.js';
-import { Layer, fmtShapeN, registerLayer, type ApplyArgs, type LayerArgs, type Shape } from './layer.js';
+import { Layer, fmtShapeN, registerLayer, type LayerArgs, type Shape } from './layer.js';
 
 /** Options of `layers.conv2d`. */
 export interface Conv2DArgs extends LayerArgs {
@@ -85,24 +85,12 @@ export class Conv2D extends Layer {
     }
   }
 
-  /**
-   * With a fusable activation (and not asked for the pre-activation), the activation runs in the
-   * conv kernel's epilogue; softmax and the others go through Layer.apply, after forward.
-   */
-  override apply(x: Tensor, args: ApplyArgs = {}): Tensor {
-    const act = this.activation;
-    if (args.preActivation || !isFusedActivation(act)) return super.apply(x, args);
-    x.use(`${this.className} '${this.name}'`);
-    this.ensureBuilt(x.shape);
-    return this.conv(x, act);
-  }
-
   protected forward(x: Tensor): Tensor {
-    return this.conv(x, 'linear');
+    return this.forwardFused(x, 'linear');
   }
 
   /** activation(conv2d(x, kernel) + bias) as one fusedConv2d. */
-  private conv(x: Tensor, activation: FusedActivation): Tensor {
+  protected override forwardFused(x: Tensor, activation: FusedActivation): Tensor {
     const options = { strides: this.strides, padding: this.padding, dilations: this.dilationRate };
     return fusedConv2d(x, this.kernel!, { ...options, bias: this.bias ?? undefined, activation });
   }

@@ -2,13 +2,13 @@
 // Dense runs bias and a relu/sigmoid/tanh/linear activation inside its matMul (fusedMatMul): one dispatch.
 import { ArgumentError, ShapeError } from '../../errors.js';
 import { fusedMatMul } from '../../ops/matmul.js';
-import { isFusedActivation, type FusedActivation } from '../../ops/matmul-epilogue.js';
+import type { FusedActivation } from '../../ops/matmul-epilogue.js';
 import { dropout } from '../../ops/nn.js';
 import { reshape } from '../../ops/transform.js';
 import type { Tensor, Variable } from '../../tensor.js';
 import type { ActivationName } from '../activations.js';
 import { ConfigReader, initializerJson, positiveInt, regularizerJson, type InitializerSpec, type RegularizerLike } from './config.js';
-import { Layer, fmtShapeN, registerLayer, type ApplyArgs, type LayerArgs, type Shape } from './layer.js';
+import { Layer, fmtShapeN, registerLayer, type LayerArgs, type Shape } from './layer.js';
 
 /** Options of `layers.dense`. */
 export interface DenseArgs extends LayerArgs {
@@ -56,24 +56,12 @@ export class Dense extends Layer {
     }
   }
 
-  /**
-   * With a fusable activation (and not asked for the pre-activation), the activation runs in the
-   * product's epilogue; softmax and the others go through Layer.apply, after forward.
-   */
-  override apply(x: Tensor, args: ApplyArgs = {}): Tensor {
-    const act = this.activation;
-    if (args.preActivation || !isFusedActivation(act)) return super.apply(x, args);
-    x.use(`${this.className} '${this.name}'`);
-    this.ensureBuilt(x.shape);
-    return this.dense(x, act);
-  }
-
   protected forward(x: Tensor): Tensor {
-    return this.dense(x, 'linear');
+    return this.forwardFused(x, 'linear');
   }
 
   /** activation(x·kernel + bias) over the last axis, as one fusedMatMul on the rows of x. */
-  private dense(x: Tensor, activation: FusedActivation): Tensor {
+  protected override forwardFused(x: Tensor, activation: FusedActivation): Tensor {
     const flat = x.rank === 2 ? x : reshape(x, [-1, x.shape[x.rank - 1]]);
     const y = fusedMatMul(flat, this.kernel!, { bias: this.bias ?? undefined, activation });
     return x.rank === 2 ? y : reshape(y, [...x.shape.slice(0, -1), this.units]);

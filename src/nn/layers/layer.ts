@@ -7,6 +7,7 @@ import { variable, zeros } from '../../ops/create.js';
 import { add } from '../../ops/binary.js';
 import type { Tensor, Variable } from '../../tensor.js';
 import { activationFn, activationName, type ActivationName } from '../activations.js';
+import { isFusedActivation, type FusedActivation } from '../../ops/matmul-epilogue.js';
 import { resolveInitializer, resolveRegularizer, type ConfigReader, type InitializerSpec, type RegularizerLike } from './config.js';
 import type { Regularizer } from '../regularizers.js';
 
@@ -157,9 +158,17 @@ export abstract class Layer {
     this.ensureBuilt(x.shape);
     // No tidy here: under a gradient tape the intermediates must outlive the call for the
     // backward pass; the caller's tidy (fit, predict, variableGrads) frees them.
+    const act = this.activation;
+    if (!preActivation && isFusedActivation(act) && this.forwardFused) return this.forwardFused(x, act);
     const y = this.forward(x, training);
-    return preActivation ? y : activationFn(this.activation)(y);
+    return preActivation ? y : activationFn(act)(y);
   }
+
+  /**
+   * Layers whose kernel can apply the activation in its epilogue (dense, conv2d) implement this;
+   * `apply` then uses it for relu/sigmoid/tanh/linear, saving the separate activation dispatch.
+   */
+  protected forwardFused?(x: Tensor, activation: FusedActivation): Tensor;
 
   /** Every weight, trainable first then non-trainable (Keras order, as saved). */
   get weights(): Variable[] {
