@@ -104,8 +104,8 @@ export class LazyGraph {
   }
 
   /**
-   * Computes the pending values among `storages`, each together with the pending values of its
-   * shape that read one of its sources (they are usually needed next: an optimizer's slots).
+   * Computes the pending values among `storages`, each together with the sealed pending values of
+   * its shape that read one of its sources (state that is needed anyway: an optimizer's slots).
    */
   realize(storages: readonly Storage[]): void {
     for (const s of storages) {
@@ -114,7 +114,7 @@ export class LazyGraph {
       const sources = new Set(value.sources);
       const group = [s];
       for (const [other, v] of this.pending) {
-        if (other !== s && v.backend === value.backend && shapesEqual(v.shape, value.shape) && v.sources.some((x) => sources.has(x))) {
+        if (other !== s && v.sealed && v.backend === value.backend && shapesEqual(v.shape, value.shape) && v.sources.some((x) => sources.has(x))) {
           group.push(other);
         }
       }
