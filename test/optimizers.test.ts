@@ -193,6 +193,39 @@ describe.each(BACKENDS)('optimizers on %s', (backend) => {
       [optA, optB, optC].forEach((o) => o.dispose());
     });
 
+    it('commits a step only where commitIf is nonzero: variables, slots and the counter stay as they were', async () => {
+      const ps = randomValues();
+      const vars = makeVars(ps);
+      const opt = make();
+      const reference = ref();
+      const gs = randomValues();
+      step(opt, vars, gs);
+      reference(ps, gs, 1);
+      const readState = async () => {
+        const copies = opt.getWeights().map((w) => w.tensor);
+        const values = await read(copies);
+        nt.dispose(copies);
+        return values;
+      };
+      const stateBefore = await readState();
+      // A rejected step with non-finite gradients: nothing changes, nothing turns NaN.
+      const bad = toTensors(gs.map((g) => g.map((v, i) => (i % 2 ? NaN : Infinity))));
+      const [no, yes] = [nt.scalar(0), nt.scalar(1)];
+      opt.applyGradients(vars, bad, { commitIf: no });
+      (await read(vars)).forEach((g, k) => expectAllClose(g, ps[k], { rtol, atol: 1e-6 }, `after a rejected step, ${NAMES[k]}`));
+      const stateAfter = await readState();
+      stateAfter.forEach((s, k) => expect(Array.from(s), `state ${k}`).toEqual(Array.from(stateBefore[k])));
+      // An accepted step continues exactly as step 2 of the reference.
+      const gs2 = randomValues();
+      const grads2 = toTensors(gs2);
+      opt.applyGradients(vars, grads2, { commitIf: yes });
+      reference(ps, gs2, 2);
+      (await read(vars)).forEach((g, k) => expectAllClose(g, ps[k], { rtol, atol: 1e-6 }, `after an accepted step, ${NAMES[k]}`));
+      expect(() => opt.applyGradients(vars, grads2, { commitIf: nt.zeros([2]) })).toThrow(/commitIf has shape \[2\], expected a scalar/);
+      nt.dispose([...vars, ...bad, ...grads2, no, yes]);
+      opt.dispose();
+    });
+
     it('keeps memory flat over 50 steps after the first two', async () => {
       const vars = makeVars(randomValues());
       const grads = toTensors(randomValues());
