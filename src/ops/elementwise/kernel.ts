@@ -2,7 +2,8 @@
 // an offset relative to the output's coordinates, which covers broadcasting, transposes, slices
 // and plain copies with one generated kernel. Pipelines are keyed by expression, dtypes, rank
 // and which inputs are contiguous; sizes and strides go in uniforms.
-import { linearWorkgroups, WORKGROUP_SIZE, type KernelCall, type Uniform } from '../../backend/kernel.js';
+import { linearWorkgroups, WORKGROUP_SIZE, type BindingWindow, type KernelCall, type SplitLimits, type Uniform } from '../../backend/kernel.js';
+import { ranges, searchParts, stridedSpan, windowOver } from '../../backend/split.js';
 import type { DType, TypedArray } from '../../dtype.js';
 import { sizeOf, stridesOf } from '../../shape.js';
 import { toJs, toWgsl, WGSL_PRELUDE, type Expr } from './expr.js';
@@ -43,23 +44,62 @@ export function elementwiseCall(
   const exprKey = JSON.stringify(expr);
   const key = `ew:${exprKey}:${inputs.map((x, i) => x.dtype[0] + (contiguous[i] ? 'c' : 's')).join('')}>${outDtype[0]}:r${rank}:a${attrs.length}`;
 
-  const uniforms: Uniform[] = [{ u32: n }];
-  for (const d of outShape) uniforms.push({ u32: d });
-  inputs.forEach((inp, k) => {
-    if (contiguous[k]) return;
-    for (const s of inp.strides) uniforms.push({ u32: s });
-    uniforms.push({ u32: inp.offset });
-  });
-  for (const a of attrs) uniforms.push({ f32: a });
+  // One dispatch covers outputs [first, end); bindings may be windows from `base` (output and
+  // contiguous inputs) and `bases[k]` (strided input k): see splitElementwise.
+  const uniformsOf = (first: number, end: number, base: number, bases: readonly number[]): Uniform[] => {
+    const u: Uniform[] = [{ u32: end }, { u32: first }, { u32: base }];
+    for (const d of outShape) u.push({ u32: d });
+    inputs.forEach((inp, k) => {
+      if (contiguous[k]) return;
+      for (const s of inp.strides) u.push({ u32: s });
+      // May wrap below zero: WGSL's u32 arithmetic is modular, so the sum still lands in the window.
+      u.push({ u32: (inp.offset - bases[k]) >>> 0 });
+    });
+    for (const a of attrs) u.push({ f32: a });
+    return u;
+  };
 
-  return {
+  const call: KernelCall = {
     name,
     key,
-    uniforms,
+    uniforms: uniformsOf(0, n, 0, inputs.map(() => 0)),
     workgroups: linearWorkgroups(n),
     wgsl: () => renderWgsl(expr, inputs, contiguous, rank, outDtype, attrs.length),
     cpu: (ins, [out]) => runCpu(expr, inputs, contiguous, outShape, attrs, ins, out),
   };
+  return { ...call, split: (limits) => splitElementwise(call, inputs, contiguous, outShape, limits, uniformsOf) };
+}
+
+/**
+ * For tensors larger than one binding: cuts the outputs into ranges, each dispatch binding the
+ * output range, the same range of contiguous inputs, and of strided inputs (broadcast,
+ * transposed, sliced) the span of elements that range reads.
+ */
+function splitElementwise(
+  call: KernelCall,
+  inputs: readonly StridedInput[],
+  contiguous: readonly boolean[],
+  outShape: readonly number[],
+  limits: SplitLimits,
+  uniformsOf: (first: number, end: number, base: number, bases: readonly number[]) => Uniform[],
+): KernelCall[] {
+  return searchParts(call.name, limits, (parts) => {
+    const calls: KernelCall[] = [];
+    for (const [first, end] of ranges(sizeOf(outShape), parts)) {
+      const outWindow = windowOver([first, end], limits);
+      if (!outWindow) return null;
+      const windows: BindingWindow[] = [];
+      for (let k = 0; k < inputs.length; k++) {
+        const { strides, offset } = inputs[k];
+        const w = contiguous[k] ? outWindow : windowOver(stridedSpan(outShape, strides, offset, first, end), limits);
+        if (!w) return null;
+        windows.push(w);
+      }
+      const uniforms = uniformsOf(first, end, outWindow.offset, windows.map((w) => w.offset));
+      calls.push({ ...call, uniforms, workgroups: linearWorkgroups(end - first), windows: [...windows, outWindow] });
+    }
+    return calls;
+  });
 }
 
 function renderWgsl(
@@ -70,7 +110,7 @@ function renderWgsl(
   outDtype: DType,
   attrCount: number,
 ): string {
-  const fields = ['n: u32'];
+  const fields = ['n: u32', 'first: u32', 'base: u32'];
   for (let d = 0; d < rank; d++) fields.push(`d${d}: u32`);
   inputs.forEach((_, k) => {
     if (contiguous[k]) return;
@@ -93,7 +133,7 @@ function renderWgsl(
     if (rank > 0) body.push('  let c0 = rem;');
   }
   inputs.forEach((_, k) => {
-    let index = 'i';
+    let index = 'i - p.base';
     if (!contiguous[k]) {
       const terms = [`p.o${k}`];
       for (let d = 0; d < rank; d++) terms.push(`c${d} * p.s${k}_${d}`);
@@ -102,7 +142,7 @@ function renderWgsl(
     body.push(`  let x${k} = f32(in${k}[${index}]);`);
   });
   const value = toWgsl(expr, (k) => `x${k}`, (a) => `p.a${a}`);
-  body.push(`  out[i] = ${wgslType(outDtype)}(${value});`);
+  body.push(`  out[i - p.base] = ${wgslType(outDtype)}(${value});`);
 
   return `${WGSL_PRELUDE}
 struct Params { ${fields.join(', ')} }
@@ -110,7 +150,7 @@ ${bindings.join('\n')}
 
 @compute @workgroup_size(${WORKGROUP_SIZE})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x;
+  let i = p.first + gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x;
   if (i >= p.n) { return; }
 ${body.join('\n')}
 }
