@@ -106,4 +106,151 @@ describe.runIf(gpu)(`webgpu with a ${LIMIT_BYTES}-byte binding limit`, () => {
     expectAllClose(values, gatherCoords(x, shape, size, (c) => c.map((v, d) => v + begin[d])), { rtol: 0, atol: 0 });
     tx.dispose();
   });
+
+  it.each([
+    [[300, 5], 0, [17]],
+    [[7, 50, 3], 1, [4, 3]],
+    [[2000], 0, [301]],
+    [[64, 3], 0, [400]],
+  ])('gathers from %j along axis %i with indices of shape %j (with out-of-range ones)', async (shape, axis, indexShape) => {
+    const x = uniform(sizeOf(shape));
+    const indices = integers(sizeOf(indexShape), shape[axis] + 2).map((v) => v - 1);
+    const tx = nt.tensor(Float32Array.from(x), shape);
+    const ti = nt.tensor(indices, indexShape, 'int32');
+    const { values, dispatches } = await run(() => nt.gather(tx, ti, { axis }));
+    expect(dispatches).toBeGreaterThan(1);
+    const outShape = [...shape.slice(0, axis), ...indexShape, ...shape.slice(axis + 1)];
+    const expected = Float64Array.from({ length: sizeOf(outShape) }, (_, i) => {
+      const c = coordsOf(i, outShape);
+      const id = indices[indexOf(c.slice(axis, axis + indexShape.length), indexShape)];
+      return id < 0 || id >= shape[axis] ? 0 : x[indexOf([...c.slice(0, axis), id, ...c.slice(axis + indexShape.length)], shape)];
+    });
+    expectAllClose(values, expected, { rtol: 0, atol: 0 });
+    nt.dispose([tx, ti]);
+  });
+
+  it('scatters the gradient of gather into a table larger than one binding', async () => {
+    const [rows, cols, picks] = [301, 3, 40];
+    const x = uniform(rows * cols);
+    const w = uniform(picks * cols);
+    const indices = integers(picks, rows);
+    const tx = nt.tensor(Float32Array.from(x), [rows, cols]);
+    const ti = nt.tensor(indices, [picks], 'int32');
+    const tw = nt.tensor(Float32Array.from(w), [picks, cols]);
+    const { values, dispatches } = await run(() => nt.grad((t: nt.Tensor) => nt.sum(nt.mul(nt.gather(t, ti), tw)))(tx));
+    expect(dispatches).toBeGreaterThan(3);
+    const expected = new Float64Array(rows * cols);
+    indices.forEach((id, j) => {
+      for (let k = 0; k < cols; k++) expected[id * cols + k] += w[j * cols + k];
+    });
+    expectAllClose(values, expected, { rtol });
+    nt.dispose([tx, ti, tw]);
+  });
+
+  it.each([
+    [[37, 13], [[3, 4], [0, 2]]],
+    [[300], [[100, 13]]],
+  ] as [number[], [number, number][]][])('pads %j by %j', async (shape, paddings) => {
+    const x = uniform(sizeOf(shape));
+    const tx = nt.tensor(Float32Array.from(x), shape);
+    const { values, dispatches } = await run(() => nt.pad(tx, paddings, 0.5));
+    expect(dispatches).toBeGreaterThan(1);
+    const outShape = shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
+    const expected = Float64Array.from({ length: sizeOf(outShape) }, (_, i) => {
+      const c = coordsOf(i, outShape).map((v, d) => v - paddings[d][0]);
+      return c.every((v, d) => v >= 0 && v < shape[d]) ? x[indexOf(c, shape)] : 0.5;
+    });
+    expectAllClose(values, expected, { rtol: 0, atol: 0 });
+    tx.dispose();
+  });
+
+  /** float64 reduction of x viewed as [outer, reduced, inner] over the middle dim. */
+  function reduceRef(x: ArrayLike<number>, [outer, reduced, inner]: number[], f: (acc: number, v: number) => number, init: (first: number) => number): Float64Array {
+    return Float64Array.from({ length: outer * inner }, (_, i) => {
+      const base = Math.floor(i / inner) * reduced * inner + (i % inner);
+      let acc = init(x[base]);
+      for (let r = 0; r < reduced; r++) acc = f(acc, x[base + r * inner]);
+      return acc;
+    });
+  }
+  const KINDS = {
+    sum: { op: nt.sum, f: (a: number, v: number) => a + v, init: () => 0 },
+    max: { op: nt.max, f: Math.max, init: (v: number) => v },
+    min: { op: nt.min, f: Math.min, init: (v: number) => v },
+  };
+
+  it.each([
+    ['sum', [301, 7], 0],
+    ['max', [301, 7], 0],
+    ['min', [3, 401, 2], 1],
+    ['sum', [5003], 0],
+    ['sum', [20011], 0],
+    ['sum', [31, 97], 1],
+    ['max', [60, 1000], 1],
+  ] as [keyof typeof KINDS, number[], number][])('%s of %j over axis %i', async (kind, shape, axis) => {
+    const x = uniform(sizeOf(shape));
+    const tx = nt.tensor(Float32Array.from(x), shape);
+    const { values, dispatches } = await run(() => KINDS[kind].op(tx, { axis }));
+    expect(dispatches).toBeGreaterThan(1);
+    const view = [sizeOf(shape.slice(0, axis)), shape[axis], sizeOf(shape.slice(axis + 1))];
+    expectAllClose(values, reduceRef(x, view, KINDS[kind].f, KINDS[kind].init), { rtol, atol: 1e-5 * Math.sqrt(shape[axis]) });
+    tx.dispose();
+  });
+
+  it('sums int32 values over a dim longer than one binding', async () => {
+    const x = integers(601 * 3, 100);
+    const tx = nt.tensor(x, [601, 3], 'int32');
+    const { values } = await run(() => nt.sum(tx, { axis: 0 }));
+    expect(Array.from(values)).toEqual(Array.from(reduceRef(x, [1, 601, 3], (a, v) => a + v, () => 0)));
+    tx.dispose();
+  });
+
+  it('finds argMax along a short axis of a long tensor', async () => {
+    const shape = [97, 13];
+    const x = uniform(sizeOf(shape));
+    const tx = nt.tensor(Float32Array.from(x), shape);
+    const { values, dispatches } = await run(() => nt.argMax(tx, { axis: 1 }));
+    expect(dispatches).toBeGreaterThan(1);
+    const expected = Array.from({ length: 97 }, (_, i) => {
+      const row = Array.from(x.subarray(i * 13, i * 13 + 13));
+      return row.indexOf(Math.max(...row));
+    });
+    expect(Array.from(values)).toEqual(expected);
+    tx.dispose();
+  });
+
+  it('rejects a kernel that cannot split with a BackendError naming it, the sizes and the limit', async () => {
+    const a = nt.ones([20, 20]);
+    expect(() => nt.matMul(a, a)).toThrow(nt.BackendError);
+    expect(() => nt.matMul(a, a)).toThrow(/matMul.*400 elements \(1600 bytes\).*1024 bytes/);
+    // argMax keeps a running index, so it cannot continue across windows of a long axis.
+    const long = nt.ones([1000, 3]);
+    expect(() => nt.argMax(long, { axis: 0 })).toThrow(/argMax: cannot split/);
+    nt.dispose([a, long]);
+  });
+});
+
+describe.runIf(gpu)('webgpu with its own limits', () => {
+  beforeAll(() => nt.setBackend('webgpu'));
+  afterAll(() => nt.setBackend('cpu'));
+
+  it('maps, sums and slices a tensor of more than 2^22 elements (beyond 65535 workgroups of 64)', async () => {
+    const n = 2 ** 22 + 4099;
+    const x = uniform(n);
+    const tx = nt.tensor(Float32Array.from(x));
+    const [y, s, cut] = nt.tidy(() => {
+      const y = nt.mul(nt.add(tx, 1), 0.5);
+      return [y, nt.sum(y), nt.slice(y, { begin: [1000], size: [n - 2001] })];
+    });
+    const expected = x.map((v) => Math.fround(Math.fround(v + 1) * 0.5));
+    expectAllClose(await y.data(), expected, { rtol: 0, atol: 0 });
+    expectAllClose(await cut.data(), expected.subarray(1000, n - 1001), { rtol: 0, atol: 0 });
+    const total = expected.reduce((a, v) => a + v, 0);
+    expect(Math.abs((await s.data())[0] - total) / total).toBeLessThan(1e-4);
+    nt.dispose([tx, y, s, cut]);
+  });
+
+  it('rejects a tensor larger than maxBufferSize with a BackendError naming its size', () => {
+    expect(() => nt.zeros([2 ** 29, 4])).toThrow(/allocate: a float32 tensor of 2147483648 elements \(8589934592 bytes\) exceeds this device's maxBufferSize/);
+  });
 });

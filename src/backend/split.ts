@@ -71,3 +71,22 @@ function coordsOf(shape: readonly number[], index: number): number[] {
   }
   return c;
 }
+
+/** A range of work items and the window over the elements it touches. */
+export interface WindowedRange {
+  readonly span: Span;
+  readonly window: BindingWindow;
+}
+
+/** [0, n) cut into the fewest ranges whose windows fit, each item touching `unit` consecutive elements. */
+export function fittingRanges(name: string, n: number, limits: SplitLimits, unit = 1): WindowedRange[] {
+  return searchParts(name, limits, (parts) => {
+    const out: WindowedRange[] = [];
+    for (const span of ranges(n, parts)) {
+      const window = windowOver([span[0] * unit, span[1] * unit], limits);
+      if (!window) return null;
+      out.push({ span, window });
+    }
+    return out;
+  });
+}
