@@ -54,7 +54,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     workgroupBarrier();
   }
-  let o = z * p.M * p.N;
+  let o = z * p.M * p.N + p.outShift;
   store(o, row0 + lid.y, col0 + lid.x, vec4<f32>(c00, c01, c02, c03));
   store(o, row0 + lid.y + 16u, col0 + lid.x, vec4<f32>(c10, c11, c12, c13));
   store(o, row0 + lid.y + 32u, col0 + lid.x, vec4<f32>(c20, c21, c22, c23));

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as nt from '../src/index.js';
 import { engine } from '../src/engine.js';
 import { createWebGpuBackend, type WebGpuBackend } from '../src/backend/webgpu/backend.js';
+import { kernelPreferences } from '../src/backend/kernel.js';
 import { BACKENDS, RTOL } from './helpers/backends.js';
 import { expectAllClose } from './helpers/close.js';
 import { coordsOf, indexOf, sizeOf } from './helpers/numeric.js';
@@ -219,14 +220,47 @@ describe.runIf(gpu)(`webgpu with a ${LIMIT_BYTES}-byte binding limit`, () => {
     tx.dispose();
   });
 
+  it.each(
+    (['register', 'workgroup'] as const).flatMap((tiling) => [
+      [tiling, 300, 7, 5, false, false],
+      [tiling, 61, 3, 11, true, false],
+      [tiling, 97, 3, 11, false, true],
+    ] as const),
+  )('%s matMul of [%i, %i] by [%i columns] (transposeA %s, bias %s) runs by ranges of rows', async (tiling, M, K, N, transposeA, withBias) => {
+    const before = kernelPreferences.tiling;
+    kernelPreferences.tiling = tiling;
+    const a = uniform(M * K);
+    const b = uniform(K * N);
+    const bias = uniform(N);
+    const ta = nt.tensor(Float32Array.from(a), transposeA ? [K, M] : [M, K]);
+    const tb = nt.tensor(Float32Array.from(b), [K, N]);
+    const tbias = nt.tensor(Float32Array.from(bias), [N]);
+    const { values, dispatches } = await run(() =>
+      withBias ? nt.fusedMatMul(ta, tb, { transposeA, bias: tbias, activation: 'tanh' }) : nt.matMul(ta, tb, { transposeA }),
+    ).finally(() => (kernelPreferences.tiling = before));
+    expect(dispatches).toBeGreaterThan(1);
+    const expected = Float64Array.from({ length: M * N }, (_, i) => {
+      const [m, n] = [Math.floor(i / N), i % N];
+      let acc = 0;
+      for (let k = 0; k < K; k++) acc += (transposeA ? a[k * M + m] : a[m * K + k]) * b[k * N + n];
+      return withBias ? Math.tanh(acc + bias[n]) : acc;
+    });
+    expectAllClose(values, expected, { rtol, atol: 1e-5 });
+    nt.dispose([ta, tb, tbias]);
+  });
+
   it('rejects a kernel that cannot split with a BackendError naming it, the sizes and the limit', async () => {
-    const a = nt.ones([20, 20]);
-    expect(() => nt.matMul(a, a)).toThrow(nt.BackendError);
-    expect(() => nt.matMul(a, a)).toThrow(/matMul.*400 elements \(1600 bytes\).*1024 bytes/);
+    const x = nt.ones([1, 20, 20, 1]);
+    const w = nt.ones([3, 3, 1, 1]);
+    expect(() => nt.conv2d(x, w)).toThrow(nt.BackendError);
+    expect(() => nt.conv2d(x, w)).toThrow(/conv2d.*400 elements \(1600 bytes\).*1024 bytes.*cannot be split/);
     // argMax keeps a running index, so it cannot continue across windows of a long axis.
     const long = nt.ones([1000, 3]);
     expect(() => nt.argMax(long, { axis: 0 })).toThrow(/argMax: cannot split/);
-    nt.dispose([a, long]);
+    // A matMul splits by rows of A, but its B must fit one binding.
+    const big = nt.ones([20, 20]);
+    expect(() => nt.matMul(big, big)).toThrow(/matMul.*400 elements \(1600 bytes\).*1024 bytes.*still bind too much/);
+    nt.dispose([x, w, long, big]);
   });
 });
 
