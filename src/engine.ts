@@ -4,6 +4,7 @@ import type { Backend, Storage } from './backend/backend.js';
 import { CpuBackend } from './backend/cpu.js';
 import type { TypedArray, DType } from './dtype.js';
 import { BackendError, ShapeError, fmtShape } from './errors.js';
+import { LazyGraph } from './graph/fusion.js';
 import type { OpDef } from './ops/op.js';
 import { Tensor, Variable } from './tensor.js';
 
@@ -43,6 +44,8 @@ class Engine {
   private liveTensors = 0;
   /** @internal The active tape, if a gradient is being recorded. */
   tape: Tape | null = null;
+  /** @internal Pending elementwise values, fused into chains before they run. */
+  readonly graph = new LazyGraph({ retain: (s) => this.retain(s), release: (s, b) => this.unretain(s, b) });
 
   get backend(): Backend {
     return this.current;
@@ -75,6 +78,7 @@ class Engine {
     this.checkBackend('variable', [initial]);
     const v = new Variable(initial, trainable, name);
     this.retain(v.storage!);
+    this.graph.seal(v.storage!);
     this.liveTensors++;
     return v;
   }
@@ -87,7 +91,7 @@ class Engine {
     const outputs = specs.map((s) => this.makeTensor(s.shape, s.dtype));
     if (outputs.some((o) => o.size > 0)) {
       const call = def.kernel(inputs, specs, attrs);
-      this.current.run(call, storages, outputs.map((o) => o.storage!));
+      this.graph.run(this.current, call, storages, outputs.map((o) => o.storage!));
     }
     const grad = def.grad;
     if (grad) {
@@ -136,6 +140,7 @@ class Engine {
     }
     this.checkBackend('assign', [v, value]);
     this.retain(storage);
+    this.graph.seal(storage);
     const old = v.storage!;
     v.storage = storage;
     this.unretain(old, v.backend);
@@ -143,6 +148,7 @@ class Engine {
 
   /** @internal */
   async read(t: Tensor, storage: Storage): Promise<TypedArray> {
+    this.graph.realize([storage]);
     return t.backend.read(storage);
   }
 
@@ -151,6 +157,7 @@ class Engine {
     if (!t.backend.readSync) {
       throw new BackendError(`dataSync: the ${t.backend.name} backend reads asynchronously; use 'await tensor.data()'`);
     }
+    this.graph.realize([storage]);
     return t.backend.readSync(storage);
   }
 
@@ -181,6 +188,12 @@ class Engine {
   keep<T extends Tensor>(t: T): T {
     for (const scope of this.scopes) scope.delete(t);
     return t;
+  }
+
+  /** Computes every pending value and submits the recorded work. */
+  flush(): void {
+    this.graph.realizeAll(this.current);
+    this.current.flush();
   }
 
   memory(): MemoryInfo {
@@ -217,6 +230,7 @@ class Engine {
       return;
     }
     this.refCounts.delete(s);
+    this.graph.drop(s);
     backend.free(s);
   }
 

@@ -2,7 +2,7 @@
 export { Tensor, Variable, type NestedArray } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
 export { NeuriteError, ShapeError, DTypeError, DisposedTensorError, BackendError, ArgumentError } from './errors.js';
-export { setBackend, getBackend, stats, resetStats, flush, sync, type BackendName } from './backend/registry.js';
+export { setBackend, getBackend, stats, resetStats, flush, sync, setElementwiseFusion, type BackendName } from './backend/registry.js';
 export type { BackendStats } from './backend/backend.js';
 export type { WebGpuOptions } from './backend/webgpu/device.js';
 export { tidy, keep, dispose, memory } from './scope.js';
@@ -19,7 +19,7 @@ export { meanSquaredError, binaryCrossentropy, softmaxCrossEntropy } from './ops
 export { dropout, randomUniform, type DropoutOptions, type RandomUniformOptions } from './ops/random.js';
 export { getAdapterInfo, type AdapterInfo } from './backend/adapter-info.js';
 export { sgd, adam, rmsprop, adagrad, getOptimizer, optimizerFromConfig } from './optim/index.js';
-export type { Optimizer, OptimizerConfig, NamedTensor, ClipOptions, SgdOptions, AdamOptions, RmspropOptions, AdagradOptions } from './optim/index.js';
+export type { Optimizer, OptimizerConfig, NamedTensor, ApplyOptions, ClipOptions, SgdOptions, AdamOptions, RmspropOptions, AdagradOptions } from './optim/index.js';
 export * as initializers from './nn/initializers.js';
 export type { Initializer, InitializerOptions, InitializerConfig } from './nn/initializers.js';
 export * as regularizers from './nn/regularizers.js';

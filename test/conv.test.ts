@@ -1,16 +1,42 @@
-// conv2d and its gradients (conv2dBackpropInput, conv2dBackpropFilter) on every backend, against a
-// direct float64 convolution written here, on fresh random inputs of odd sizes; gradients against
-// central differences of that reference; checkGradients; and the error messages. fusedConv2d
-// (bias + activation in the conv kernel's epilogue) against the same reference, activated.
-import { beforeAll, describe, expect, it } from 'vitest';
+// conv2d and its gradients (conv2dBackpropInput, conv2dBackpropFilter) on every backend, and on WebGPU
+// with both kernels (register tiles and workgroup-memory tiles), against a direct float64 convolution
+// written here, on fresh random inputs of odd sizes (several 64×64 workgroup tiles with ragged edges
+// too); both backprops against float64 adjoint loops; gradients against central differences of the
+// reference; checkGradients; and the error messages. fusedConv2d (bias + activation in the conv
+// kernel's epilogue) against the same reference, activated.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as nt from '../src/index.js';
-import { fusedConv2dOp } from '../src/ops/conv.js';
+import { kernelPreferences, type Tiling } from '../src/backend/kernel.js';
+import { conv2dBackpropFilter, conv2dBackpropFilterOp, conv2dBackpropInput, conv2dBackpropInputOp, conv2dOp, fusedConv2dOp } from '../src/ops/conv.js';
 import { BACKENDS, useBackend } from './helpers/backends.js';
 import { normRelativeError } from './helpers/close.js';
 import { freshRng, uniform } from './helpers/random.js';
 
 /** Long sums: error relative to the reference's largest magnitude. */
 const TOL = { cpu: 1e-4, webgpu: 1e-3 };
+
+/** Each suite: a backend, and on WebGPU each kernel variant. */
+interface Variant {
+  name: string;
+  backend: nt.BackendName;
+  tiling?: Tiling;
+}
+const VARIANTS: Variant[] = BACKENDS.flatMap((backend): Variant[] =>
+  backend === 'webgpu' ? (['register', 'workgroup'] as const).map((tiling) => ({ name: `webgpu/${tiling}`, backend, tiling })) : [{ name: backend, backend }],
+);
+
+/** Switches to the variant's backend and tiling for one suite, restoring the tiling after it. */
+function useVariant({ backend, tiling }: Variant): void {
+  let saved: Tiling;
+  beforeAll(async () => {
+    await useBackend(backend);
+    saved = kernelPreferences.tiling;
+    if (tiling) kernelPreferences.tiling = tiling;
+  });
+  afterAll(() => {
+    kernelPreferences.tiling = saved;
+  });
+}
 
 type Pair = number | [number, number];
 interface Case {
@@ -63,6 +89,55 @@ function refConv(x: Float64Array, w: Float64Array, c: Case): { y: Float64Array; 
   return { y, shape: c.x.length === 3 ? [OH, OW, O] : [N, OH, OW, O] };
 }
 
+/**
+ * The adjoints of refConv in float64: dx = Σ dy · w and dw = Σ x · dy over the same seven loops,
+ * i.e. what conv2dBackpropInput and conv2dBackpropFilter compute.
+ */
+function refConvAdjoints(x: Float64Array, w: Float64Array, dy: Float64Array, c: Case): { dx: Float64Array; dw: Float64Array } {
+  const [N, H, W, C] = c.x;
+  const [KH, KW, , O] = c.f;
+  const [sh, sw] = pair(c.strides);
+  const [dh, dw_] = pair(c.dilations);
+  const [OH, pt] = axis(H, KH, sh, dh, c.padding ?? 'valid');
+  const [OW, pl] = axis(W, KW, sw, dw_, c.padding ?? 'valid');
+  const dx = new Float64Array(x.length);
+  const dw = new Float64Array(w.length);
+  for (let n = 0; n < N; n++)
+    for (let oy = 0; oy < OH; oy++)
+      for (let ox = 0; ox < OW; ox++) {
+        const out = ((n * OH + oy) * OW + ox) * O;
+        for (let ky = 0; ky < KH; ky++) {
+          const iy = oy * sh + ky * dh - pt;
+          if (iy < 0 || iy >= H) continue;
+          for (let kx = 0; kx < KW; kx++) {
+            const ix = ox * sw + kx * dw_ - pl;
+            if (ix < 0 || ix >= W) continue;
+            for (let i = 0; i < C; i++) {
+              const xi = ((n * H + iy) * W + ix) * C + i;
+              const wi = ((ky * KW + kx) * C + i) * O;
+              for (let o = 0; o < O; o++) {
+                dx[xi] += dy[out + o] * w[wi + o];
+                dw[wi + o] += x[xi] * dy[out + o];
+              }
+            }
+          }
+        }
+      }
+  return { dx, dw };
+}
+
+/**
+ * Both backprops on all elements: odd sizes; several 64×64 tiles each way with ragged edges; a long
+ * reduction over pixels that the filter gradient splits into chunks with a shorter last one.
+ */
+const BACKPROP: Case[] = [
+  { x: [1, 5, 5, 1], f: [3, 3, 1, 3] },
+  { x: [3, 7, 7, 3], f: [3, 3, 3, 7], strides: 2 },
+  { x: [3, 11, 9, 67], f: [3, 3, 67, 70], strides: 2, padding: 'same' },
+  { x: [2, 17, 15, 9], f: [3, 2, 9, 66], strides: [2, 1], dilations: [1, 2] },
+  { x: [5, 23, 21, 3], f: [3, 3, 3, 5], padding: 'same' },
+];
+
 const opts = (c: Case) => ({ strides: c.strides, padding: c.padding, dilations: c.dilations });
 const t32 = (v: Float64Array, shape: number[]) => nt.tensor(Float32Array.from(v), shape);
 const label = (c: Case) => `x ${JSON.stringify(c.x)} f ${JSON.stringify(c.f)} ${JSON.stringify(opts(c))}`;
@@ -82,6 +157,9 @@ const FORWARD: Case[] = [
   { x: [7, 7, 3], f: [3, 3, 3, 5], padding: 'same' },
   { x: [2, 28, 28, 1], f: [3, 3, 1, 32] },
   { x: [2, 13, 13, 32], f: [3, 3, 32, 64] },
+  // Several 64×64 workgroup tiles with ragged edges, K not a multiple of 16.
+  { x: [3, 11, 9, 19], f: [3, 3, 19, 67], strides: 2, padding: 'same' },
+  { x: [2, 12, 10, 5], f: [2, 3, 5, 65], dilations: [2, 1] },
 ];
 
 const GRADIENT: Case[] = [
@@ -152,9 +230,29 @@ function gradientData(c: Case, samples: number): GradientData {
   return d;
 }
 
-describe.each(BACKENDS)('conv2d on %s', (backend) => {
+describe.each(VARIANTS)('conv2d on $name', (variant) => {
+  const { backend, tiling } = variant;
   const tol = TOL[backend];
-  beforeAll(() => useBackend(backend));
+  useVariant(variant);
+
+  if (tiling) {
+    it(`builds the ${tiling} kernel for conv2d and both backprops`, () => {
+      nt.tidy(() => {
+        const [x, w, dy] = [nt.zeros([1, 5, 5, 2]), nt.zeros([3, 3, 2, 4]), nt.zeros([1, 3, 3, 4])];
+        const attrs = { strides: [1, 1] as const, dilations: [1, 1] as const, padding: 'valid' as const };
+        const wT = nt.transpose(w, { perm: [0, 1, 3, 2] });
+        const input = { ...attrs, xShape: x.shape };
+        const filter = { ...attrs, filterShape: w.shape, splits: 1 };
+        const calls = [
+          conv2dOp.kernel([x, w], conv2dOp.outputs([x, w], attrs), attrs),
+          conv2dBackpropInputOp.kernel([dy, wT], conv2dBackpropInputOp.outputs([dy, wT], input), input),
+          conv2dBackpropFilterOp.kernel([x, dy], conv2dBackpropFilterOp.outputs([x, dy], filter), filter),
+        ];
+        for (const call of calls) expect(call.key).toContain(tiling);
+        expect(new Set(calls.map((c) => c.key)).size).toBe(3);
+      });
+    });
+  }
 
   it.each(FORWARD.map((c) => [label(c), c] as const))('forward matches float64: %s', async (_l, c) => {
     const x = uniform(size(c.x));
@@ -178,6 +276,21 @@ describe.each(BACKENDS)('conv2d on %s', (backend) => {
     }
     nt.dispose([gx, gw]);
   };
+
+  it.each(BACKPROP.map((c) => [label(c), c] as const))('conv2dBackpropInput and conv2dBackpropFilter match float64: %s', async (_l, c) => {
+    const [x, w] = [uniform(size(c.x)), uniform(size(c.f))];
+    const ref = refConv(x, w, c);
+    const dy = uniform(ref.y.length);
+    const { dx, dw } = refConvAdjoints(x, w, dy, c);
+    const [gx, gw] = nt.tidy(() => {
+      const dyT = t32(dy, ref.shape);
+      return [conv2dBackpropInput(dyT, t32(w, c.f), c.x, opts(c)), conv2dBackpropFilter(t32(x, c.x), dyT, c.f, opts(c))];
+    });
+    expect([gx.shape, gw.shape]).toEqual([c.x, c.f]);
+    expect(normRelativeError(await gx.data(), dx), 'dx').toBeLessThan(tol);
+    expect(normRelativeError(await gw.data(), dw), 'dfilter').toBeLessThan(tol);
+    nt.dispose([gx, gw]);
+  });
 
   it.each(GRADIENT.map((c) => [label(c), c] as const))('gradients match central differences: %s', (_l, c) => gradCase(c, Infinity));
 
@@ -265,12 +378,16 @@ const FUSED: Case[] = [
   { x: [7, 5, 3], f: [3, 3, 3, 4], padding: 'same' },
 ];
 
-describe.each(BACKENDS)('fusedConv2d on %s', (backend) => {
+/** Forward only (too large for central differences at every element): several 64×64 tiles, ragged edges. */
+const FUSED_LARGE: Case[] = [{ x: [3, 11, 9, 7], f: [3, 3, 7, 67], strides: 2, padding: 'same' }];
+
+describe.each(VARIANTS)('fusedConv2d on $name', (variant) => {
+  const { backend, tiling } = variant;
   const tol = TOL[backend];
-  beforeAll(() => useBackend(backend));
+  useVariant(variant);
 
   describe.each(ACTIVATIONS)('activation %s', (activation) => {
-    const cases = FUSED.flatMap((c) => [true, false].map((withBias) => ({ c, withBias, label: `${label(c)} bias ${withBias}` })));
+    const cases = [...FUSED, ...FUSED_LARGE].flatMap((c) => [true, false].map((withBias) => ({ c, withBias, label: `${label(c)} bias ${withBias}` })));
 
     it.each(cases)('$label matches float64', async ({ c, withBias }) => {
       const x = uniform(size(c.x));
@@ -312,6 +429,7 @@ describe.each(BACKENDS)('fusedConv2d on %s', (backend) => {
       const withBias = fusedConv2dOp.kernel([x, w, b], fusedConv2dOp.outputs([x, w, b], attrs), attrs);
       const without = fusedConv2dOp.kernel([x, w], fusedConv2dOp.outputs([x, w], attrs), attrs);
       expect(withBias.key).toContain('relu');
+      expect(withBias.key).toContain(tiling ?? kernelPreferences.tiling);
       expect(withBias.key).not.toBe(without.key);
       nt.resetStats();
       nt.fusedConv2d(x, w, { bias: b, activation: 'sigmoid' });

@@ -90,6 +90,7 @@ describe.each(BACKENDS)('nn ops on %s', (backend) => {
         f(x);
         expect(nt.stats().dispatches).toBe(1);
         const dy = nt.ones([3, 4]);
+        nt.flush(); // computes dy, which is lazy like every elementwise value
         nt.resetStats();
         nt.grad((t) => f(t))(x, dy);
         expect(nt.stats().dispatches).toBe(2); // the forward again, and the backward

@@ -16,10 +16,15 @@ const LIMIT_BYTES = 1024;
 const LIMIT = LIMIT_BYTES / 4;
 const rtol = RTOL.webgpu;
 
-/** Runs `f`, reads its result, and returns the values with the dispatches it took. */
+/**
+ * Runs `f`, reads its result, and returns the values with the dispatches it took. Elementwise
+ * values are lazy: flushes realize the inputs' before counting and `f`'s before reading the count.
+ */
 async function run(f: () => nt.Tensor): Promise<{ values: Float32Array | Int32Array; dispatches: number }> {
+  nt.flush();
   nt.resetStats();
   const y = f();
+  nt.flush();
   const dispatches = nt.stats().dispatches;
   const values = (await y.data()) as Float32Array | Int32Array;
   y.dispose();
@@ -48,9 +53,34 @@ describe.runIf(gpu)(`webgpu with a ${LIMIT_BYTES}-byte binding limit`, () => {
     const ta = nt.tensor(Float32Array.from(a));
     const tb = nt.tensor(Float32Array.from(b));
     const { values, dispatches } = await run(() => nt.div(nt.add(ta, nt.exp(ta)), tb));
-    expect(dispatches).toBeGreaterThanOrEqual(3 * Math.ceil(n / LIMIT));
+    // The chain fuses into one kernel (ta, tb, out bound), which runs over windows of all three.
+    expect(dispatches).toBeGreaterThanOrEqual(Math.ceil(n / LIMIT));
     expectAllClose(values, a.map((v, i) => (v + Math.exp(v)) / b[i]), { rtol });
     nt.dispose([ta, tb]);
+  });
+
+  it.each([1031, 4099])('runs fused elementwise kernels over %i elements split: a chain, and two values as one multi-output kernel', async (n) => {
+    const x = uniform(n, -2, 2);
+    const tx = nt.tensor(Float32Array.from(x));
+    // Any one elementwise kernel over n contiguous elements splits into the same ranges.
+    const one = (await run(() => nt.neg(tx))).dispatches;
+    expect(one).toBeGreaterThanOrEqual(Math.ceil(n / LIMIT));
+
+    const chain = await run(() => nt.relu(nt.add(nt.mul(tx, 2), 1)));
+    expect(chain.dispatches).toBe(one);
+    expectAllClose(chain.values, x.map((v) => Math.max(0, v * 2 + 1)), { rtol });
+
+    nt.flush();
+    nt.resetStats();
+    const a = nt.mul(tx, 2);
+    const b = nt.add(tx, 1);
+    // Reading a realizes b with it: both pending, same shape, same source.
+    const av = await a.data();
+    const bv = await b.data();
+    expect(nt.stats().dispatches).toBe(one);
+    expectAllClose(av, x.map((v) => v * 2), { rtol });
+    expectAllClose(bv, x.map((v) => v + 1), { rtol });
+    nt.dispose([a, b, tx]);
   });
 
   it.each([

@@ -35,6 +35,8 @@ export interface BackendMemory {
 /** What a backend offers the engine. */
 export interface Backend {
   readonly name: 'cpu' | 'webgpu';
+  /** Storage buffers one kernel may bind (inputs and outputs together); bounds how many fused values share a kernel. */
+  readonly maxStorageBindings: number;
   /** Allocates uninitialised storage of `size` elements. */
   allocate(size: number, dtype: DType): Storage;
   /** Copies host values into storage (same element count). */

@@ -14,6 +14,8 @@ class CpuStorage implements Storage {
 /** Runs every kernel with its `cpu` closure on the main thread. */
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
+  // No binding limit on the CPU; the WebGPU default keeps fused kernels alike on both backends.
+  readonly maxStorageBindings = 8;
   private counters: BackendStats = emptyStats();
   private bytesInUse = 0;
 

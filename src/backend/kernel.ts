@@ -2,6 +2,7 @@
 // The WebGPU backend compiles `wgsl` (cached by `key`) and dispatches it with `uniforms`;
 // the CPU backend calls `cpu`. Ops build both from the same parameters, so they cannot drift.
 import type { DType, TypedArray } from '../dtype.js';
+import type { ElementwiseSpec } from '../ops/elementwise/kernel.js';
 
 /** A 32-bit uniform value with its WGSL type. */
 export type Uniform = { u32: number } | { i32: number } | { f32: number };
@@ -27,6 +28,11 @@ export interface KernelCall {
   readonly workgroups: readonly [number, number, number];
   /** The CPU implementation: reads `inputs`, writes every element of `outputs`. */
   readonly cpu: (inputs: readonly TypedArray[], outputs: TypedArray[]) => void;
+  /**
+   * Set on elementwise kernels: the expression and strided inputs the call was built from, so the
+   * engine can defer it and fuse it with its elementwise consumers (src/graph/fusion.ts).
+   */
+  readonly elementwise?: ElementwiseSpec;
   /**
    * The part of each storage this call binds (inputs then outputs; undefined: all of it).
    * Set only on the parts that `split` returns; the CPU backend never reads it.

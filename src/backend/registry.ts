@@ -44,11 +44,21 @@ export function resetStats(): void {
 
 /** Submits recorded GPU work now (reads do this by themselves). */
 export function flush(): void {
-  engine.backend.flush();
+  engine.flush();
+}
+
+/**
+ * Turns the fusion of elementwise chains on (the default) or off. Off, every elementwise op runs
+ * as its own kernel when it is called: slower, but each op shows up on its own in stats() and in
+ * error messages, which helps when debugging a kernel.
+ */
+export function setElementwiseFusion(enabled: boolean): void {
+  engine.flush();
+  engine.graph.enabled = enabled;
 }
 
 /** Resolves when the current backend has finished all submitted work. */
 export function sync(): Promise<void> {
-  engine.backend.flush();
+  engine.flush();
   return engine.backend.sync();
 }

@@ -137,11 +137,11 @@ const select = E.select(E.input(0), E.input(1), E.input(2));
 
 /**
  * One training step on a batch, entirely on the device and without a readback:
- * loss and gradients, then the update guarded by `ok` = (all losses so far finite). When this
- * step's loss is non-finite, its gradients are replaced by zeros (so the optimizer's moments
- * stay finite) and every variable is set back to its value before the step, so the weights
- * remain those of the last good step. Zero-copy "before" values: views of the variables'
- * storage, which updates replace rather than overwrite.
+ * loss and gradients, then the update committed only where `ok` = (all losses so far finite).
+ * When this step's loss is non-finite, the optimizer keeps every weight, slot and its step
+ * counter (applyGradients' commitIf), and state the forward pass changed is set back to its
+ * value before the step, so the model remains that of the last good step. Zero-copy "before"
+ * values: views of the variables' storage, which updates replace rather than overwrite.
  */
 export function guardedStep(model: Sequential, batch: Batch, state: StepState): void {
   const n = batch.xs.shape[0];
@@ -157,13 +157,12 @@ export function guardedStep(model: Sequential, batch: Batch, state: StepState): 
     }, trainable);
     try {
       const ok = map('lossIsFinite', E.mul(E.input(0), E.isFinite(E.input(1))), [state.ok, loss]);
-      if (trainable.length > 0) {
-        const safe = grads.map((g) => map('guardGradient', E.select(E.input(0), E.input(1), E.const(0)), [ok, g]));
-        model.optimizer!.applyGradients(trainable, safe);
-      }
+      if (trainable.length > 0) model.optimizer!.applyGradients(trainable, grads, { commitIf: ok });
+      const updated = new Set<Tensor>(trainable);
       all.forEach((v, i) => {
-        // Variables the step did not touch (frozen layers) still hold the same storage.
-        if (v.storage !== before[i].storage) v.assign(map('guardWeight', select, [ok, v, before[i]]));
+        // State the forward pass changed (batchNormalization's moving averages); variables it did
+        // not touch (frozen layers) still hold the same storage.
+        if (!updated.has(v) && v.storage !== before[i].storage) v.assign(map('guardWeight', select, [ok, v, before[i]]));
       });
       const preds = model.predictionsFromOutput(output!);
       const metricSums = model.compiledMetrics.map((m, i) => map('metricSum', accumulate, [state.metricSums[i], m.fn(batch.ys!, preds)], [n]));

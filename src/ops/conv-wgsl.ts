@@ -1,6 +1,7 @@
-// WGSL generators for conv2d and its two backprops as implicit GEMMs. Each invocation owns an
-// unrolled register tile (rows × vec4 columns in named accumulators): on SwiftShader that is several
-// times faster than workgroup-memory tiles, and real GPU compilers unroll it just as well.
+// WGSL generators for conv2d and its two backprops as implicit GEMMs, register-tile variant (the
+// workgroup-memory variant is conv-workgroup-wgsl.ts). Each invocation owns an unrolled register tile
+// (rows × vec4 columns in named accumulators): on SwiftShader that is several times faster than
+// workgroup-memory tiles.
 // Measured on SwiftShader: scalar loads of the gathered operand beat vec4 loads (whose lanes must be
 // extracted and splatted), so only the B operand and the output use vec4s, when their width allows.
 import { WORKGROUP_SIZE } from '../backend/kernel.js';
@@ -59,10 +60,10 @@ function storeColumns(bVec: boolean, row: string, c: number, acc: string, fused 
 }
 
 /**
- * Params, bindings (a, b, the optional bias → out), the epilogue function if any, and the start of
- * main, where `t` is the flat invocation index.
+ * Params (u32 `fields`), the bindings a, b, the optional bias → out (b and out as vec4 with `bVec`)
+ * and p, and the epilogue function if any. Shared with the workgroup-memory kernels (conv-workgroup-wgsl.ts).
  */
-function header(fields: readonly string[], bVec: boolean, names: string, epi: EpilogueWgsl | null = null): string {
+export function convBindings(fields: readonly string[], bVec: boolean, names: string, epi: EpilogueWgsl | null = null): string {
   const b = bVec ? 'vec4<f32>' : 'f32';
   const o = epi?.hasBias ? 3 : 2;
   const bias = epi?.hasBias ? '@group(0) @binding(2) var<storage, read> bias: array<f32>;\n' : '';
@@ -72,7 +73,12 @@ function header(fields: readonly string[], bVec: boolean, names: string, epi: Ep
 @group(0) @binding(1) var<storage, read> b: array<${b}>;
 ${bias}@group(0) @binding(${o}) var<storage, read_write> out: array<${b}>;
 @group(0) @binding(${o + 1}) var<uniform> p: Params;
-${epi ? `${epi.wgsl}\n` : ''}
+${epi ? `${epi.wgsl}\n` : ''}`;
+}
+
+/** The bindings and the start of main, where `t` is the flat invocation index. */
+function header(fields: readonly string[], bVec: boolean, names: string, epi: EpilogueWgsl | null = null): string {
+  return `${convBindings(fields, bVec, names, epi)}
 @compute @workgroup_size(${WORKGROUP_SIZE})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let t = gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x;

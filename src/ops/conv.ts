@@ -1,12 +1,15 @@
 // conv2d (NHWC, TF.js conventions), fusedConv2d (bias + activation in conv2d's kernel epilogue) and
-// the gradient ops conv2dBackpropInput and conv2dBackpropFilter. Each is one OpDef whose kernel pairs a CPU loop (conv-cpu.ts) with an implicit-GEMM WGSL kernel
-// (conv-wgsl.ts). Also the window geometry (strides, dilations, TF's SAME rule) that pooling shares.
-import { linearWorkgroups, type KernelCall } from '../backend/kernel.js';
+// the gradient ops conv2dBackpropInput and conv2dBackpropFilter. Each is one OpDef whose kernel pairs a CPU loop (conv-cpu.ts) with an implicit-GEMM WGSL kernel:
+// unrolled register tiles (conv-wgsl.ts) or workgroup-memory tiles (conv-workgroup-wgsl.ts), picked per
+// adapter (kernelPreferences). Also the window geometry (strides, dilations, TF's SAME rule) that pooling shares.
+import { kernelPreferences, linearWorkgroups, type KernelCall, type Uniform } from '../backend/kernel.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { filterGemmCpu, gatherGemmCpu } from './conv-cpu.js';
 import { FILTER_FIELDS, GATHER_FIELDS, filterGemmWgsl, gatherGemmWgsl, tileKey, type ConvTile } from './conv-wgsl.js';
+import { convWorkgroupDispatch, convWorkgroupWgsl, type ConvGemmKind } from './conv-workgroup-wgsl.js';
+import { workgroupGemmGrid } from './gemm-workgroup.js';
 import { activationBackprop, checkFusedActivation, cpuEpilogue, epilogueWgsl, type FusedActivation } from './matmul-epilogue.js';
 import type { OpDef } from './op.js';
 import { sum } from './reduce.js';
@@ -135,14 +138,18 @@ function checkDy(op: string, dy: Tensor, g: ConvGeometry): void {
 
 /** Register tile: 8 rows × 2 vec4 columns, as matMul (fastest measured on SwiftShader). */
 const TILE = { rows: 8, cols4: 2 };
-/** The filter gradient splits its reduction until about this many invocations run (a small filter has few tiles)… */
-const FILTER_TARGET_INVOCATIONS = 2048;
+/**
+ * The filter gradient splits its reduction (over N·outH·outW) until about this many register-tile
+ * invocations or workgroups run (a small filter has few tiles)…
+ */
+const FILTER_TARGET = { register: 2048, workgroup: 256 };
 /** …but keeps at least this many output pixels per chunk, so the partials stay small. */
-const FILTER_MIN_CHUNK = 64;
+const FILTER_MIN_CHUNK = { register: 64, workgroup: 256 };
 
 const fields = (names: readonly string[], values: Record<string, number>) => names.map((f) => ({ u32: values[f] }));
 const tileFor = (columns: number): ConvTile => ({ ...TILE, bVec: columns % 4 === 0 });
 const colTilesOf = (columns: number): number => Math.ceil(Math.ceil(columns / 4) / TILE.cols4);
+const useRegisterTiles = (): boolean => kernelPreferences.tiling === 'register';
 
 /** fusedConv2d's epilogue: the activation and whether a bias is read (null for the plain kernels). */
 interface Epilogue {
@@ -150,22 +157,47 @@ interface Epilogue {
   hasBias: boolean;
 }
 
-function gatherCall(forward: boolean, g: ConvGeometry, epi: Epilogue | null = null): KernelCall {
+/** The GPU half of a KernelCall, from either variant; `variant` goes in the pipeline key. */
+interface GpuKernel {
+  variant: string;
+  wgsl: () => string;
+  uniforms: Uniform[];
+  workgroups: [number, number, number];
+}
+
+/** The workgroup-memory variant of any of the three convs. */
+function workgroupKernel(kind: ConvGemmKind, g: ConvGeometry, epi: Epilogue | null, chunk?: number, splits?: number): GpuKernel {
+  return {
+    variant: 'workgroup',
+    wgsl: () => convWorkgroupWgsl(kind, epi && epilogueWgsl(epi.activation, epi.hasBias)),
+    ...convWorkgroupDispatch(kind, g, chunk, splits),
+  };
+}
+
+function registerGatherKernel(forward: boolean, g: ConvGeometry, epi: Epilogue | null): GpuKernel {
   const [M, N, kc, rowH, rowW, aH, aW] = forward
     ? [g.batch * g.outH * g.outW, g.outC, g.inC, g.outH, g.outW, g.inH, g.inW]
     : [g.batch * g.inH * g.inW, g.inC, g.outC, g.inH, g.inW, g.outH, g.outW];
   const tile = tileFor(N);
   const colTiles = colTilesOf(N);
   const tiles = Math.ceil(M / tile.rows) * colTiles;
-  const kind = forward ? 'forward' : 'backpropInput';
   const values = { ...g, tiles, colTiles, M, N, kc, rowH, rowW, aH, aW };
-  const key = `conv2d:${kind}:${tileKey(tile)}`;
+  return {
+    variant: `register:${tileKey(tile)}`,
+    wgsl: () => gatherGemmWgsl(forward ? 'forward' : 'backpropInput', tile, epi && epilogueWgsl(epi.activation, epi.hasBias)),
+    uniforms: fields(GATHER_FIELDS, values),
+    workgroups: linearWorkgroups(tiles),
+  };
+}
+
+function gatherCall(forward: boolean, g: ConvGeometry, epi: Epilogue | null = null): KernelCall {
+  const kind = forward ? 'forward' : 'backpropInput';
+  const { variant, ...gpu } = useRegisterTiles() ? registerGatherKernel(forward, g, epi) : workgroupKernel(kind, g, epi);
+  const key = `conv2d:${kind}:${variant}`;
   return {
     name: epi ? 'fusedConv2d' : forward ? 'conv2d' : 'conv2dBackpropInput',
     key: epi ? `${key}:${epi.activation}:bias${+epi.hasBias}` : key,
-    wgsl: () => gatherGemmWgsl(kind, tile, epi && epilogueWgsl(epi.activation, epi.hasBias)),
-    uniforms: fields(GATHER_FIELDS, values),
-    workgroups: linearWorkgroups(tiles),
+    ...gpu,
     cpu: ([a, b, bias], [out]) => {
       const store = epi ? cpuEpilogue(epi.activation, epi.hasBias ? (bias as Float32Array) : null) : null;
       gatherGemmCpu(forward, g, a as Float32Array, b as Float32Array, out as Float32Array, store);
@@ -176,24 +208,34 @@ function gatherCall(forward: boolean, g: ConvGeometry, epi: Epilogue | null = nu
 /** Register tiles of the filter gradient (before splitting the reduction). */
 const filterTiles = (g: ConvGeometry): number => Math.ceil((g.kh * g.kw * g.inC) / TILE.rows) * colTilesOf(g.outC);
 
-/** How many chunks the filter gradient's reduction over N·outH·outW is split into. */
+/** How many chunks the filter gradient's reduction over N·outH·outW is split into, for the current variant. */
 function filterSplits(g: ConvGeometry): number {
   const P = g.batch * g.outH * g.outW;
-  return Math.max(1, Math.min(Math.ceil(FILTER_TARGET_INVOCATIONS / filterTiles(g)), Math.ceil(P / FILTER_MIN_CHUNK)));
+  const variant = useRegisterTiles() ? 'register' : 'workgroup';
+  const tiles = variant === 'register' ? filterTiles(g) : workgroupGemmGrid(g.kh * g.kw * g.inC, g.outC, 1).count;
+  return Math.max(1, Math.min(Math.ceil(FILTER_TARGET[variant] / tiles), Math.ceil(P / FILTER_MIN_CHUNK[variant])));
 }
 
-function filterCall(g: ConvGeometry, splits: number): KernelCall {
+function registerFilterKernel(g: ConvGeometry, chunk: number, splits: number): GpuKernel {
   const tile = tileFor(g.outC);
   const P = g.batch * g.outH * g.outW;
-  const chunk = Math.ceil(P / splits);
   const tiles = filterTiles(g);
   const values = { ...g, total: tiles * splits, tiles, colTiles: colTilesOf(g.outC), chunk, P, rows: g.kh * g.kw * g.inC, N: g.outC, H: g.inH, W: g.inW };
   return {
-    name: 'conv2dBackpropFilter',
-    key: `conv2d:backpropFilter:${tileKey(tile)}`,
+    variant: `register:${tileKey(tile)}`,
     wgsl: () => filterGemmWgsl(tile),
     uniforms: fields(FILTER_FIELDS, values),
     workgroups: linearWorkgroups(tiles * splits),
+  };
+}
+
+function filterCall(g: ConvGeometry, splits: number): KernelCall {
+  const chunk = Math.ceil((g.batch * g.outH * g.outW) / splits);
+  const { variant, ...gpu } = useRegisterTiles() ? registerFilterKernel(g, chunk, splits) : workgroupKernel('backpropFilter', g, null, chunk, splits);
+  return {
+    name: 'conv2dBackpropFilter',
+    key: `conv2d:backpropFilter:${variant}`,
+    ...gpu,
     cpu: ([x, dy], [out]) => filterGemmCpu(g, chunk, splits, x as Float32Array, dy as Float32Array, out as Float32Array),
   };
 }

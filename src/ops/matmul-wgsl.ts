@@ -1,9 +1,12 @@
 // WGSL of matMul's two GPU kernels. The register-tile kernel is generated here because its tile
 // must be fully unrolled (named accumulators, no private arrays): SwiftShader runs it several times
-// faster that way. The workgroup-memory kernel is shaders/matmul_workgroup.wgsl; both share the
-// header below (Params, bindings, batch offsets), so the uniform layout is written once. Both store
-// through `epilogue(v, col)` (src/ops/matmul-epilogue.ts): identity for matMul, bias + activation for fusedMatMul.
-import workgroupBody from '../../shaders/matmul_workgroup.wgsl?raw';
+// faster that way. The workgroup-memory kernel is the GEMM template shared with conv (gemm-workgroup.ts)
+// with matMul's strided loads; both share the header below (Params, bindings, batch offsets), so the
+// uniform layout is written once. Both store through `epilogue(v, col)` (src/ops/matmul-epilogue.ts):
+// identity for matMul, bias + activation for fusedMatMul.
+import { workgroupGemmWgsl } from './gemm-workgroup.js';
+
+export { WORKGROUP_TILE } from './gemm-workgroup.js';
 
 /** Uniform fields of both kernels, in order (all u32). Strides and counts are in elements. */
 export const MATMUL_PARAMS = [
@@ -28,9 +31,6 @@ export type MatMulParam = (typeof MATMUL_PARAMS)[number];
 
 /** Output rows × columns one invocation of the register kernel computes (8 rows × 2 vec4). */
 export const REGISTER_TILE = { rows: 8, vec4s: 2, cols: 8 } as const;
-
-/** Output rows and columns one 16×16 workgroup of the workgroup kernel computes. */
-export const WORKGROUP_TILE = 64;
 
 /** Invocations per workgroup of the register kernel. */
 export const REGISTER_WORKGROUP = 64;
@@ -62,9 +62,21 @@ export interface EpilogueWgsl {
   readonly wgsl: string;
 }
 
+/** matMul's index mapping for the GEMM template: batch offsets, then strided loads (transposes are strides). */
+const WORKGROUP_LOADS = `var<private> offs: vec2<u32>; // batch z's matrix offsets in a (x) and b (y)
+fn gemmBegin(z: u32) -> u32 { offs = batchOffsets(z); return p.K; }
+fn loadA(m: u32, k: u32) -> f32 { return a[offs.x + m * p.aRow + k * p.aK]; }
+fn loadB(k: u32, n: u32) -> f32 { return b[offs.y + k * p.bK + n * p.bCol]; }`;
+
 /** The workgroup-memory kernel; the transpose flags pick coalesced load orders (they are in the key). */
 export function workgroupKernelWgsl(transposeA: boolean, transposeB: boolean, epi: EpilogueWgsl): string {
-  return `${header(epi.hasBias, epi.wgsl)}const A_K_CONTIGUOUS = ${!transposeA};\nconst B_N_CONTIGUOUS = ${!transposeB};\n${workgroupBody}`;
+  return workgroupGemmWgsl(header(epi.hasBias, epi.wgsl), {
+    aKContiguous: !transposeA,
+    bNContiguous: !transposeB,
+    wgsl: WORKGROUP_LOADS,
+    // Split by rows (matmul.ts), out is bound from a window: outShift moves the rows into it.
+    outBase: 'z * p.M * p.N + p.outShift',
+  });
 }
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);

@@ -12,7 +12,7 @@ export { adam, type AdamOptions } from './adam.js';
 export { rmsprop, type RmspropOptions } from './rmsprop.js';
 export { adagrad, type AdagradOptions } from './adagrad.js';
 export type { ClipOptions } from './clipping.js';
-export type { Optimizer, OptimizerConfig, NamedTensor } from './optimizer.js';
+export type { Optimizer, OptimizerConfig, NamedTensor, ApplyOptions } from './optimizer.js';
 
 type Factory = (options: Record<string, number | boolean>) => Optimizer;
 

@@ -17,6 +17,16 @@ export interface NamedTensor {
   tensor: Tensor;
 }
 
+/** Options of `applyGradients`. */
+export interface ApplyOptions {
+  /**
+   * A scalar on the device: where it is 0 the step is discarded — every variable, slot and the
+   * step counter keep their values — without reading it back. fit passes "every loss so far was
+   * finite", so a step with a non-finite loss changes nothing.
+   */
+  commitIf?: Tensor;
+}
+
 /** Keras-style serialized optimizer: `{ className: 'Adam', config: { learningRate, beta1, … } }`. */
 export interface OptimizerConfig {
   className: string;
@@ -31,7 +41,7 @@ export interface Optimizer {
    * value first and assigns at the end, so an exception leaves all weights (and the optimizer's
    * state) as they were. Disposes nothing it doesn't own; the caller disposes grads.
    */
-  applyGradients(vars: readonly Variable[], grads: readonly Tensor[]): void;
+  applyGradients(vars: readonly Variable[], grads: readonly Tensor[], options?: ApplyOptions): void;
   /** Keras-style config for serialization: `{ className: 'Adam', config: { learningRate, beta1, … } }`. */
   getConfig(): OptimizerConfig;
   /**
@@ -62,6 +72,14 @@ export interface Update {
 
 const ITERATIONS = 'iterations';
 const copy = (t: Tensor): Tensor => map('copy', E.input(0), [t]);
+const COMMIT = E.select(E.input(0), E.input(1), E.input(2));
+
+function checkCommitIf(op: string, commitIf: Tensor): void {
+  commitIf.use(`${op}.applyGradients`);
+  if (commitIf.size !== 1) {
+    throw new ShapeError(`${op}.applyGradients: commitIf has shape ${fmtShape(commitIf.shape)}, expected a scalar`);
+  }
+}
 
 /**
  * Base of the optimizers: subclasses name their slots and write their whole per-variable update
@@ -109,22 +127,27 @@ export abstract class SlotOptimizer implements Optimizer {
   /** The hyperparameters beside learningRate and clipping, for getConfig. */
   protected abstract hyperparameters(): Record<string, number | boolean>;
 
-  applyGradients(vars: readonly Variable[], grads: readonly Tensor[]): void {
+  applyGradients(vars: readonly Variable[], grads: readonly Tensor[], { commitIf }: ApplyOptions = {}): void {
     const keys = this.check(vars, grads);
+    if (commitIf) checkCommitIf(this.className, commitIf);
     const specs = this.slots();
     engine.tidy(() => {
-      const step = map('increment', E.add(E.input(0), E.const(1)), [this.iterations ?? scalar(0, 'int32')], [], 'int32');
+      // Each new value keeps its old one where commitIf is 0: a select fused into the update's kernel.
+      const commit = (next: Tensor, old: Tensor): Tensor => (commitIf ? map('commitIf', COMMIT, [commitIf, next, old], [], next.dtype) : next);
+      const counter = this.iterations ?? scalar(0, 'int32');
+      const step = map('increment', E.add(E.input(0), E.const(1)), [counter], [], 'int32');
       const perStep = this.stepScalar(step);
       const updates = vars.map((v, i) => {
         const current = specs.map((s) => this.state.get(`${keys[i]}/${s.name}`) ?? fill(v.shape, s.initial));
-        return this.update(v, clipGradient(grads[i], this.clip), current, perStep);
+        const u = this.update(v, clipGradient(grads[i], this.clip), current, perStep);
+        return { value: commit(u.value, v), slots: u.slots.map((slot, k) => commit(slot, current[k])) };
       });
       // Every new value exists now: nothing below throws on shapes, so either all change or none.
       updates.forEach((u, i) => {
         vars[i].assign(u.value);
         specs.forEach((s, k) => this.setSlot(`${keys[i]}/${s.name}`, u.slots[k]));
       });
-      this.setIterations(step);
+      this.setIterations(commit(step, counter));
     });
   }
 

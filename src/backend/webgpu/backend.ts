@@ -60,6 +60,7 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
 /** Runs kernels as WGSL compute shaders. */
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
+  readonly maxStorageBindings: number;
   readonly device: GPUDevice;
   /** The adapter, as reported by the browser or Dawn. */
   readonly adapterInfo: AcquiredDevice['adapterInfo'];
@@ -82,6 +83,7 @@ export class WebGpuBackend implements Backend {
 
   constructor(acquired: AcquiredDevice, options: WebGpuOptions) {
     this.device = acquired.device;
+    this.maxStorageBindings = this.device.limits.maxStorageBuffersPerShaderStage;
     this.adapterInfo = acquired.adapterInfo;
     this.keepAlive = acquired.keepAlive;
     this.pool = new BufferPool(this.device, this.device.limits.maxBufferSize);

@@ -151,6 +151,25 @@ export function substitute(e: Expr, replace: (index: number) => Expr): Expr {
   return e;
 }
 
+/** Renumbers inputs and attributes (fusion merges the input and attribute lists of several expressions). */
+export function renumber(e: Expr, input: (index: number) => number, attr: (index: number) => number): Expr {
+  switch (e.kind) {
+    case 'input':
+      return { kind: 'input', index: input(e.index) };
+    case 'attr':
+      return { kind: 'attr', index: attr(e.index) };
+    case 'const':
+      return e;
+    case 'call':
+      return { kind: 'call', fn: e.fn, args: e.args.map((a) => renumber(a, input, attr)) };
+  }
+}
+
+/** Nodes in the expression tree: bounds how large fusion lets a kernel grow. */
+export function nodeCount(e: Expr): number {
+  return e.kind === 'call' ? 1 + e.args.reduce((n, a) => n + nodeCount(a), 0) : 1;
+}
+
 /** Number of inputs an expression reads (highest input index + 1). */
 export function inputCount(e: Expr): number {
   if (e.kind === 'input') return e.index + 1;

@@ -1,7 +1,8 @@
 // Builds the KernelCall of an elementwise expression: every input is read through strides and
 // an offset relative to the output's coordinates, which covers broadcasting, transposes, slices
 // and plain copies with one generated kernel. Pipelines are keyed by expression, dtypes, rank
-// and which inputs are contiguous; sizes and strides go in uniforms.
+// and which inputs are contiguous; sizes and strides go in uniforms. A kernel may write several
+// outputs of the same shape (the engine packs fused elementwise values that way).
 import { linearWorkgroups, WORKGROUP_SIZE, type BindingWindow, type KernelCall, type SplitLimits, type Uniform } from '../../backend/kernel.js';
 import { ranges, searchParts, stridedSpan, windowOver } from '../../backend/split.js';
 import type { DType, TypedArray } from '../../dtype.js';
@@ -22,12 +23,40 @@ export function contiguousInput(dtype: DType, outShape: readonly number[]): Stri
   return { dtype, strides: stridesOf(outShape), offset: 0 };
 }
 
-function isContiguous(input: StridedInput, outShape: readonly number[]): boolean {
+/** True if `input` is read element for element in the output's order (dims of size 1 may have any stride). */
+export function isContiguous(input: StridedInput, outShape: readonly number[]): boolean {
   const own = stridesOf(outShape);
   return input.offset === 0 && outShape.every((d, i) => d === 1 || input.strides[i] === own[i]);
 }
 
 const wgslType = (d: DType): string => (d === 'int32' ? 'i32' : 'f32');
+
+/**
+ * An elementwise kernel as data: one expression per output, all over the same strided inputs and
+ * output shape. Kept on the KernelCall so the engine can fuse chains of them before they run.
+ */
+export interface ElementwiseSpec {
+  /** Name in errors and stats. */
+  readonly label: string;
+  /** One expression per output. */
+  readonly exprs: readonly Expr[];
+  readonly inputs: readonly StridedInput[];
+  readonly shape: readonly number[];
+  /** One dtype per output. */
+  readonly dtypes: readonly DType[];
+  /** Float attributes the expressions read with `E.attr(i)`. */
+  readonly values: readonly number[];
+}
+
+/**
+ * 32-bit uniform words a spec needs: the end, first and base of the dispatch's range (see
+ * splitElementwise), dims, strides and offset of each strided input, attributes.
+ */
+export function uniformWords(spec: Pick<ElementwiseSpec, 'inputs' | 'shape' | 'values'>): number {
+  const rank = spec.shape.length;
+  const strided = spec.inputs.filter((inp) => !isContiguous(inp, spec.shape)).length;
+  return 3 + rank + strided * (rank + 1) + spec.values.length;
+}
 
 /** The kernel computing `out = expr(inputs…)` elementwise over `outShape`. */
 export function elementwiseCall(
@@ -38,78 +67,77 @@ export function elementwiseCall(
   outDtype: DType,
   attrs: readonly number[] = [],
 ): KernelCall {
-  const rank = outShape.length;
-  const n = sizeOf(outShape);
-  const contiguous = inputs.map((inp) => isContiguous(inp, outShape));
-  const exprKey = JSON.stringify(expr);
-  const key = `ew:${exprKey}:${inputs.map((x, i) => x.dtype[0] + (contiguous[i] ? 'c' : 's')).join('')}>${outDtype[0]}:r${rank}:a${attrs.length}`;
+  return elementwiseKernel({ label: name, exprs: [expr], inputs, shape: outShape, dtypes: [outDtype], values: attrs });
+}
+
+/** The kernel of a spec: each invocation reads its inputs once and writes every output. */
+export function elementwiseKernel(spec: ElementwiseSpec): KernelCall {
+  const { exprs, inputs, shape, dtypes, values } = spec;
+  const rank = shape.length;
+  const n = sizeOf(shape);
+  const contiguous = inputs.map((inp) => isContiguous(inp, shape));
+  const key = `ew:${JSON.stringify(exprs)}:${inputs.map((x, i) => x.dtype[0] + (contiguous[i] ? 'c' : 's')).join('')}>${dtypes.map((d) => d[0]).join('')}:r${rank}:a${values.length}`;
 
   // One dispatch covers outputs [first, end); bindings may be windows from `base` (output and
   // contiguous inputs) and `bases[k]` (strided input k): see splitElementwise.
   const uniformsOf = (first: number, end: number, base: number, bases: readonly number[]): Uniform[] => {
     const u: Uniform[] = [{ u32: end }, { u32: first }, { u32: base }];
-    for (const d of outShape) u.push({ u32: d });
+    for (const d of shape) u.push({ u32: d });
     inputs.forEach((inp, k) => {
       if (contiguous[k]) return;
       for (const s of inp.strides) u.push({ u32: s });
       // May wrap below zero: WGSL's u32 arithmetic is modular, so the sum still lands in the window.
       u.push({ u32: (inp.offset - bases[k]) >>> 0 });
     });
-    for (const a of attrs) u.push({ f32: a });
+    for (const a of values) u.push({ f32: a });
     return u;
   };
 
   const call: KernelCall = {
-    name,
+    name: spec.label,
     key,
     uniforms: uniformsOf(0, n, 0, inputs.map(() => 0)),
     workgroups: linearWorkgroups(n),
-    wgsl: () => renderWgsl(expr, inputs, contiguous, rank, outDtype, attrs.length),
-    cpu: (ins, [out]) => runCpu(expr, inputs, contiguous, outShape, attrs, ins, out),
+    wgsl: () => renderWgsl(spec, contiguous),
+    cpu: (ins, outs) => runCpu(spec, contiguous, ins, outs),
+    elementwise: spec,
   };
-  return { ...call, split: (limits) => splitElementwise(call, inputs, contiguous, outShape, limits, uniformsOf) };
+  return { ...call, split: (limits) => splitElementwise(call, spec, contiguous, limits, uniformsOf) };
 }
 
 /**
- * For tensors larger than one binding: cuts the outputs into ranges, each dispatch binding the
- * output range, the same range of contiguous inputs, and of strided inputs (broadcast,
- * transposed, sliced) the span of elements that range reads.
+ * For tensors larger than one binding: cuts the outputs into ranges, each dispatch binding every
+ * output's range (they share the shape), the same range of contiguous inputs, and of strided
+ * inputs (broadcast, transposed, sliced) the span of elements that range reads.
  */
 function splitElementwise(
   call: KernelCall,
-  inputs: readonly StridedInput[],
+  { inputs, shape, dtypes }: ElementwiseSpec,
   contiguous: readonly boolean[],
-  outShape: readonly number[],
   limits: SplitLimits,
   uniformsOf: (first: number, end: number, base: number, bases: readonly number[]) => Uniform[],
 ): KernelCall[] {
   return searchParts(call.name, limits, (parts) => {
     const calls: KernelCall[] = [];
-    for (const [first, end] of ranges(sizeOf(outShape), parts)) {
+    for (const [first, end] of ranges(sizeOf(shape), parts)) {
       const outWindow = windowOver([first, end], limits);
       if (!outWindow) return null;
       const windows: BindingWindow[] = [];
       for (let k = 0; k < inputs.length; k++) {
         const { strides, offset } = inputs[k];
-        const w = contiguous[k] ? outWindow : windowOver(stridedSpan(outShape, strides, offset, first, end), limits);
+        const w = contiguous[k] ? outWindow : windowOver(stridedSpan(shape, strides, offset, first, end), limits);
         if (!w) return null;
         windows.push(w);
       }
       const uniforms = uniformsOf(first, end, outWindow.offset, windows.map((w) => w.offset));
-      calls.push({ ...call, uniforms, workgroups: linearWorkgroups(end - first), windows: [...windows, outWindow] });
+      calls.push({ ...call, uniforms, workgroups: linearWorkgroups(end - first), windows: [...windows, ...dtypes.map(() => outWindow)] });
     }
     return calls;
   });
 }
 
-function renderWgsl(
-  expr: Expr,
-  inputs: readonly StridedInput[],
-  contiguous: readonly boolean[],
-  rank: number,
-  outDtype: DType,
-  attrCount: number,
-): string {
+function renderWgsl({ exprs, inputs, shape, dtypes, values }: ElementwiseSpec, contiguous: readonly boolean[]): string {
+  const rank = shape.length;
   const fields = ['n: u32', 'first: u32', 'base: u32'];
   for (let d = 0; d < rank; d++) fields.push(`d${d}: u32`);
   inputs.forEach((_, k) => {
@@ -117,13 +145,13 @@ function renderWgsl(
     for (let d = 0; d < rank; d++) fields.push(`s${k}_${d}: u32`);
     fields.push(`o${k}: u32`);
   });
-  for (let a = 0; a < attrCount; a++) fields.push(`a${a}: f32`);
+  for (let a = 0; a < values.length; a++) fields.push(`a${a}: f32`);
 
   const bindings = inputs.map(
     (inp, k) => `@group(0) @binding(${k}) var<storage, read> in${k}: array<${wgslType(inp.dtype)}>;`,
   );
-  bindings.push(`@group(0) @binding(${inputs.length}) var<storage, read_write> out: array<${wgslType(outDtype)}>;`);
-  bindings.push(`@group(0) @binding(${inputs.length + 1}) var<uniform> p: Params;`);
+  dtypes.forEach((d, o) => bindings.push(`@group(0) @binding(${inputs.length + o}) var<storage, read_write> out${o}: array<${wgslType(d)}>;`));
+  bindings.push(`@group(0) @binding(${inputs.length + dtypes.length}) var<uniform> p: Params;`);
 
   const needCoords = contiguous.some((c) => !c);
   const body: string[] = [];
@@ -141,8 +169,7 @@ function renderWgsl(
     }
     body.push(`  let x${k} = f32(in${k}[${index}]);`);
   });
-  const value = toWgsl(expr, (k) => `x${k}`, (a) => `p.a${a}`);
-  body.push(`  out[i - p.base] = ${wgslType(outDtype)}(${value});`);
+  exprs.forEach((e, o) => body.push(`  out${o}[i - p.base] = ${wgslType(dtypes[o])}(${toWgsl(e, (k) => `x${k}`, (a) => `p.a${a}`)});`));
 
   return `${WGSL_PRELUDE}
 struct Params { ${fields.join(', ')} }
@@ -158,32 +185,33 @@ ${body.join('\n')}
 }
 
 function runCpu(
-  expr: Expr,
-  inputs: readonly StridedInput[],
+  { exprs, inputs, shape, values }: ElementwiseSpec,
   contiguous: readonly boolean[],
-  shape: readonly number[],
-  attrs: readonly number[],
   ins: readonly TypedArray[],
-  out: TypedArray,
+  outs: TypedArray[],
 ): void {
-  const f = toJs(expr, attrs);
+  const fs = exprs.map((e) => toJs(e, values));
   const k = inputs.length;
   const x = new Float64Array(Math.max(1, k));
-  const n = out.length;
-  if (contiguous.every(Boolean)) {
-    if (k === 1) {
-      const a = ins[0];
+  const n = sizeOf(shape);
+  if (fs.length === 1) {
+    const [f] = fs;
+    const [out] = outs;
+    if (contiguous.every(Boolean)) {
+      if (k === 1) {
+        const a = ins[0];
+        for (let i = 0; i < n; i++) {
+          x[0] = a[i];
+          out[i] = f(x);
+        }
+        return;
+      }
       for (let i = 0; i < n; i++) {
-        x[0] = a[i];
+        for (let j = 0; j < k; j++) x[j] = ins[j][i];
         out[i] = f(x);
       }
       return;
     }
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < k; j++) x[j] = ins[j][i];
-      out[i] = f(x);
-    }
-    return;
   }
   // Walk the output in order with an odometer, moving each input's offset by its strides.
   const rank = shape.length;
@@ -192,7 +220,7 @@ function runCpu(
   const offs = inputs.map((inp, j) => (contiguous[j] ? 0 : inp.offset));
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < k; j++) x[j] = ins[j][offs[j]];
-    out[i] = f(x);
+    for (let o = 0; o < fs.length; o++) outs[o][i] = fs[o](x);
     for (let d = rank - 1; d >= 0; d--) {
       coord[d]++;
       for (let j = 0; j < k; j++) offs[j] += strides[j][d];

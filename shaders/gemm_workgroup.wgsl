@@ -1,8 +1,18 @@
-// matMul with workgroup-memory tiles, the kernel real GPUs run fast: a 16×16 workgroup computes a
-// 64×64 block of out, staging a 64×16 slab of A and a 16×64 slab of B per step behind barriers.
-// src/ops/matmul-wgsl.ts prepends struct Params, the bindings a, b, (bias,) out, p, batchOffsets(),
-// epilogue(v, col) (identity, or fusedMatMul's bias + activation) and the consts A_K_CONTIGUOUS /
-// B_N_CONTIGUOUS (false when that input is transposed).
+// A GEMM with workgroup-memory tiles, the kernel real GPUs run fast: out[z] = A[z]·B[z] for each
+// batch (or split) z, where a 16×16 workgroup computes a 64×64 block of out[z], staging a 64×16 slab
+// of A and a 16×64 slab of B per step behind barriers. matMul and the three convs (implicit GEMMs)
+// share it; their generators (matmul-wgsl.ts, conv-workgroup-wgsl.ts) prepend:
+//   struct Params with M, N, tilesN, tilesM and count (workgroups with work: tiles × batches), `p`;
+//   the binding `out: array<f32>` and `fn epilogue(v: f32, col: u32) -> f32`;
+//   const A_K_CONTIGUOUS / B_N_CONTIGUOUS: whether A's k / B's n is the dim contiguous in memory,
+//     which picks the load order in which neighbouring invocations read neighbouring addresses;
+//   fn gemmBegin(z: u32) -> u32: called once with the workgroup's z; it may set private state
+//     that the loads read, and returns the length of z's reduction (computed from z and p only: it
+//     bounds the loop around the barriers, so it must be uniform, and private variables are not);
+//   fn loadA(m: u32, k: u32) -> f32 and fn loadB(k: u32, n: u32) -> f32: A[z][m, k] and B[z][k, n],
+//     called only with m < M, n < N and k below the reduction length (the edges load zeros here).
+// gemm-workgroup.ts adds fn outBase(z: u32) -> u32, where z's matrix starts in out (z·M·N unless
+// the op shifts it). out[outBase(z) + m·N + n] = epilogue(Σ_k A[m, k]·B[k, n], n).
 
 const TILE = 64u; // output rows and columns per workgroup
 const TK = 16u;   // k per staged slab
@@ -19,26 +29,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let col0 = (g % p.tilesN) * TILE;
   let row0 = (rest % p.tilesM) * TILE;
   let z = rest / p.tilesM;
-  let offs = batchOffsets(z);
+  let K = gemmBegin(z);
   // This invocation owns rows lid.y + 16i and columns lid.x + 16j (i, j < 4): neighbouring
   // invocations read neighbouring words of Bs and write neighbouring words of out.
   var c00 = 0.0; var c01 = 0.0; var c02 = 0.0; var c03 = 0.0;
   var c10 = 0.0; var c11 = 0.0; var c12 = 0.0; var c13 = 0.0;
   var c20 = 0.0; var c21 = 0.0; var c22 = 0.0; var c23 = 0.0;
   var c30 = 0.0; var c31 = 0.0; var c32 = 0.0; var c33 = 0.0;
-  for (var k0 = 0u; k0 < p.K; k0 += TK) {
+  for (var k0 = 0u; k0 < K; k0 += TK) {
     for (var s = 0u; s < 4u; s++) {
       let e = li + s * 256u;
-      // Load order follows each input's contiguous dim, so neighbouring invocations read neighbouring addresses.
       var ka = e / TILE; var m = e % TILE;
       if (A_K_CONTIGUOUS) { ka = e % TK; m = e / TK; }
       var av = 0.0;
-      if (row0 + m < p.M && k0 + ka < p.K) { av = a[offs.x + (row0 + m) * p.aRow + (k0 + ka) * p.aK]; }
+      if (row0 + m < p.M && k0 + ka < K) { av = loadA(row0 + m, k0 + ka); }
       As[ka * TILE + m] = av;
       var kb = e % TK; var n = e / TK;
       if (B_N_CONTIGUOUS) { kb = e / TILE; n = e % TILE; }
       var bv = 0.0;
-      if (col0 + n < p.N && k0 + kb < p.K) { bv = b[offs.y + (k0 + kb) * p.bK + (col0 + n) * p.bCol]; }
+      if (col0 + n < p.N && k0 + kb < K) { bv = loadB(k0 + kb, col0 + n); }
       Bs[kb * TILE + n] = bv;
     }
     workgroupBarrier();
@@ -54,7 +63,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     workgroupBarrier();
   }
-  let o = z * p.M * p.N + p.outShift;
+  let o = outBase(z);
   store(o, row0 + lid.y, col0 + lid.x, vec4<f32>(c00, c01, c02, c03));
   store(o, row0 + lid.y + 16u, col0 + lid.x, vec4<f32>(c10, c11, c12, c13));
   store(o, row0 + lid.y + 32u, col0 + lid.x, vec4<f32>(c20, c21, c22, c23));
