@@ -1,7 +1,9 @@
 // Gradient of gather: dx[o, a, k] = Σ_j [indices[j] == a] · dy[o, j, k].
 // Each invocation owns one dx element and loops over the indices, so no atomics are needed
 // (WGSL has no float atomics) and the sum order is fixed, matching the CPU exactly.
-struct Params { n: u32, axisDim: u32, nIdx: u32, inner: u32 }
+// For a dx larger than one binding the kernel runs in parts: elements [first, n) of dx, bound
+// from element dxBase (one part: first 0, dxBase 0).
+struct Params { n: u32, first: u32, dxBase: u32, axisDim: u32, nIdx: u32, inner: u32 }
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
 @group(0) @binding(1) var<storage, read> indices: array<i32>;
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
@@ -9,7 +11,7 @@ struct Params { n: u32, axisDim: u32, nIdx: u32, inner: u32 }
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.y * nwg.x * 64u + gid.x;
+  let i = p.first + gid.y * nwg.x * 64u + gid.x;
   if (i >= p.n) { return; }
   let k = i % p.inner;
   let a = i32((i / p.inner) % p.axisDim);
@@ -18,5 +20,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   for (var j = 0u; j < p.nIdx; j++) {
     if (indices[j] == a) { acc += dy[(o * p.nIdx + j) * p.inner + k]; }
   }
-  dx[i] = acc;
+  dx[i - p.dxBase] = acc;
 }

@@ -11,7 +11,8 @@
 //     bounds the loop around the barriers, so it must be uniform, and private variables are not);
 //   fn loadA(m: u32, k: u32) -> f32 and fn loadB(k: u32, n: u32) -> f32: A[z][m, k] and B[z][k, n],
 //     called only with m < M, n < N and k below the reduction length (the edges load zeros here).
-// out[z·M·N + m·N + n] = epilogue(Σ_k A[m, k]·B[k, n], n).
+// gemm-workgroup.ts adds fn outBase(z: u32) -> u32, where z's matrix starts in out (z·M·N unless
+// the op shifts it). out[outBase(z) + m·N + n] = epilogue(Σ_k A[m, k]·B[k, n], n).
 
 const TILE = 64u; // output rows and columns per workgroup
 const TK = 16u;   // k per staged slab
@@ -62,7 +63,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     workgroupBarrier();
   }
-  let o = z * p.M * p.N;
+  let o = outBase(z);
   store(o, row0 + lid.y, col0 + lid.x, vec4<f32>(c00, c01, c02, c03));
   store(o, row0 + lid.y + 16u, col0 + lid.x, vec4<f32>(c10, c11, c12, c13));
   store(o, row0 + lid.y + 32u, col0 + lid.x, vec4<f32>(c20, c21, c22, c23));

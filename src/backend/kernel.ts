@@ -33,6 +33,33 @@ export interface KernelCall {
    * engine can defer it and fuse it with its elementwise consumers (src/graph/fusion.ts).
    */
   readonly elementwise?: ElementwiseSpec;
+  /**
+   * The part of each storage this call binds (inputs then outputs; undefined: all of it).
+   * Set only on the parts that `split` returns; the CPU backend never reads it.
+   */
+  readonly windows?: readonly (BindingWindow | undefined)[];
+  /**
+   * Splits the call into parts (run in order) whose windows each hold at most
+   * `limits.maxElements` elements, for storages larger than a GPU binding may be
+   * (maxStorageBufferBindingSize). Absent when the kernel cannot be split.
+   */
+  readonly split?: (limits: SplitLimits) => KernelCall[];
+}
+
+/** A range of a storage's elements bound in place of the whole storage. */
+export interface BindingWindow {
+  /** First element; a multiple of `SplitLimits.alignElements`. */
+  readonly offset: number;
+  /** Elements bound. */
+  readonly size: number;
+}
+
+/** What a split must respect, in elements of 4 bytes. */
+export interface SplitLimits {
+  /** Most elements one binding may hold. */
+  readonly maxElements: number;
+  /** Window offsets are multiples of this (minStorageBufferOffsetAlignment / 4). */
+  readonly alignElements: number;
 }
 
 /** Output declared by an op before its kernel runs. */

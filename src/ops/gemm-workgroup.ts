@@ -26,13 +26,16 @@ export interface GemmMapping {
   readonly bNContiguous: boolean;
   /** WGSL of gemmBegin(z), loadA(m, k), loadB(k, n) and any private state they share. */
   readonly wgsl: string;
+  /** WGSL expression (of z and p) for where z's matrix starts in out; default `z * p.M * p.N`. */
+  readonly outBase?: string;
 }
 
-/** The whole kernel: `header` (Params, bindings, epilogue and helpers), the mapping, then the template. */
+/** The whole kernel: `header` (Params, bindings, epilogue and helpers), the mapping and outBase, then the template. */
 export function workgroupGemmWgsl(header: string, mapping: GemmMapping): string {
   return `${header}
 const A_K_CONTIGUOUS = ${mapping.aKContiguous};
 const B_N_CONTIGUOUS = ${mapping.bNContiguous};
 ${mapping.wgsl}
+fn outBase(z: u32) -> u32 { return ${mapping.outBase ?? 'z * p.M * p.N'}; }
 ${body}`;
 }

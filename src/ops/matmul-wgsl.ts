@@ -21,6 +21,9 @@ export const MATMUL_PARAMS = [
   'd1', 'd2',
   // element strides of A's and B's matrices per batch dim (0 where that input is broadcast)
   'as0', 'as1', 'as2', 'bs0', 'bs1', 'bs2',
+  // added to A's and out's indices: 0, except in the parts of a product split by rows over
+  // tensors larger than one binding, where a and out are bound from a window (may wrap: u32 is modular)
+  'aShift', 'outShift',
 ] as const;
 
 /** One matMul kernel parameter. */
@@ -47,7 +50,7 @@ fn batchOffsets(z: u32) -> vec2<u32> {
   let i2 = z % p.d2;
   let i1 = (z / p.d2) % p.d1;
   let i0 = z / (p.d2 * p.d1);
-  return vec2<u32>(i0 * p.as0 + i1 * p.as1 + i2 * p.as2, i0 * p.bs0 + i1 * p.bs1 + i2 * p.bs2);
+  return vec2<u32>(i0 * p.as0 + i1 * p.as1 + i2 * p.as2 + p.aShift, i0 * p.bs0 + i1 * p.bs1 + i2 * p.bs2);
 }
 ${epilogue}
 `;
@@ -67,7 +70,13 @@ fn loadB(k: u32, n: u32) -> f32 { return b[offs.y + k * p.bK + n * p.bCol]; }`;
 
 /** The workgroup-memory kernel; the transpose flags pick coalesced load orders (they are in the key). */
 export function workgroupKernelWgsl(transposeA: boolean, transposeB: boolean, epi: EpilogueWgsl): string {
-  return workgroupGemmWgsl(header(epi.hasBias, epi.wgsl), { aKContiguous: !transposeA, bNContiguous: !transposeB, wgsl: WORKGROUP_LOADS });
+  return workgroupGemmWgsl(header(epi.hasBias, epi.wgsl), {
+    aKContiguous: !transposeA,
+    bNContiguous: !transposeB,
+    wgsl: WORKGROUP_LOADS,
+    // Split by rows (matmul.ts), out is bound from a window: outShift moves the rows into it.
+    outBase: 'z * p.M * p.N + p.outShift',
+  });
 }
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -104,7 +113,7 @@ export function registerKernelWgsl(epi: EpilogueWgsl): string {
     L.push(`    { let av = vec4<f32>(a[ra${r} + ka]); ${fmas.join(' ')} }`);
   }
   L.push('  }');
-  L.push('  let o = z * p.M * p.N + col0;');
+  L.push('  let o = z * p.M * p.N + col0 + p.outShift;');
   for (const r of range(rows)) {
     L.push(`  if (row0 + ${r}u < p.M) {`);
     L.push(`    let orow = o + (row0 + ${r}u) * p.N;`);

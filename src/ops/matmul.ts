@@ -2,7 +2,8 @@
 // gradient; fusedMatMul adds a bias and an activation in the same kernel's epilogue. One KernelCall
 // per product: a CPU loop (i-k-j over contiguous rows) and one of two WGSL kernels — unrolled
 // register tiles or workgroup-memory tiles — picked per adapter (kernelPreferences).
-import { kernelPreferences, linearWorkgroups, type KernelCall } from '../backend/kernel.js';
+import { kernelPreferences, linearWorkgroups, type KernelCall, type SplitLimits } from '../backend/kernel.js';
+import { ranges, searchParts, windowOver } from '../backend/split.js';
 import { DTypeError, NeuriteError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
 import { broadcastStrides, sizeOf } from '../shape.js';
@@ -259,11 +260,12 @@ function matMulCall(g: Geometry, { transposeA, transposeB }: MatMulAttrs, epi: E
     d1: dims[1], d2: dims[2],
     as0: as[0], as1: as[1], as2: as[2],
     bs0: bs[0], bs1: bs[1], bs2: bs[2],
+    aShift: 0, outShift: 0,
   };
   const name = epi ? 'fusedMatMul' : 'matMul';
   const variant = register ? 'register' : `workgroup:tA${+transposeA}:tB${+transposeB}`;
   const ewgsl = epilogueWgsl(epi?.activation ?? 'linear', epi?.hasBias ?? false);
-  return {
+  const call: KernelCall = {
     name,
     key: epi ? `${name}:${variant}:${epi.activation}:bias${+epi.hasBias}` : `${name}:${variant}`,
     wgsl: () => (register ? registerKernelWgsl(ewgsl) : workgroupKernelWgsl(transposeA, transposeB, ewgsl)),
@@ -275,6 +277,33 @@ function matMulCall(g: Geometry, { transposeA, transposeB }: MatMulAttrs, epi: E
       cpuMatMul(a as Float32Array, b as Float32Array, out as Float32Array, g, params, batches, store);
     },
   };
+  // Beyond one binding, an unbatched product runs by ranges of rows of A and out (B must fit).
+  if (batches !== 1) return call;
+  const split = (limits: SplitLimits): KernelCall[] =>
+    searchParts(name, limits, (parts) => {
+      const calls: KernelCall[] = [];
+      for (const [m0, m1] of ranges(M, parts)) {
+        // Rows of A are contiguous, or (transposed) columns read across every k.
+        const aWindow = windowOver(transposeA ? [m0, (K - 1) * M + m1] : [m0 * K, m1 * K], limits);
+        const outWindow = windowOver([m0 * N, m1 * N], limits);
+        if (!aWindow || !outWindow) return null;
+        const tilesM = Math.ceil((m1 - m0) / tileRows);
+        const count = tilesM * tilesN;
+        const part: Record<MatMulParam, number> = {
+          ...params, M: m1 - m0, tilesM, count,
+          aShift: (m0 * params.aRow - aWindow.offset) >>> 0,
+          outShift: m0 * N - outWindow.offset,
+        };
+        calls.push({
+          ...call,
+          uniforms: MATMUL_PARAMS.map((f) => ({ u32: part[f] })),
+          workgroups: register ? linearWorkgroups(count, REGISTER_WORKGROUP) : linearWorkgroups(count, 1),
+          windows: epi?.hasBias ? [aWindow, undefined, undefined, outWindow] : [aWindow, undefined, outWindow],
+        });
+      }
+      return calls;
+    });
+  return { ...call, split };
 }
 
 /** The CPU kernel: per batch, a register-blocked product (then the epilogue); a transposed B is copied to [K, N] first. */

@@ -1,6 +1,7 @@
 // Reductions over axes: sum, mean, max, min, argMax, logSumExp. One kernel reduces the middle
 // dim of x viewed as [outer, R, inner]; axes that are not adjacent are first moved together.
-import { linearWorkgroups, WORKGROUP_SIZE, type KernelCall } from '../backend/kernel.js';
+import { linearWorkgroups, WORKGROUP_SIZE, type KernelCall, type SplitLimits, type Uniform } from '../backend/kernel.js';
+import { ranges, searchParts, windowOver } from '../backend/split.js';
 import type { DType } from '../dtype.js';
 import { DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
@@ -25,42 +26,64 @@ interface ReduceAttrs {
 
 const ARG = (k: ReduceKind): boolean => k === 'argMax' || k === 'argMin';
 
-/** WGSL init/update per kind; NaN wins max/min as in TF (and as the CPU loop does). */
+/**
+ * WGSL init/update per kind; NaN wins max/min as in TF (and as the CPU loop does). `first` is
+ * the first element this dispatch reads (see splitReduce).
+ */
 const WGSL_REDUCE: Record<ReduceKind, { init: string; update: string; result: string }> = {
   sum: { init: 'var acc = 0.0;', update: 'acc += v;', result: 'acc' },
-  max: { init: 'var acc = f32(x[base]);', update: 'if (v > acc || is_nan(v)) { acc = v; }', result: 'acc' },
-  min: { init: 'var acc = f32(x[base]);', update: 'if (v < acc || is_nan(v)) { acc = v; }', result: 'acc' },
-  argMax: { init: 'var acc = f32(x[base]); var best = 0u;', update: 'if (v > acc) { acc = v; best = r; }', result: 'best' },
-  argMin: { init: 'var acc = f32(x[base]); var best = 0u;', update: 'if (v < acc) { acc = v; best = r; }', result: 'best' },
+  max: { init: 'var acc = f32(x[first]);', update: 'if (v > acc || is_nan(v)) { acc = v; }', result: 'acc' },
+  min: { init: 'var acc = f32(x[first]);', update: 'if (v < acc || is_nan(v)) { acc = v; }', result: 'acc' },
+  argMax: { init: 'var acc = f32(x[first]); var best = p.rLo;', update: 'if (v > acc) { acc = v; best = r; }', result: 'best' },
+  argMin: { init: 'var acc = f32(x[first]); var best = p.rLo;', update: 'if (v < acc) { acc = v; best = r; }', result: 'best' },
 };
 
-function reduceCall(x: Tensor, outDtype: DType, { kind, outer, reduced, inner }: ReduceAttrs): KernelCall {
+/** A later window of the reduced dim continues from what the earlier ones wrote. */
+const CONTINUE = 'if (p.rLo > 0u) { acc = f32(out[i - p.outBase]); }';
+
+/** Where one dispatch works: outputs [first, end) bound from outBase; reduced indices [rLo, rHi) of x bound from xBase. */
+interface ReducePart {
+  first: number;
+  end: number;
+  outBase: number;
+  rLo: number;
+  rHi: number;
+  xBase: number;
+}
+
+function reduceCall(x: Tensor, outDtype: DType, attrs: ReduceAttrs): KernelCall {
+  const { kind, outer, reduced, inner } = attrs;
   const n = outer * inner;
   const ty = x.dtype === 'int32' ? 'i32' : 'f32';
   const outTy = outDtype === 'int32' ? 'i32' : 'f32';
   const spec = WGSL_REDUCE[kind];
-  return {
+  const uniformsOf = (q: ReducePart) => [q.end, q.first, q.outBase, reduced, inner, q.rLo, q.rHi, q.xBase].map((u32) => ({ u32 }));
+  const call: KernelCall = {
     name: kind,
     key: `reduce:${kind}:${x.dtype}>${outDtype}`,
-    uniforms: [{ u32: n }, { u32: reduced }, { u32: inner }],
+    uniforms: uniformsOf({ first: 0, end: n, outBase: 0, rLo: 0, rHi: reduced, xBase: 0 }),
     workgroups: linearWorkgroups(n),
     wgsl: () => `// WGSL lets compilers assume no NaN, so \`v != v\` may fold to false: test the bits.
 fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
-struct Params { n: u32, reduced: u32, inner: u32 }
+struct Params { n: u32, first: u32, outBase: u32, reduced: u32, inner: u32, rLo: u32, rHi: u32, xBase: u32 }
 @group(0) @binding(0) var<storage, read> x: array<${ty}>;
 @group(0) @binding(1) var<storage, read_write> out: array<${outTy}>;
 @group(0) @binding(2) var<uniform> p: Params;
 @compute @workgroup_size(${WORKGROUP_SIZE})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x;
+  let i = p.first + gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x;
   if (i >= p.n) { return; }
-  let base = (i / p.inner) * p.reduced * p.inner + i % p.inner;
+  // x's element (o, r, k) sits at base + r * inner in the bound window.
+  // It may wrap below zero when rLo > 0: u32 arithmetic is modular, so base + r * inner still lands right.
+  let base = (i / p.inner) * p.reduced * p.inner + i % p.inner - p.xBase;
+  let first = base + p.rLo * p.inner;
   ${spec.init}
-  for (var r = 0u; r < p.reduced; r++) {
+  ${ARG(kind) ? '' : CONTINUE}
+  for (var r = p.rLo; r < p.rHi; r++) {
     let v = f32(x[base + r * p.inner]);
     ${spec.update}
   }
-  out[i] = ${outTy}(${spec.result});
+  out[i - p.outBase] = ${outTy}(${spec.result});
 }`,
     cpu([xs], [out]) {
       for (let o = 0; o < outer; o++)
@@ -82,6 +105,40 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         }
     },
   };
+  return { ...call, split: (limits) => splitReduce(call, attrs, limits, uniformsOf) };
+}
+
+/**
+ * For an x or output larger than one binding: ranges of outputs, each crossed with windows of
+ * the reduced dim when x's rows do not fit (not for argMax/argMin, whose running best index
+ * could not be compared with values outside the window). Windows run in order and each
+ * continues the previous one's result, so the sum order, and the result, are those of one dispatch.
+ */
+function splitReduce(call: KernelCall, { kind, outer, reduced, inner }: ReduceAttrs, limits: SplitLimits, uniformsOf: (q: ReducePart) => Uniform[]): KernelCall[] {
+  const n = outer * inner;
+  const base = (i: number) => Math.floor(i / inner) * reduced * inner + (i % inner);
+  const plan = (outParts: number, rParts: number): KernelCall[] | null => {
+    const calls: KernelCall[] = [];
+    for (const [first, end] of ranges(n, outParts)) {
+      const outWindow = windowOver([first, end], limits);
+      if (!outWindow) return null;
+      // An empty reduced dim (a sum of nothing) reads no x: bind it whole.
+      for (const [rLo, rHi] of reduced === 0 ? [[0, 0] as const] : ranges(reduced, rParts)) {
+        const xWindow = reduced === 0 ? undefined : windowOver([base(first) + rLo * inner, base(end - 1) + (rHi - 1) * inner + 1], limits);
+        if (xWindow === null) return null;
+        const uniforms = uniformsOf({ first, end, outBase: outWindow.offset, rLo, rHi, xBase: xWindow?.offset ?? 0 });
+        calls.push({ ...call, uniforms, workgroups: linearWorkgroups(end - first), windows: [xWindow, outWindow] });
+      }
+    }
+    return calls;
+  };
+  return searchParts(kind, limits, (parts) => {
+    for (let rParts = 1; rParts <= (ARG(kind) ? 1 : parts); rParts *= 2) {
+      const found = plan(parts / rParts, rParts);
+      if (found) return found;
+    }
+    return null;
+  });
 }
 
 /** The reduction primitive (of the middle dim of [outer, R, inner]). */

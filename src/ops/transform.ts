@@ -2,7 +2,8 @@
 // (strided reads through the elementwise kernel), pad, concat, gather and oneHot.
 import gatherWgsl from '../../shaders/gather.wgsl?raw';
 import gatherBackpropWgsl from '../../shaders/gather_backprop.wgsl?raw';
-import { linearWorkgroups, WORKGROUP_SIZE, type KernelCall, type Uniform } from '../backend/kernel.js';
+import { linearWorkgroups, WORKGROUP_SIZE, type BindingWindow, type KernelCall, type SplitLimits, type Uniform } from '../backend/kernel.js';
+import { fittingRanges, ranges, searchParts, stridedSpan, windowOver, type Span } from '../backend/split.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
 import { broadcastShapes, broadcastStrides, normalizeAxis, shapesEqual, sizeOf, stridesOf } from '../shape.js';
@@ -176,15 +177,19 @@ function padCall(
   const ty = dtype === 'int32' ? 'i32' : 'f32';
   const inStrides = stridesOf(inShape);
   const perDim = (f: (d: number) => Uniform) => outShape.map((_, d) => f(d));
-  const uniforms: Uniform[] = [
-    { u32: n },
+  // One dispatch covers outputs [first, end), bound from outBase, and x from xBase (see split below).
+  const uniformsOf = (first: number, end: number, outBase: number, xBase: number): Uniform[] => [
+    { u32: end },
+    { u32: first },
+    { u32: outBase },
+    { u32: xBase },
     ...perDim((d) => ({ u32: outShape[d] })),
     ...perDim((d) => ({ u32: inShape[d] })),
     ...perDim((d) => ({ u32: inStrides[d] })),
     ...perDim((d) => ({ u32: paddings[d][0] })),
     { f32: value },
   ];
-  const fields = ['n: u32'];
+  const fields = ['n: u32', 'first: u32', 'outBase: u32', 'xBase: u32'];
   for (const prefix of ['d', 'x', 'xs', 'b']) for (let d = 0; d < rank; d++) fields.push(`${prefix}${d}: u32`);
   fields.push('value: f32');
   const wgsl = () => {
@@ -200,16 +205,16 @@ function padCall(
 @group(0) @binding(2) var<uniform> p: Params;
 @compute @workgroup_size(${WORKGROUP_SIZE})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x;
+  let i = p.first + gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x;
   if (i >= p.n) { return; }
 ${lines.join('\n')}
-  if (inside) { out[i] = x[src]; } else { out[i] = ${ty}(p.value); }
+  if (inside) { out[i - p.outBase] = x[src - p.xBase]; } else { out[i - p.outBase] = ${ty}(p.value); }
 }`;
   };
-  return {
+  const call: KernelCall = {
     name: 'pad',
     key: `pad:${dtype}:r${rank}`,
-    uniforms,
+    uniforms: uniformsOf(0, n, 0, 0),
     workgroups: linearWorkgroups(n),
     wgsl,
     cpu([x], [out]) {
@@ -229,6 +234,25 @@ ${lines.join('\n')}
       }
     },
   };
+  // Beyond one binding: ranges of outputs, each binding the span of x its inside elements read
+  // (x's index bounds for the unpadded coordinates, clipped to x).
+  const inSize = sizeOf(inShape);
+  const origin = -paddings.reduce((acc, [b], d) => acc + b * inStrides[d], 0);
+  const split = (limits: SplitLimits): KernelCall[] =>
+    searchParts('pad', limits, (parts) => {
+      const calls: KernelCall[] = [];
+      for (const [first, end] of ranges(n, parts)) {
+        const outWindow = windowOver([first, end], limits);
+        const [lo, hi] = stridedSpan(outShape, inStrides, origin, first, end);
+        const span: Span = Math.max(lo, 0) < Math.min(hi, inSize) ? [Math.max(lo, 0), Math.min(hi, inSize)] : [0, 1];
+        const xWindow = windowOver(span, limits);
+        if (!outWindow || !xWindow) return null;
+        const uniforms = uniformsOf(first, end, outWindow.offset, xWindow.offset);
+        calls.push({ ...call, uniforms, workgroups: linearWorkgroups(end - first), windows: [xWindow, outWindow] });
+      }
+      return calls;
+    });
+  return { ...call, split };
 }
 
 /** Joins tensors along `axis` (built from pads and adds, so its gradient is slices). */
@@ -281,11 +305,14 @@ export const gatherOp: OpDef<GatherAttrs> = {
     const { outer, axisDim, inner } = gatherDims(x.shape, axis);
     const nIdx = indices.size;
     const n = sizeOf(out.shape);
-    return {
+    const rows = outer * axisDim;
+    const uniformsOf = (first: number, end: number, outBase: number, rowLo: number, rowHi: number, xBase: number, idxBase: number): Uniform[] =>
+      [end, first, outBase, axisDim, nIdx, inner, rowLo, rowHi, xBase, idxBase].map((u32) => ({ u32 }));
+    const call: KernelCall = {
       name: 'gather',
       key: 'gather',
       wgsl: () => gatherWgsl,
-      uniforms: [{ u32: n }, { u32: axisDim }, { u32: nIdx }, { u32: inner }],
+      uniforms: uniformsOf(0, n, 0, 0, rows, 0, 0),
       workgroups: linearWorkgroups(n),
       cpu([xs, idx], [o]) {
         for (let a = 0; a < outer; a++)
@@ -297,6 +324,31 @@ export const gatherOp: OpDef<GatherAttrs> = {
           }
       },
     };
+    // Beyond one binding: every range of outputs (with the span of indices it reads) meets every
+    // window of table rows; since the indices are only known on the GPU, each part writes the
+    // outputs whose row it holds.
+    const split = (limits: SplitLimits): KernelCall[] => {
+      const outs = searchParts('gather', limits, (parts) => {
+        const found: { span: Span; outWindow: BindingWindow; idxWindow: BindingWindow }[] = [];
+        for (const span of ranges(n, parts)) {
+          const outWindow = windowOver(span, limits);
+          const idxWindow = windowOver(stridedSpan([outer, nIdx, inner], [0, 1, 0], 0, span[0], span[1]), limits);
+          if (!outWindow || !idxWindow) return null;
+          found.push({ span, outWindow, idxWindow });
+        }
+        return found;
+      });
+      const tables = fittingRanges('gather', rows, limits, inner);
+      return outs.flatMap(({ span: [first, end], outWindow, idxWindow }) =>
+        tables.map(({ span: [rowLo, rowHi], window: xWindow }) => ({
+          ...call,
+          uniforms: uniformsOf(first, end, outWindow.offset, rowLo, rowHi, xWindow.offset, idxWindow.offset),
+          workgroups: linearWorkgroups(end - first),
+          windows: [xWindow, idxWindow, outWindow],
+        })),
+      );
+    };
+    return { ...call, split };
   },
   // d gather = scatter-add of dy into the rows it was read from
   grad: ([dy], [x, indices], _o, { axis }) => [engine.runOp(gatherBackpropOp, [dy, indices], { axis, xShape: x.shape })[0], null],
@@ -314,11 +366,13 @@ export const gatherBackpropOp: OpDef<GatherBackpropAttrs> = {
     const { outer, axisDim, inner } = gatherDims(xShape, axis);
     const nIdx = indices.size;
     const n = sizeOf(out.shape);
-    return {
+    const uniformsOf = (first: number, end: number, dxBase: number): Uniform[] =>
+      [end, first, dxBase, axisDim, nIdx, inner].map((u32) => ({ u32 }));
+    const call: KernelCall = {
       name: 'gatherBackprop',
       key: 'gatherBackprop',
       wgsl: () => gatherBackpropWgsl,
-      uniforms: [{ u32: n }, { u32: axisDim }, { u32: nIdx }, { u32: inner }],
+      uniforms: uniformsOf(0, n, 0),
       workgroups: linearWorkgroups(n),
       cpu([dy, idx], [dx]) {
         dx.fill(0);
@@ -330,6 +384,15 @@ export const gatherBackpropOp: OpDef<GatherBackpropAttrs> = {
           }
       },
     };
+    // Beyond one binding: ranges of dx, each reading all of dy (which must fit one binding).
+    const split = (limits: SplitLimits): KernelCall[] =>
+      fittingRanges('gatherBackprop', n, limits).map(({ span: [first, end], window }) => ({
+        ...call,
+        uniforms: uniformsOf(first, end, window.offset),
+        workgroups: linearWorkgroups(end - first),
+        windows: [undefined, undefined, window],
+      }));
+    return { ...call, split };
   },
   grad: null,
 };

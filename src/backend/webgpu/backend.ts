@@ -3,9 +3,9 @@
 // Buffers come from a pool; uniforms of all dispatches of a submit share one buffer.
 import type { DType, TypedArray } from '../../dtype.js';
 import { allocArray } from '../../dtype.js';
-import { BackendError } from '../../errors.js';
+import { ArgumentError, BackendError } from '../../errors.js';
 import { emptyStats, type Backend, type BackendStats, type Storage } from '../backend.js';
-import { kernelPreferences, preferredTiling, tilingFromEnv, type KernelCall, type Uniform } from '../kernel.js';
+import { kernelPreferences, preferredTiling, tilingFromEnv, type KernelCall, type SplitLimits, type Uniform } from '../kernel.js';
 import { BufferPool } from './buffer-pool.js';
 import { acquireDevice, type AcquiredDevice, type WebGpuOptions } from './device.js';
 import { PipelineCache } from './pipelines.js';
@@ -42,6 +42,16 @@ interface PendingDispatch {
   uniformBytes: number;
 }
 
+/** The binding limit kernels split at: the device's, or the smaller `maxBindingBytes` asked for. */
+function bindingLimits(limits: GPUSupportedLimits, maxBindingBytes?: number): SplitLimits {
+  const align = limits.minStorageBufferOffsetAlignment;
+  if (maxBindingBytes !== undefined && !(Number.isFinite(maxBindingBytes) && maxBindingBytes >= align)) {
+    throw new ArgumentError(`setBackend(webgpu): maxBindingBytes must be a number of at least ${align} (minStorageBufferOffsetAlignment), got ${maxBindingBytes}`);
+  }
+  const bytes = Math.min(limits.maxStorageBufferBindingSize, maxBindingBytes ?? Infinity);
+  return { maxElements: Math.floor(bytes / 4), alignElements: align / 4 };
+}
+
 /** Creates the WebGPU backend, or throws a BackendError saying why there is none. */
 export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<WebGpuBackend> {
   return new WebGpuBackend(await acquireDevice(options), options);
@@ -61,6 +71,8 @@ export class WebGpuBackend implements Backend {
   private readonly pool: BufferPool;
   private readonly pipelines: PipelineCache;
   private readonly maxDispatchesPerSubmit: number;
+  /** Largest binding, and window alignment, that kernels over big tensors split to. */
+  private readonly bindingLimits: SplitLimits;
   private counters: BackendStats = emptyStats();
   private pending: PendingDispatch[] = [];
   private uniformData = new ArrayBuffer(UNIFORM_ALIGN * 64);
@@ -74,7 +86,8 @@ export class WebGpuBackend implements Backend {
     this.maxStorageBindings = this.device.limits.maxStorageBuffersPerShaderStage;
     this.adapterInfo = acquired.adapterInfo;
     this.keepAlive = acquired.keepAlive;
-    this.pool = new BufferPool(this.device);
+    this.pool = new BufferPool(this.device, this.device.limits.maxBufferSize);
+    this.bindingLimits = bindingLimits(this.device.limits, options.maxBindingBytes);
     this.pipelines = new PipelineCache(this.device);
     this.maxDispatchesPerSubmit = options.maxDispatchesPerSubmit ?? 64;
     kernelPreferences.tiling = options.tiling ?? tilingFromEnv() ?? preferredTiling(this.adapterInfo);
@@ -96,10 +109,11 @@ export class WebGpuBackend implements Backend {
   allocate(size: number, dtype: DType): Storage {
     this.checkAlive('allocate');
     const bytes = Math.max(4, size * 4);
-    const max = this.device.limits.maxStorageBufferBindingSize;
+    // Tensors above one binding's limit are fine (kernels split over them); above one buffer's are not.
+    const max = this.device.limits.maxBufferSize;
     if (bytes > max) {
       throw new BackendError(
-        `allocate: a tensor of ${size} elements (${bytes} bytes) exceeds this device's maxStorageBufferBindingSize of ${max} bytes; split the data into batches`,
+        `allocate: a ${dtype} tensor of ${size} elements (${bytes} bytes) exceeds this device's maxBufferSize of ${max} bytes; split the data into batches`,
       );
     }
     const before = this.pool.creations;
@@ -130,12 +144,32 @@ export class WebGpuBackend implements Backend {
 
   run(call: KernelCall, inputs: readonly Storage[], outputs: readonly Storage[]): void {
     this.checkAlive(call.name);
+    const storages = [...inputs, ...outputs];
+    const { maxElements } = this.bindingLimits;
+    if (!storages.some((s) => s.size > maxElements)) return this.dispatch(call, storages, inputs.length);
+    if (!call.split) throw this.tooLarge(call, storages, 'cannot be split into smaller dispatches');
+    const parts = call.split(this.bindingLimits);
+    const unfit = parts.some((part) => storages.some((s, i) => (part.windows?.[i]?.size ?? s.size) > maxElements));
+    if (unfit) throw this.tooLarge(call, storages, 'was split into parts that still bind too much');
+    for (const part of parts) this.dispatch(part, storages, inputs.length);
+  }
+
+  private tooLarge(call: KernelCall, storages: readonly Storage[], why: string): BackendError {
+    const sizes = storages.map((s) => `${s.size} elements (${s.size * 4} bytes)`).join(', ');
+    return new BackendError(
+      `${call.name}: the kernel binds tensors of ${sizes}, above this device's limit of ${this.bindingLimits.maxElements * 4} bytes per binding (maxStorageBufferBindingSize or the maxBindingBytes option), and ${why}; use smaller tensors (batches)`,
+    );
+  }
+
+  /** Records one dispatch, binding each storage whole or the window the call names. */
+  private dispatch(call: KernelCall, storages: readonly Storage[], inputCount: number): void {
     const hasUniforms = call.uniforms.length > 0;
-    const { pipeline, layout } = this.compile(call, inputs.length, outputs.length, hasUniforms);
-    const entries: GPUBindGroupEntry[] = [...inputs, ...outputs].map((s, i) => ({
-      binding: i,
-      resource: { buffer: (s as GpuStorage).buffer, size: Math.max(4, s.size * 4) },
-    }));
+    const { pipeline, layout } = this.compile(call, inputCount, storages.length - inputCount, hasUniforms);
+    const entries: GPUBindGroupEntry[] = storages.map((s, i) => {
+      const w = call.windows?.[i];
+      const buffer = (s as GpuStorage).buffer;
+      return { binding: i, resource: w ? { buffer, offset: w.offset * 4, size: w.size * 4 } : { buffer, size: Math.max(4, s.size * 4) } };
+    });
     const uniformBytes = Math.max(16, Math.ceil((call.uniforms.length * 4) / 16) * 16);
     const uniformOffset = hasUniforms ? this.pushUniforms(call.uniforms) : 0;
     this.pending.push({ call, bindGroupEntries: entries, pipeline, layout, uniformOffset, uniformBytes: hasUniforms ? uniformBytes : 0 });

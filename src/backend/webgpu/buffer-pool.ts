@@ -27,14 +27,18 @@ export class BufferPool {
   /** Buffers created (cache misses), for stats. */
   creations = 0;
 
-  constructor(private readonly device: GPUDevice) {}
+  /** `maxBytes` (the device's maxBufferSize) caps the size classes, so a tensor near it still fits. */
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly maxBytes = Infinity,
+  ) {}
 
   /**
    * A buffer of at least `bytes` with exactly `usage`. With `forWrite`, only a settled buffer
    * (one that queue.writeBuffer may fill right away) is returned.
    */
   acquire(bytes: number, usage: GPUBufferUsageFlags, forWrite = false): GPUBuffer {
-    const size = sizeClass(bytes);
+    const size = Math.max(bytes, Math.min(sizeClass(bytes), Math.floor(this.maxBytes / 4) * 4));
     const key = `${usage}:${size}`;
     this.bytesInUse += size;
     const settled = this.settled.get(key)?.pop();

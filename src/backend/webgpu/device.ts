@@ -12,6 +12,13 @@ export interface WebGpuOptions {
   maxDispatchesPerSubmit?: number;
   /** Kernel tiling for matMul-like routines (default: NEURITE_TILING, else chosen from the adapter by `preferredTiling`). */
   tiling?: Tiling;
+  /**
+   * Testing and debugging knob: the most bytes one storage binding may hold, below the device's
+   * maxStorageBufferBindingSize (the smaller one applies). Kernels over larger tensors run as
+   * several dispatches over windows of their buffers, so a small value exercises that path
+   * without huge tensors. At least minStorageBufferOffsetAlignment (256 bytes).
+   */
+  maxBindingBytes?: number;
 }
 
 /** A device and what we learned about it. */
@@ -54,7 +61,7 @@ export async function acquireDevice(options: WebGpuOptions): Promise<AcquiredDev
       'setBackend(webgpu): no WebGPU adapter was found (no GPU driver; in Node on a machine without a GPU, point VK_ICD_FILENAMES at a SwiftShader ICD)',
     );
   }
-  const want = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxStorageBuffersPerShaderStage'] as const;
+  const want = ['maxStorageBufferBindingSize', 'maxBufferSize', 'minStorageBufferOffsetAlignment', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxStorageBuffersPerShaderStage'] as const;
   const requiredLimits: Record<string, number> = {};
   for (const k of want) requiredLimits[k] = adapter.limits[k];
   const device = await adapter.requestDevice({ requiredLimits });

@@ -3,7 +3,8 @@
 // and plain copies with one generated kernel. Pipelines are keyed by expression, dtypes, rank
 // and which inputs are contiguous; sizes and strides go in uniforms. A kernel may write several
 // outputs of the same shape (the engine packs fused elementwise values that way).
-import { linearWorkgroups, WORKGROUP_SIZE, type KernelCall, type Uniform } from '../../backend/kernel.js';
+import { linearWorkgroups, WORKGROUP_SIZE, type BindingWindow, type KernelCall, type SplitLimits, type Uniform } from '../../backend/kernel.js';
+import { ranges, searchParts, stridedSpan, windowOver } from '../../backend/split.js';
 import type { DType, TypedArray } from '../../dtype.js';
 import { sizeOf, stridesOf } from '../../shape.js';
 import { toJs, toWgsl, WGSL_PRELUDE, type Expr } from './expr.js';
@@ -47,11 +48,14 @@ export interface ElementwiseSpec {
   readonly values: readonly number[];
 }
 
-/** 32-bit uniform words a spec needs: size, dims, strides and offset of each strided input, attributes. */
+/**
+ * 32-bit uniform words a spec needs: the end, first and base of the dispatch's range (see
+ * splitElementwise), dims, strides and offset of each strided input, attributes.
+ */
 export function uniformWords(spec: Pick<ElementwiseSpec, 'inputs' | 'shape' | 'values'>): number {
   const rank = spec.shape.length;
   const strided = spec.inputs.filter((inp) => !isContiguous(inp, spec.shape)).length;
-  return 1 + rank + strided * (rank + 1) + spec.values.length;
+  return 3 + rank + strided * (rank + 1) + spec.values.length;
 }
 
 /** The kernel computing `out = expr(inputs…)` elementwise over `outShape`. */
@@ -74,29 +78,67 @@ export function elementwiseKernel(spec: ElementwiseSpec): KernelCall {
   const contiguous = inputs.map((inp) => isContiguous(inp, shape));
   const key = `ew:${JSON.stringify(exprs)}:${inputs.map((x, i) => x.dtype[0] + (contiguous[i] ? 'c' : 's')).join('')}>${dtypes.map((d) => d[0]).join('')}:r${rank}:a${values.length}`;
 
-  const uniforms: Uniform[] = [{ u32: n }];
-  for (const d of shape) uniforms.push({ u32: d });
-  inputs.forEach((inp, k) => {
-    if (contiguous[k]) return;
-    for (const s of inp.strides) uniforms.push({ u32: s });
-    uniforms.push({ u32: inp.offset });
-  });
-  for (const a of values) uniforms.push({ f32: a });
+  // One dispatch covers outputs [first, end); bindings may be windows from `base` (output and
+  // contiguous inputs) and `bases[k]` (strided input k): see splitElementwise.
+  const uniformsOf = (first: number, end: number, base: number, bases: readonly number[]): Uniform[] => {
+    const u: Uniform[] = [{ u32: end }, { u32: first }, { u32: base }];
+    for (const d of shape) u.push({ u32: d });
+    inputs.forEach((inp, k) => {
+      if (contiguous[k]) return;
+      for (const s of inp.strides) u.push({ u32: s });
+      // May wrap below zero: WGSL's u32 arithmetic is modular, so the sum still lands in the window.
+      u.push({ u32: (inp.offset - bases[k]) >>> 0 });
+    });
+    for (const a of values) u.push({ f32: a });
+    return u;
+  };
 
-  return {
+  const call: KernelCall = {
     name: spec.label,
     key,
-    uniforms,
+    uniforms: uniformsOf(0, n, 0, inputs.map(() => 0)),
     workgroups: linearWorkgroups(n),
     wgsl: () => renderWgsl(spec, contiguous),
     cpu: (ins, outs) => runCpu(spec, contiguous, ins, outs),
     elementwise: spec,
   };
+  return { ...call, split: (limits) => splitElementwise(call, spec, contiguous, limits, uniformsOf) };
+}
+
+/**
+ * For tensors larger than one binding: cuts the outputs into ranges, each dispatch binding every
+ * output's range (they share the shape), the same range of contiguous inputs, and of strided
+ * inputs (broadcast, transposed, sliced) the span of elements that range reads.
+ */
+function splitElementwise(
+  call: KernelCall,
+  { inputs, shape, dtypes }: ElementwiseSpec,
+  contiguous: readonly boolean[],
+  limits: SplitLimits,
+  uniformsOf: (first: number, end: number, base: number, bases: readonly number[]) => Uniform[],
+): KernelCall[] {
+  return searchParts(call.name, limits, (parts) => {
+    const calls: KernelCall[] = [];
+    for (const [first, end] of ranges(sizeOf(shape), parts)) {
+      const outWindow = windowOver([first, end], limits);
+      if (!outWindow) return null;
+      const windows: BindingWindow[] = [];
+      for (let k = 0; k < inputs.length; k++) {
+        const { strides, offset } = inputs[k];
+        const w = contiguous[k] ? outWindow : windowOver(stridedSpan(shape, strides, offset, first, end), limits);
+        if (!w) return null;
+        windows.push(w);
+      }
+      const uniforms = uniformsOf(first, end, outWindow.offset, windows.map((w) => w.offset));
+      calls.push({ ...call, uniforms, workgroups: linearWorkgroups(end - first), windows: [...windows, ...dtypes.map(() => outWindow)] });
+    }
+    return calls;
+  });
 }
 
 function renderWgsl({ exprs, inputs, shape, dtypes, values }: ElementwiseSpec, contiguous: readonly boolean[]): string {
   const rank = shape.length;
-  const fields = ['n: u32'];
+  const fields = ['n: u32', 'first: u32', 'base: u32'];
   for (let d = 0; d < rank; d++) fields.push(`d${d}: u32`);
   inputs.forEach((_, k) => {
     if (contiguous[k]) return;
@@ -119,7 +161,7 @@ function renderWgsl({ exprs, inputs, shape, dtypes, values }: ElementwiseSpec, c
     if (rank > 0) body.push('  let c0 = rem;');
   }
   inputs.forEach((_, k) => {
-    let index = 'i';
+    let index = 'i - p.base';
     if (!contiguous[k]) {
       const terms = [`p.o${k}`];
       for (let d = 0; d < rank; d++) terms.push(`c${d} * p.s${k}_${d}`);
@@ -127,7 +169,7 @@ function renderWgsl({ exprs, inputs, shape, dtypes, values }: ElementwiseSpec, c
     }
     body.push(`  let x${k} = f32(in${k}[${index}]);`);
   });
-  exprs.forEach((e, o) => body.push(`  out${o}[i] = ${wgslType(dtypes[o])}(${toWgsl(e, (k) => `x${k}`, (a) => `p.a${a}`)});`));
+  exprs.forEach((e, o) => body.push(`  out${o}[i - p.base] = ${wgslType(dtypes[o])}(${toWgsl(e, (k) => `x${k}`, (a) => `p.a${a}`)});`));
 
   return `${WGSL_PRELUDE}
 struct Params { ${fields.join(', ')} }
@@ -135,7 +177,7 @@ ${bindings.join('\n')}
 
 @compute @workgroup_size(${WORKGROUP_SIZE})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x;
+  let i = p.first + gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x;
   if (i >= p.n) { return; }
 ${body.join('\n')}
 }

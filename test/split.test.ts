@@ -1,0 +1,320 @@
+// Tensors larger than one GPU binding (maxStorageBufferBindingSize): kernels run as several
+// dispatches over windows of their buffers. A backend with a 1 KiB binding limit (256 floats)
+// exercises every split on small odd sizes against float64 references written here.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as nt from '../src/index.js';
+import { engine } from '../src/engine.js';
+import { createWebGpuBackend, type WebGpuBackend } from '../src/backend/webgpu/backend.js';
+import { kernelPreferences } from '../src/backend/kernel.js';
+import { BACKENDS, RTOL } from './helpers/backends.js';
+import { expectAllClose } from './helpers/close.js';
+import { coordsOf, indexOf, sizeOf } from './helpers/numeric.js';
+import { integers, uniform } from './helpers/random.js';
+
+const gpu = BACKENDS.includes('webgpu');
+const LIMIT_BYTES = 1024;
+const LIMIT = LIMIT_BYTES / 4;
+const rtol = RTOL.webgpu;
+
+/**
+ * Runs `f`, reads its result, and returns the values with the dispatches it took. Elementwise
+ * values are lazy: flushes realize the inputs' before counting and `f`'s before reading the count.
+ */
+async function run(f: () => nt.Tensor): Promise<{ values: Float32Array | Int32Array; dispatches: number }> {
+  nt.flush();
+  nt.resetStats();
+  const y = f();
+  nt.flush();
+  const dispatches = nt.stats().dispatches;
+  const values = (await y.data()) as Float32Array | Int32Array;
+  y.dispose();
+  return { values, dispatches };
+}
+
+/** Values of a row-major tensor of `shape` read at out coords mapped by `src`. */
+function gatherCoords(x: ArrayLike<number>, shape: number[], outShape: number[], src: (c: number[]) => number[]): Float64Array {
+  return Float64Array.from({ length: sizeOf(outShape) }, (_, i) => x[indexOf(src(coordsOf(i, outShape)), shape)]);
+}
+
+describe.runIf(gpu)(`webgpu with a ${LIMIT_BYTES}-byte binding limit`, () => {
+  let backend: WebGpuBackend;
+  beforeAll(async () => {
+    backend = await createWebGpuBackend({ maxBindingBytes: LIMIT_BYTES });
+    engine.setBackend(backend);
+  });
+  afterAll(async () => {
+    await nt.setBackend('cpu');
+    backend.destroy();
+  });
+
+  it.each([1031, 4099])('runs contiguous elementwise ops over %i elements as several dispatches', async (n) => {
+    const a = uniform(n);
+    const b = uniform(n, 0.5, 2);
+    const ta = nt.tensor(Float32Array.from(a));
+    const tb = nt.tensor(Float32Array.from(b));
+    const { values, dispatches } = await run(() => nt.div(nt.add(ta, nt.exp(ta)), tb));
+    // The chain fuses into one kernel (ta, tb, out bound), which runs over windows of all three.
+    expect(dispatches).toBeGreaterThanOrEqual(Math.ceil(n / LIMIT));
+    expectAllClose(values, a.map((v, i) => (v + Math.exp(v)) / b[i]), { rtol });
+    nt.dispose([ta, tb]);
+  });
+
+  it.each([1031, 4099])('runs fused elementwise kernels over %i elements split: a chain, and two values as one multi-output kernel', async (n) => {
+    const x = uniform(n, -2, 2);
+    const tx = nt.tensor(Float32Array.from(x));
+    // Any one elementwise kernel over n contiguous elements splits into the same ranges.
+    const one = (await run(() => nt.neg(tx))).dispatches;
+    expect(one).toBeGreaterThanOrEqual(Math.ceil(n / LIMIT));
+
+    const chain = await run(() => nt.relu(nt.add(nt.mul(tx, 2), 1)));
+    expect(chain.dispatches).toBe(one);
+    expectAllClose(chain.values, x.map((v) => Math.max(0, v * 2 + 1)), { rtol });
+
+    nt.flush();
+    nt.resetStats();
+    const a = nt.mul(tx, 2);
+    const b = nt.add(tx, 1);
+    // Reading a realizes b with it: both pending, same shape, same source.
+    const av = await a.data();
+    const bv = await b.data();
+    expect(nt.stats().dispatches).toBe(one);
+    expectAllClose(av, x.map((v) => v * 2), { rtol });
+    expectAllClose(bv, x.map((v) => v + 1), { rtol });
+    nt.dispose([a, b, tx]);
+  });
+
+  it.each([
+    [[37, 29], [29]],
+    [[37, 29], [37, 1]],
+    [[5, 1, 61], [7, 1]],
+    [[3, 41, 13], [1, 41, 1]],
+  ])('broadcasts %j with %j', async (shapeA, shapeB) => {
+    const outShape = shapeA.map((d, i) => Math.max(d, [...new Array(shapeA.length - shapeB.length).fill(1), ...shapeB][i]));
+    const a = uniform(sizeOf(shapeA));
+    const b = uniform(sizeOf(shapeB));
+    const ta = nt.tensor(Float32Array.from(a), shapeA);
+    const tb = nt.tensor(Float32Array.from(b), shapeB);
+    const { values, dispatches } = await run(() => nt.mul(ta, tb));
+    expect(dispatches).toBeGreaterThan(1);
+    const lead = shapeA.length - shapeB.length;
+    const pick = (x: Float64Array, shape: number[], c: number[]) => x[indexOf(c.slice(c.length - shape.length).map((v, d) => (shape[d] === 1 ? 0 : v)), shape)];
+    const expected = Float64Array.from({ length: sizeOf(outShape) }, (_, i) => {
+      const c = coordsOf(i, outShape);
+      return pick(a, shapeA, c) * pick(b, shapeB, c.slice(lead));
+    });
+    expectAllClose(values, expected, { rtol });
+    nt.dispose([ta, tb]);
+  });
+
+  it.each([
+    [[41, 37], [1, 0]],
+    [[7, 11, 13], [2, 0, 1]],
+    [[3, 5, 7, 11], [3, 1, 0, 2]],
+  ])('transposes %j by %j', async (shape, perm) => {
+    const x = uniform(sizeOf(shape));
+    const tx = nt.tensor(Float32Array.from(x), shape);
+    const { values, dispatches } = await run(() => nt.transpose(tx, { perm }));
+    expect(dispatches).toBeGreaterThan(1);
+    const outShape = perm.map((p) => shape[p]);
+    expectAllClose(values, gatherCoords(x, shape, outShape, (c) => {
+      const src = new Array<number>(shape.length);
+      perm.forEach((p, d) => (src[p] = c[d]));
+      return src;
+    }), { rtol: 0, atol: 0 });
+    tx.dispose();
+  });
+
+  it.each([
+    [[300, 7], [250, 2], [13, 5]],
+    [[1000, 3], [997, 0], [3, 3]],
+    [[61, 67], [3, 5], [50, 60]],
+    [[5000], [4321], [77]],
+  ])('slices %j at %j, size %j, binding only the window it reads', async (shape, begin, size) => {
+    const x = uniform(sizeOf(shape));
+    const tx = nt.tensor(Float32Array.from(x), shape);
+    const { values, dispatches } = await run(() => nt.slice(tx, { begin, size }));
+    expect(dispatches).toBeGreaterThanOrEqual(Math.ceil(sizeOf(size) / LIMIT));
+    expectAllClose(values, gatherCoords(x, shape, size, (c) => c.map((v, d) => v + begin[d])), { rtol: 0, atol: 0 });
+    tx.dispose();
+  });
+
+  it.each([
+    [[300, 5], 0, [17]],
+    [[7, 50, 3], 1, [4, 3]],
+    [[2000], 0, [301]],
+    [[64, 3], 0, [400]],
+  ])('gathers from %j along axis %i with indices of shape %j (with out-of-range ones)', async (shape, axis, indexShape) => {
+    const x = uniform(sizeOf(shape));
+    const indices = integers(sizeOf(indexShape), shape[axis] + 2).map((v) => v - 1);
+    const tx = nt.tensor(Float32Array.from(x), shape);
+    const ti = nt.tensor(indices, indexShape, 'int32');
+    const { values, dispatches } = await run(() => nt.gather(tx, ti, { axis }));
+    expect(dispatches).toBeGreaterThan(1);
+    const outShape = [...shape.slice(0, axis), ...indexShape, ...shape.slice(axis + 1)];
+    const expected = Float64Array.from({ length: sizeOf(outShape) }, (_, i) => {
+      const c = coordsOf(i, outShape);
+      const id = indices[indexOf(c.slice(axis, axis + indexShape.length), indexShape)];
+      return id < 0 || id >= shape[axis] ? 0 : x[indexOf([...c.slice(0, axis), id, ...c.slice(axis + indexShape.length)], shape)];
+    });
+    expectAllClose(values, expected, { rtol: 0, atol: 0 });
+    nt.dispose([tx, ti]);
+  });
+
+  it('scatters the gradient of gather into a table larger than one binding', async () => {
+    const [rows, cols, picks] = [301, 3, 40];
+    const x = uniform(rows * cols);
+    const w = uniform(picks * cols);
+    const indices = integers(picks, rows);
+    const tx = nt.tensor(Float32Array.from(x), [rows, cols]);
+    const ti = nt.tensor(indices, [picks], 'int32');
+    const tw = nt.tensor(Float32Array.from(w), [picks, cols]);
+    const { values, dispatches } = await run(() => nt.grad((t: nt.Tensor) => nt.sum(nt.mul(nt.gather(t, ti), tw)))(tx));
+    expect(dispatches).toBeGreaterThan(3);
+    const expected = new Float64Array(rows * cols);
+    indices.forEach((id, j) => {
+      for (let k = 0; k < cols; k++) expected[id * cols + k] += w[j * cols + k];
+    });
+    expectAllClose(values, expected, { rtol });
+    nt.dispose([tx, ti, tw]);
+  });
+
+  it.each([
+    [[37, 13], [[3, 4], [0, 2]]],
+    [[300], [[100, 13]]],
+  ] as [number[], [number, number][]][])('pads %j by %j', async (shape, paddings) => {
+    const x = uniform(sizeOf(shape));
+    const tx = nt.tensor(Float32Array.from(x), shape);
+    const { values, dispatches } = await run(() => nt.pad(tx, paddings, 0.5));
+    expect(dispatches).toBeGreaterThan(1);
+    const outShape = shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
+    const expected = Float64Array.from({ length: sizeOf(outShape) }, (_, i) => {
+      const c = coordsOf(i, outShape).map((v, d) => v - paddings[d][0]);
+      return c.every((v, d) => v >= 0 && v < shape[d]) ? x[indexOf(c, shape)] : 0.5;
+    });
+    expectAllClose(values, expected, { rtol: 0, atol: 0 });
+    tx.dispose();
+  });
+
+  /** float64 reduction of x viewed as [outer, reduced, inner] over the middle dim. */
+  function reduceRef(x: ArrayLike<number>, [outer, reduced, inner]: number[], f: (acc: number, v: number) => number, init: (first: number) => number): Float64Array {
+    return Float64Array.from({ length: outer * inner }, (_, i) => {
+      const base = Math.floor(i / inner) * reduced * inner + (i % inner);
+      let acc = init(x[base]);
+      for (let r = 0; r < reduced; r++) acc = f(acc, x[base + r * inner]);
+      return acc;
+    });
+  }
+  const KINDS = {
+    sum: { op: nt.sum, f: (a: number, v: number) => a + v, init: () => 0 },
+    max: { op: nt.max, f: Math.max, init: (v: number) => v },
+    min: { op: nt.min, f: Math.min, init: (v: number) => v },
+  };
+
+  it.each([
+    ['sum', [301, 7], 0],
+    ['max', [301, 7], 0],
+    ['min', [3, 401, 2], 1],
+    ['sum', [5003], 0],
+    ['sum', [20011], 0],
+    ['sum', [31, 97], 1],
+    ['max', [60, 1000], 1],
+  ] as [keyof typeof KINDS, number[], number][])('%s of %j over axis %i', async (kind, shape, axis) => {
+    const x = uniform(sizeOf(shape));
+    const tx = nt.tensor(Float32Array.from(x), shape);
+    const { values, dispatches } = await run(() => KINDS[kind].op(tx, { axis }));
+    expect(dispatches).toBeGreaterThan(1);
+    const view = [sizeOf(shape.slice(0, axis)), shape[axis], sizeOf(shape.slice(axis + 1))];
+    expectAllClose(values, reduceRef(x, view, KINDS[kind].f, KINDS[kind].init), { rtol, atol: 1e-5 * Math.sqrt(shape[axis]) });
+    tx.dispose();
+  });
+
+  it('sums int32 values over a dim longer than one binding', async () => {
+    const x = integers(601 * 3, 100);
+    const tx = nt.tensor(x, [601, 3], 'int32');
+    const { values } = await run(() => nt.sum(tx, { axis: 0 }));
+    expect(Array.from(values)).toEqual(Array.from(reduceRef(x, [1, 601, 3], (a, v) => a + v, () => 0)));
+    tx.dispose();
+  });
+
+  it('finds argMax along a short axis of a long tensor', async () => {
+    const shape = [97, 13];
+    const x = uniform(sizeOf(shape));
+    const tx = nt.tensor(Float32Array.from(x), shape);
+    const { values, dispatches } = await run(() => nt.argMax(tx, { axis: 1 }));
+    expect(dispatches).toBeGreaterThan(1);
+    const expected = Array.from({ length: 97 }, (_, i) => {
+      const row = Array.from(x.subarray(i * 13, i * 13 + 13));
+      return row.indexOf(Math.max(...row));
+    });
+    expect(Array.from(values)).toEqual(expected);
+    tx.dispose();
+  });
+
+  it.each(
+    (['register', 'workgroup'] as const).flatMap((tiling) => [
+      [tiling, 300, 7, 5, false, false],
+      [tiling, 61, 3, 11, true, false],
+      [tiling, 97, 3, 11, false, true],
+    ] as const),
+  )('%s matMul of [%i, %i] by [%i columns] (transposeA %s, bias %s) runs by ranges of rows', async (tiling, M, K, N, transposeA, withBias) => {
+    const before = kernelPreferences.tiling;
+    kernelPreferences.tiling = tiling;
+    const a = uniform(M * K);
+    const b = uniform(K * N);
+    const bias = uniform(N);
+    const ta = nt.tensor(Float32Array.from(a), transposeA ? [K, M] : [M, K]);
+    const tb = nt.tensor(Float32Array.from(b), [K, N]);
+    const tbias = nt.tensor(Float32Array.from(bias), [N]);
+    const { values, dispatches } = await run(() =>
+      withBias ? nt.fusedMatMul(ta, tb, { transposeA, bias: tbias, activation: 'tanh' }) : nt.matMul(ta, tb, { transposeA }),
+    ).finally(() => (kernelPreferences.tiling = before));
+    expect(dispatches).toBeGreaterThan(1);
+    const expected = Float64Array.from({ length: M * N }, (_, i) => {
+      const [m, n] = [Math.floor(i / N), i % N];
+      let acc = 0;
+      for (let k = 0; k < K; k++) acc += (transposeA ? a[k * M + m] : a[m * K + k]) * b[k * N + n];
+      return withBias ? Math.tanh(acc + bias[n]) : acc;
+    });
+    expectAllClose(values, expected, { rtol, atol: 1e-5 });
+    nt.dispose([ta, tb, tbias]);
+  });
+
+  it('rejects a kernel that cannot split with a BackendError naming it, the sizes and the limit', async () => {
+    const x = nt.ones([1, 20, 20, 1]);
+    const w = nt.ones([3, 3, 1, 1]);
+    expect(() => nt.conv2d(x, w)).toThrow(nt.BackendError);
+    expect(() => nt.conv2d(x, w)).toThrow(/conv2d.*400 elements \(1600 bytes\).*1024 bytes.*cannot be split/);
+    // argMax keeps a running index, so it cannot continue across windows of a long axis.
+    const long = nt.ones([1000, 3]);
+    expect(() => nt.argMax(long, { axis: 0 })).toThrow(/argMax: cannot split/);
+    // A matMul splits by rows of A, but its B must fit one binding.
+    const big = nt.ones([20, 20]);
+    expect(() => nt.matMul(big, big)).toThrow(/matMul.*400 elements \(1600 bytes\).*1024 bytes.*still bind too much/);
+    nt.dispose([x, w, long, big]);
+  });
+});
+
+describe.runIf(gpu)('webgpu with its own limits', () => {
+  beforeAll(() => nt.setBackend('webgpu'));
+  afterAll(() => nt.setBackend('cpu'));
+
+  it('maps, sums and slices a tensor of more than 2^22 elements (beyond 65535 workgroups of 64)', async () => {
+    const n = 2 ** 22 + 4099;
+    const x = uniform(n);
+    const tx = nt.tensor(Float32Array.from(x));
+    const [y, s, cut] = nt.tidy(() => {
+      const y = nt.mul(nt.add(tx, 1), 0.5);
+      return [y, nt.sum(y), nt.slice(y, { begin: [1000], size: [n - 2001] })];
+    });
+    const expected = x.map((v) => Math.fround(Math.fround(v + 1) * 0.5));
+    expectAllClose(await y.data(), expected, { rtol: 0, atol: 0 });
+    expectAllClose(await cut.data(), expected.subarray(1000, n - 1001), { rtol: 0, atol: 0 });
+    const total = expected.reduce((a, v) => a + v, 0);
+    expect(Math.abs((await s.data())[0] - total) / total).toBeLessThan(1e-4);
+    nt.dispose([tx, y, s, cut]);
+  });
+
+  it('rejects a tensor larger than maxBufferSize with a BackendError naming its size', () => {
+    expect(() => nt.zeros([2 ** 29, 4])).toThrow(/allocate: a float32 tensor of 2147483648 elements \(8589934592 bytes\) exceeds this device's maxBufferSize/);
+  });
+});
