@@ -74,7 +74,8 @@ describe.runIf(gpu)(`webgpu with a ${LIMIT_BYTES}-byte binding limit`, () => {
     nt.resetStats();
     const a = nt.mul(tx, 2);
     const b = nt.add(tx, 1);
-    // Reading a realizes b with it: both pending, same shape, same source.
+    // A flush computes both pending values of one shape as one kernel with two outputs.
+    nt.flush();
     const av = await a.data();
     const bv = await b.data();
     expect(nt.stats().dispatches).toBe(one);
