@@ -28,3 +28,24 @@ test('every exported op agrees on WebGPU and the CPU, forward and backward', asy
   const failures = report.rows.filter((r) => rowProblems(r).length > 0).map((r) => `${r.op} ${r.label}: ${rowProblems(r).join('; ')}`);
   expect(failures, 'cases where WebGPU and the CPU disagree (the table above has them all)').toEqual([]);
 });
+
+/**
+ * Ops whose kernels do not split yet: over the limit they must refuse with a BackendError that
+ * says so, never return wrong values.
+ */
+const NOT_SPLIT = new Set(['conv2d', 'fusedConv2d', 'maxPool2d', 'avgPool2d', 'softmax', 'logSoftmax', 'dropout', 'randomUniform', 'matMul', 'fusedMatMul']);
+
+test('ops over tensors larger than one binding agree when split into windowed dispatches', async ({ page }) => {
+  await page.goto('/e2e/parity.html');
+  await page.waitForFunction(() => 'parity' in window, undefined, { timeout: 60_000 });
+  // 1 KiB bindings: nearly every case's tensors span several windows.
+  const report = await page.evaluate(([seed, ops]) => window.parity.run(seed, ops, { maxBindingBytes: 1024 }), [SEED, OPS] as const);
+  console.log(`[parity, 1 KiB bindings] seed ${report.seed}; ${report.rows.length} cases in ${report.seconds.toFixed(1)} s`);
+  console.log(formatTable(report));
+  expect(report.rows.filter((r) => !NOT_SPLIT.has(r.op)).length, 'no splittable case ran').toBeGreaterThan(0);
+  const failures = report.rows
+    .filter((r) => rowProblems(r).length > 0)
+    .filter((r) => !NOT_SPLIT.has(r.op) || !/BackendError: .*(cannot be split|still bind too much)/.test(r.error ?? ''))
+    .map((r) => `${r.op} ${r.label}: ${rowProblems(r).join('; ')}`);
+  expect(failures, 'split cases where WebGPU and the CPU disagree, or refusals without the clear error').toEqual([]);
+});
