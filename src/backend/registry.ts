@@ -27,7 +27,6 @@ export async function setBackend(name: BackendName, options: WebGpuOptions = {})
     cache.set(key, backend);
     if (name === 'webgpu') (backend as { onLost?: () => void }).onLost = () => cache.delete(key);
   }
-  engine.flush();
   engine.setBackend(backend);
 }
 

@@ -6,6 +6,7 @@ import { allocArray } from '../../dtype.js';
 import { ArgumentError, BackendError } from '../../errors.js';
 import { emptyStats, type Backend, type BackendStats, type Storage } from '../backend.js';
 import { kernelPreferences, preferredTiling, tilingFromEnv, type KernelCall, type SplitLimits, type Uniform } from '../kernel.js';
+import { BindGroupCache, type BoundRange } from './bind-groups.js';
 import { BufferPool } from './buffer-pool.js';
 import { acquireDevice, type AcquiredDevice, type WebGpuOptions } from './device.js';
 import { PipelineCache } from './pipelines.js';
@@ -35,7 +36,7 @@ class GpuStorage implements Storage {
 
 interface PendingDispatch {
   call: KernelCall;
-  bindGroupEntries: GPUBindGroupEntry[];
+  ranges: BoundRange[];
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
   uniformOffset: number;
@@ -70,6 +71,7 @@ export class WebGpuBackend implements Backend {
   private readonly keepAlive: unknown;
   private readonly pool: BufferPool;
   private readonly pipelines: PipelineCache;
+  private readonly bindGroups: BindGroupCache;
   private readonly maxDispatchesPerSubmit: number;
   /** Largest binding, and window alignment, that kernels over big tensors split to. */
   private readonly bindingLimits: SplitLimits;
@@ -89,6 +91,7 @@ export class WebGpuBackend implements Backend {
     this.pool = new BufferPool(this.device, this.device.limits.maxBufferSize);
     this.bindingLimits = bindingLimits(this.device.limits, options.maxBindingBytes);
     this.pipelines = new PipelineCache(this.device);
+    this.bindGroups = new BindGroupCache(this.device);
     this.maxDispatchesPerSubmit = options.maxDispatchesPerSubmit ?? 64;
     kernelPreferences.tiling = options.tiling ?? tilingFromEnv() ?? preferredTiling(this.adapterInfo);
     void this.device.lost.then((info) => {
@@ -165,14 +168,14 @@ export class WebGpuBackend implements Backend {
   private dispatch(call: KernelCall, storages: readonly Storage[], inputCount: number): void {
     const hasUniforms = call.uniforms.length > 0;
     const { pipeline, layout } = this.compile(call, inputCount, storages.length - inputCount, hasUniforms);
-    const entries: GPUBindGroupEntry[] = storages.map((s, i) => {
+    const ranges: BoundRange[] = storages.map((s, i) => {
       const w = call.windows?.[i];
       const buffer = (s as GpuStorage).buffer;
-      return { binding: i, resource: w ? { buffer, offset: w.offset * 4, size: w.size * 4 } : { buffer, size: Math.max(4, s.size * 4) } };
+      return w ? { buffer, offset: w.offset * 4, size: w.size * 4 } : { buffer, offset: 0, size: Math.max(4, s.size * 4) };
     });
     const uniformBytes = Math.max(16, Math.ceil((call.uniforms.length * 4) / 16) * 16);
     const uniformOffset = hasUniforms ? this.pushUniforms(call.uniforms) : 0;
-    this.pending.push({ call, bindGroupEntries: entries, pipeline, layout, uniformOffset, uniformBytes: hasUniforms ? uniformBytes : 0 });
+    this.pending.push({ call, ranges, pipeline, layout, uniformOffset, uniformBytes: hasUniforms ? uniformBytes : 0 });
     this.counters.dispatches++;
     if (this.pending.length >= this.maxDispatchesPerSubmit) this.flush();
   }
@@ -242,6 +245,7 @@ export class WebGpuBackend implements Backend {
 
   destroy(): void {
     this.pending = [];
+    this.bindGroups.clear();
     this.pool.destroy();
     this.uniformBuffer?.destroy();
     this.device.destroy();
@@ -292,21 +296,22 @@ export class WebGpuBackend implements Backend {
         // The old buffer may still be read by an earlier submit: drop it rather than destroy it.
         this.uniformBuffer = this.device.createBuffer({ size: this.uniformData.byteLength, usage: UNIFORM_USAGE() });
         this.counters.bufferCreations++;
+        this.bindGroups.clear();
       }
       // Queue order puts this write after earlier submits that read the buffer, and before this one.
       this.device.queue.writeBuffer(this.uniformBuffer, 0, this.uniformData, 0, this.uniformUsed);
     }
     const pass = encoder.beginComputePass();
+    const before = this.bindGroups.creations;
     for (const d of this.pending) {
-      const entries = d.uniformBytes
-        ? [...d.bindGroupEntries, { binding: d.bindGroupEntries.length, resource: { buffer: this.uniformBuffer!, offset: d.uniformOffset, size: d.uniformBytes } }]
-        : d.bindGroupEntries;
+      const uniform = d.uniformBytes ? { buffer: this.uniformBuffer!, size: d.uniformBytes } : null;
       pass.setPipeline(d.pipeline);
-      pass.setBindGroup(0, this.device.createBindGroup({ layout: d.layout, entries }));
+      pass.setBindGroup(0, this.bindGroups.get(d.layout, d.ranges, uniform), uniform ? [d.uniformOffset] : []);
       const [x, y, z] = d.call.workgroups;
       pass.dispatchWorkgroups(x, y, z);
     }
     pass.end();
+    this.counters.bindGroupCreations += this.bindGroups.creations - before;
     this.pending = [];
     this.uniformUsed = 0;
   }
