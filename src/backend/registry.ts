@@ -5,6 +5,7 @@ import { ArgumentError } from '../errors.js';
 import type { Backend, BackendStats } from './backend.js';
 import { CpuBackend } from './cpu.js';
 import { createWebGpuBackend, type WebGpuOptions } from './webgpu/backend.js';
+import { requestedTiling } from './webgpu/tiling-choice.js';
 
 /** Names of the backends. */
 export type BackendName = 'cpu' | 'webgpu';
@@ -16,6 +17,7 @@ const cache = new Map<BackendName, Backend>();
  * adapter and device (throwing a BackendError that says why when none is available).
  */
 export async function setBackend(name: BackendName, options: WebGpuOptions = {}): Promise<void> {
+  if (name === 'webgpu') requestedTiling(options.tiling); // a bad tiling throws even when the backend exists
   let backend = cache.get(name);
   if (!backend) {
     if (name === 'cpu') backend = engine.backend.name === 'cpu' ? engine.backend : new CpuBackend();
