@@ -17,7 +17,7 @@ export interface TilingChoice {
    * (`preferredTiling`); 'measured': timed now; 'cached': timed earlier for this adapter.
    */
   source: 'option' | 'env' | 'adapter-info' | 'measured' | 'cached';
-  /** Mean milliseconds of one probe round per tiling, when the choice was timed (now or earlier). */
+  /** Milliseconds per tiling (a round of each probe that ran, summed; see tiling-probe.ts), when the choice was timed. */
   timings?: TilingTimings;
 }
 
