@@ -23,14 +23,14 @@ const PROBES: readonly { op: OpDef<never>; attrs: object; shapes: number[][]; wa
 ];
 
 /**
- * Timed rounds: at least MIN_ROUNDS, more (up to MAX_ROUNDS) while the rounds so far took under
- * ENOUGH_MS in all (fast GPUs, where one round is within submit noise); after the first round a
- * variant CLEAR_LOSS× slower than the other has lost, which keeps slow (software) adapters to one.
+ * Timed rounds: while the rounds so far took under ENOUGH_MS in all (fast GPUs, where one round is
+ * within submit noise), more, up to MAX_ROUNDS; past that, MIN_ROUNDS, or one when a variant is
+ * already CLEAR_LOSS× slower than the other — which keeps slow (software) adapters to one round.
  */
 const MIN_ROUNDS = 2;
 const MAX_ROUNDS = 10;
 const ENOUGH_MS = 50;
-const CLEAR_LOSS = 3;
+const CLEAR_LOSS = 2;
 
 let probeRuns = 0;
 
@@ -86,15 +86,20 @@ function runJob(backend: Backend, { call, inputs, outputs }: Job): Promise<void>
   return backend.sync();
 }
 
-/** A variant CLEAR_LOSS× slower than the other has lost: further timing would not change the choice. */
+/**
+ * Timings long enough to trust (not submit noise) where a variant is CLEAR_LOSS× slower than the
+ * other: it has lost, and timing on would only cost time.
+ */
 function clearLoss(t: TilingTimings): boolean {
-  return Math.max(t.register, t.workgroup) > CLEAR_LOSS * Math.min(t.register, t.workgroup);
+  const [fast, slow] = [Math.min(t.register, t.workgroup), Math.max(t.register, t.workgroup)];
+  return fast + slow >= ENOUGH_MS && slow > CLEAR_LOSS * fast;
 }
 
 /** Whether another timed round is worth its time (see MIN_ROUNDS). */
 function moreRounds(rounds: number, total: TilingTimings): boolean {
-  if (rounds >= MAX_ROUNDS || clearLoss(total)) return false;
-  return rounds < MIN_ROUNDS || total.register + total.workgroup < ENOUGH_MS;
+  if (rounds >= MAX_ROUNDS) return false;
+  if (total.register + total.workgroup < ENOUGH_MS) return true;
+  return rounds < MIN_ROUNDS && !clearLoss(total);
 }
 
 /**
@@ -132,7 +137,8 @@ async function timeProbe(backend: Backend, probe: Probe): Promise<TilingTimings>
 /**
  * Times both tilings on `backend`, probe by probe (matMul, then conv2d), and returns the summed
  * milliseconds per tiling. It stops after a probe where one tiling has clearly lost (on software
- * adapters the matMul decides it, sparing the conv's compilation, the probe's largest cost there).
+ * adapters the matMul decides it, sparing the conv's compilation, the probe's largest cost there;
+ * on fast GPUs the times are too short to count as a clear loss, so both probes run).
  */
 export async function probeTiling(backend: Backend): Promise<TilingTimings> {
   probeRuns++;
