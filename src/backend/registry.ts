@@ -4,7 +4,9 @@ import { engine } from '../engine.js';
 import { ArgumentError } from '../errors.js';
 import type { Backend, BackendStats } from './backend.js';
 import { CpuBackend } from './cpu.js';
-import { createWebGpuBackend, type WebGpuOptions } from './webgpu/backend.js';
+import { kernelPreferences } from './kernel.js';
+import { createWebGpuBackend, WebGpuBackend, type WebGpuOptions } from './webgpu/backend.js';
+import { requestedTiling } from './webgpu/tiling-choice.js';
 
 /** Names of the backends. */
 export type BackendName = 'cpu' | 'webgpu';
@@ -18,6 +20,7 @@ const cache = new Map<string, Backend>();
  * options than last time start another WebGPU backend beside the first.
  */
 export async function setBackend(name: BackendName, options: WebGpuOptions = {}): Promise<void> {
+  if (name === 'webgpu') requestedTiling(options.tiling); // a bad tiling throws before any device is made
   const key = name === 'webgpu' ? `webgpu:${JSON.stringify(Object.entries(options).sort(([a], [b]) => (a < b ? -1 : 1)))}` : name;
   let backend = cache.get(key);
   if (!backend) {
@@ -27,6 +30,8 @@ export async function setBackend(name: BackendName, options: WebGpuOptions = {})
     cache.set(key, backend);
     if (name === 'webgpu') (backend as { onLost?: () => void }).onLost = () => cache.delete(key);
   }
+  // Kernels read the tiling when they are built: each WebGPU backend brings back its own choice.
+  if (backend instanceof WebGpuBackend) kernelPreferences.tiling = backend.tilingChoice.tiling;
   engine.setBackend(backend);
 }
 

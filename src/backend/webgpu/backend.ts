@@ -5,13 +5,15 @@ import type { DType, TypedArray } from '../../dtype.js';
 import { allocArray } from '../../dtype.js';
 import { ArgumentError, BackendError } from '../../errors.js';
 import { emptyStats, type Backend, type BackendStats, type Storage } from '../backend.js';
-import { kernelPreferences, preferredTiling, tilingFromEnv, type KernelCall, type SplitLimits, type Uniform } from '../kernel.js';
+import { kernelPreferences, type KernelCall, type SplitLimits, type Uniform } from '../kernel.js';
 import { BindGroupCache, type BoundRange } from './bind-groups.js';
 import { BufferPool } from './buffer-pool.js';
 import { acquireDevice, type AcquiredDevice, type WebGpuOptions } from './device.js';
 import { PipelineCache } from './pipelines.js';
+import { defaultTiling, immediateTiling, measuredTiling, requestedTiling, type TilingChoice, type TilingRequest } from './tiling-choice.js';
 
 export type { WebGpuOptions } from './device.js';
+export type { TilingChoice } from './tiling-choice.js';
 
 const STORAGE_USAGE = GPUBufferUsageFlagsOf('STORAGE', 'COPY_SRC', 'COPY_DST');
 
@@ -53,9 +55,15 @@ function bindingLimits(limits: GPUSupportedLimits, maxBindingBytes?: number): Sp
   return { maxElements: Math.floor(bytes / 4), alignElements: align / 4 };
 }
 
-/** Creates the WebGPU backend, or throws a BackendError saying why there is none. */
+/**
+ * Creates the WebGPU backend, or throws a BackendError saying why there is none (an ArgumentError
+ * for a bad `tiling`). With `tiling: 'measure'` this times both kernel tilings first (once per adapter).
+ */
 export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<WebGpuBackend> {
-  return new WebGpuBackend(await acquireDevice(options), options);
+  requestedTiling(options.tiling); // validate before acquiring a device
+  const backend = new WebGpuBackend(await acquireDevice(options), options);
+  await backend.settleTiling();
+  return backend;
 }
 
 /** Runs kernels as WGSL compute shaders. */
@@ -65,6 +73,8 @@ export class WebGpuBackend implements Backend {
   readonly device: GPUDevice;
   /** The adapter, as reported by the browser or Dawn. */
   readonly adapterInfo: AcquiredDevice['adapterInfo'];
+  /** The matMul/conv kernel tiling this backend set in kernelPreferences, and why. */
+  tilingChoice: TilingChoice;
   /** Called when the device is lost, so the registry can start a new one next time. */
   onLost?: () => void;
   /** Dawn's instance in Node: held so it outlives the device (see device.ts). */
@@ -82,6 +92,8 @@ export class WebGpuBackend implements Backend {
   private uniformUsed = 0;
   private lostReason: string | null = null;
   private deferredError: BackendError | null = null;
+  private readonly tilingRequest: TilingRequest;
+  private tilingSettled = false;
 
   constructor(acquired: AcquiredDevice, options: WebGpuOptions) {
     this.device = acquired.device;
@@ -93,7 +105,9 @@ export class WebGpuBackend implements Backend {
     this.pipelines = new PipelineCache(this.device);
     this.bindGroups = new BindGroupCache(this.device);
     this.maxDispatchesPerSubmit = options.maxDispatchesPerSubmit ?? 64;
-    kernelPreferences.tiling = options.tiling ?? tilingFromEnv() ?? preferredTiling(this.adapterInfo);
+    this.tilingRequest = requestedTiling(options.tiling) ?? { tiling: defaultTiling(this.adapterInfo), source: 'adapter-info' };
+    this.tilingChoice = immediateTiling(this.tilingRequest, this.adapterInfo);
+    kernelPreferences.tiling = this.tilingChoice.tiling;
     void this.device.lost.then((info) => {
       this.lostReason = `${info.reason ?? 'unknown'}: ${info.message}`;
       this.onLost?.();
@@ -102,6 +116,18 @@ export class WebGpuBackend implements Backend {
       const err = (ev as GPUUncapturedErrorEvent).error;
       this.deferredError ??= new BackendError(`webgpu: ${err.message}`);
     });
+  }
+
+  /**
+   * Where the tiling asked for is 'measure': times both tilings (or recalls the timing of this
+   * adapter) and applies the faster. The probe's work is not left in the stats.
+   */
+  async settleTiling(): Promise<void> {
+    if (this.tilingRequest.tiling !== 'measure' || this.tilingSettled) return;
+    this.tilingSettled = true;
+    this.tilingChoice = await measuredTiling(this, this.adapterInfo);
+    kernelPreferences.tiling = this.tilingChoice.tiling;
+    this.resetStats();
   }
 
   /** Print each WGSL kernel as it is compiled. */
