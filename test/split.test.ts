@@ -443,11 +443,93 @@ describe.runIf(gpu)(`webgpu with a ${LIMIT_BYTES}-byte binding limit`, () => {
     },
   );
 
+  /**
+   * float64 conv2d of x [N,H,W,C] with filter [kh,kw,C,O] (TF's padding rule) and, for weights w
+   * on the output, the gradients of Σ w·y w.r.t. x and the filter (the same loop, transposed).
+   */
+  function convRef(x: ArrayLike<number>, xs: number[], f: ArrayLike<number>, fs: number[], s: number, d: number, same: boolean, w?: ArrayLike<number>) {
+    const [N, H, W, C] = xs;
+    const [kh, kw, , O] = fs;
+    const axis = (size: number, k: number) => {
+      const span = (k - 1) * d + 1;
+      if (!same) return { out: Math.floor((size - span) / s) + 1, pad: 0 };
+      const out = Math.ceil(size / s);
+      return { out, pad: Math.floor(Math.max((out - 1) * s + span - size, 0) / 2) };
+    };
+    const ay = axis(H, kh);
+    const ax = axis(W, kw);
+    const shape = [N, ay.out, ax.out, O];
+    const y = new Float64Array(sizeOf(shape));
+    const dx = new Float64Array(x.length);
+    const df = new Float64Array(f.length);
+    for (let i = 0; i < y.length; i++) {
+      const [b, oy, ox, o] = coordsOf(i, shape);
+      for (let ky = 0; ky < kh; ky++)
+        for (let kx = 0; kx < kw; kx++) {
+          const [iy, ix] = [oy * s - ay.pad + ky * d, ox * s - ax.pad + kx * d];
+          if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+          for (let c = 0; c < C; c++) {
+            const xi = ((b * H + iy) * W + ix) * C + c;
+            const fi = ((ky * kw + kx) * C + c) * O + o;
+            y[i] += x[xi] * f[fi];
+            if (w) {
+              dx[xi] += w[i] * f[fi];
+              df[fi] += w[i] * x[xi];
+            }
+          }
+        }
+    }
+    return { shape, y, dx, df };
+  }
+
+  it.each(
+    (['register', 'workgroup'] as const).flatMap((tiling) => [
+      [tiling, [2, 9, 11, 3], [3, 3, 3, 4], 1, 1, true],
+      [tiling, [3, 8, 10, 3], [3, 3, 3, 5], 2, 1, true],
+      [tiling, [1, 9, 11, 2], [3, 3, 2, 3], 1, 2, true],
+      [tiling, [3, 7, 5, 5], [2, 3, 5, 7], 1, 1, false],
+    ] as const),
+  )('%s conv2d of %j by %j (stride %i, dilation %i, same %s), fused and its gradients run by ranges of image rows', async (tiling, xs, fs, stride, dilation, same) => {
+    const before = kernelPreferences.tiling;
+    kernelPreferences.tiling = tiling;
+    try {
+      const x = uniform(sizeOf(xs));
+      const f = uniform(sizeOf(fs));
+      const bias = uniform(fs[3]);
+      const tx = nt.tensor(Float32Array.from(x), [...xs]);
+      const tf = nt.tensor(Float32Array.from(f), [...fs]);
+      const tb = nt.tensor(Float32Array.from(bias), [fs[3]]);
+      const options = { strides: stride, dilations: dilation, padding: same ? ('same' as const) : ('valid' as const) };
+      const probe = convRef(x, [...xs], f, [...fs], stride, dilation, same);
+      const w = uniform(probe.y.length);
+      const ref = convRef(x, [...xs], f, [...fs], stride, dilation, same, w);
+      const tol = { rtol: 1e-3, atol: 1e-4 };
+      const plain = await run(() => nt.conv2d(tx, tf, options));
+      expect(plain.dispatches).toBeGreaterThan(1);
+      expectAllClose(plain.values, ref.y, tol);
+      const fused = await run(() => nt.fusedConv2d(tx, tf, { ...options, bias: tb, activation: 'tanh' }));
+      expect(fused.dispatches).toBeGreaterThan(1);
+      expectAllClose(fused.values, ref.y.map((v, i) => Math.tanh(v + bias[i % fs[3]])), tol);
+      const tw = nt.tensor(Float32Array.from(w), ref.shape);
+      const loss = (a: nt.Tensor, b: nt.Tensor) => nt.sum(nt.mul(nt.conv2d(a, b, options), tw));
+      const dx = await run(() => nt.grad((t: nt.Tensor) => loss(t, tf))(tx));
+      expect(dx.dispatches).toBeGreaterThan(2);
+      expectAllClose(dx.values, ref.dx, tol);
+      const df = await run(() => nt.grad((t: nt.Tensor) => loss(tx, t))(tf));
+      expect(df.dispatches).toBeGreaterThan(2);
+      expectAllClose(df.values, ref.df, tol);
+      nt.dispose([tx, tf, tb, tw]);
+    } finally {
+      kernelPreferences.tiling = before;
+    }
+  });
+
   it('rejects a kernel that cannot split with a BackendError naming it, the sizes and the limit', async () => {
-    const x = nt.ones([1, 20, 20, 1]);
-    const w = nt.ones([3, 3, 1, 1]);
+    // A conv splits by image rows, but its filter must fit one binding.
+    const x = nt.ones([1, 5, 5, 8]);
+    const w = nt.ones([3, 3, 8, 8]);
     expect(() => nt.conv2d(x, w)).toThrow(nt.BackendError);
-    expect(() => nt.conv2d(x, w)).toThrow(/conv2d.*400 elements \(1600 bytes\).*1024 bytes.*cannot be split/);
+    expect(() => nt.conv2d(x, w)).toThrow(/conv2d.*576 elements \(2304 bytes\).*1024 bytes.*still bind too much/);
     // argMax keeps a running index, so it cannot continue across windows of a long axis.
     const long = nt.ones([1000, 3]);
     expect(() => nt.argMax(long, { axis: 0 })).toThrow(/argMax: cannot split/);
