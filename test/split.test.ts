@@ -524,6 +524,46 @@ describe.runIf(gpu)(`webgpu with a ${LIMIT_BYTES}-byte binding limit`, () => {
     }
   });
 
+  it.each(
+    (['register', 'workgroup'] as const).flatMap((tiling) => [
+      [tiling, [5, 7, 13], [5, 13, 5], false],
+      [tiling, [3, 9, 11], [11, 6], true],
+      [tiling, [2, 3, 7, 5], [3, 5, 9], false],
+    ] as const),
+  )('%s batched matMul of %j by %j (bias %s) runs by ranges of batches', async (tiling, aShape, bShape, withBias) => {
+    const before = kernelPreferences.tiling;
+    kernelPreferences.tiling = tiling;
+    const a = uniform(sizeOf(aShape));
+    const b = uniform(sizeOf(bShape));
+    const [M, K] = aShape.slice(-2);
+    const N = bShape[bShape.length - 1];
+    const bias = uniform(N);
+    const ta = nt.tensor(Float32Array.from(a), [...aShape]);
+    const tb = nt.tensor(Float32Array.from(b), [...bShape]);
+    const tbias = nt.tensor(Float32Array.from(bias), [N]);
+    const { values, dispatches } = await run(() =>
+      withBias ? nt.fusedMatMul(ta, tb, { bias: tbias, activation: 'relu' }) : nt.matMul(ta, tb),
+    ).finally(() => (kernelPreferences.tiling = before));
+    expect(dispatches).toBeGreaterThan(1);
+    // Batch dims broadcast right-aligned; a missing or size-1 dim repeats.
+    const batch = aShape.slice(0, -2).length >= bShape.slice(0, -2).length ? aShape.slice(0, -2) : bShape.slice(0, -2);
+    const aBatch = aShape.slice(0, -2);
+    const bBatch = bShape.slice(0, -2);
+    const flat = (c: number[], shape: number[]) => (shape.length ? indexOf(c.slice(c.length - shape.length).map((v, i) => (shape[i] === 1 ? 0 : v)), shape) : 0);
+    const outShape = [...batch, M, N];
+    const expected = Float64Array.from({ length: sizeOf(outShape) }, (_, i) => {
+      const c = coordsOf(i, outShape);
+      const [m, n] = c.slice(-2);
+      const za = flat(c.slice(0, -2), aBatch);
+      const zb = flat(c.slice(0, -2), bBatch);
+      let acc = 0;
+      for (let k = 0; k < K; k++) acc += a[za * M * K + m * K + k] * b[zb * K * N + k * N + n];
+      return withBias ? Math.max(0, acc + bias[n]) : acc;
+    });
+    expectAllClose(values, expected, { rtol, atol: 1e-5 });
+    nt.dispose([ta, tb, tbias]);
+  });
+
   it('rejects a kernel that cannot split with a BackendError naming it, the sizes and the limit', async () => {
     // A conv splits by image rows, but its filter must fit one binding.
     const x = nt.ones([1, 5, 5, 8]);
