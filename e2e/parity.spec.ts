@@ -30,10 +30,13 @@ test('every exported op agrees on WebGPU and the CPU, forward and backward', asy
 });
 
 /**
- * Ops whose kernels do not split yet: over the limit they must refuse with a BackendError that
- * says so, never return wrong values.
+ * Ops with cases that cannot split at 1 KiB: they must refuse with a BackendError that says so,
+ * never return wrong values. matMul/fusedMatMul: a B larger than one binding (split by ranges of
+ * K with accumulated partial products is not written yet); softmax/logSoftmax: a row longer than
+ * one binding; conv2d: the input gradient of a tall filter, whose dy rows under one dx
+ * row exceed a binding (windows are contiguous, so a band of rows cannot be cut further).
  */
-const NOT_SPLIT = new Set(['conv2d', 'fusedConv2d', 'maxPool2d', 'avgPool2d', 'softmax', 'logSoftmax', 'dropout', 'randomUniform', 'matMul', 'fusedMatMul']);
+const NOT_SPLIT = new Set(['conv2d', 'softmax', 'logSoftmax', 'matMul', 'fusedMatMul']);
 
 test('ops over tensors larger than one binding agree when split into windowed dispatches', async ({ page }) => {
   await page.goto('/e2e/parity.html');

@@ -7,13 +7,15 @@ import maxPoolWgsl from '../../shaders/max_pool2d.wgsl?raw';
 import maxPoolBackpropWgsl from '../../shaders/max_pool2d_backprop.wgsl?raw';
 import argMaxWgsl from '../../shaders/pool_argmax.wgsl?raw';
 import commonWgsl from '../../shaders/pool_common.wgsl?raw';
-import { linearWorkgroups, type KernelCall } from '../backend/kernel.js';
+import { linearWorkgroups, type KernelCall, type SplitLimits, type Uniform } from '../backend/kernel.js';
+import { splitItems, type Span } from '../backend/split.js';
 import { ArgumentError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
 import { sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkImage, pairOption, paddingOption, windowAxis, type Padding } from './conv.js';
 import type { OpDef } from './op.js';
+import { inputRowsOf, outputRowsOf, rowSpan, wholeRows, type WindowAxis } from './row-windows.js';
 import { reshape } from './transform.js';
 
 /** Options of `maxPool2d` and `avgPool2d`. */
@@ -135,16 +137,49 @@ const avgPoolCpu = (g: PoolGeometry, backprop: boolean, a: Float32Array, out: Fl
   if (backprop) out.set(acc);
 };
 
-function poolCall(name: string, wgsl: string, g: PoolGeometry, n: number, cpu: KernelCall['cpu']): KernelCall {
+/** Which pooling kernel: forward (x → y), max gradient (x, dy → dx) or average gradient (dy → dx). */
+type PoolKind = 'forward' | 'maxBackprop' | 'avgBackprop';
+
+function poolCall(name: string, kind: PoolKind, wgsl: string, g: PoolGeometry, n: number, cpu: KernelCall['cpu']): KernelCall {
   const { C, H, W, outH, outW, ph, pw, sh, sw, pt, pl } = g;
-  return {
-    name,
-    key: name,
-    wgsl: () => wgsl,
-    uniforms: [n, C, H, W, outH, outW, ph, pw, sh, sw, pt, pl].map((u32) => ({ u32 })),
-    workgroups: linearWorkgroups(n),
-    cpu,
+  // One dispatch covers output elements [first, end); shifts index the bindings' windows (pool_common.wgsl).
+  const uniformsOf = (first: number, end: number, shifts: readonly number[]) =>
+    [end, C, H, W, outH, outW, ph, pw, sh, sw, pt, pl, first, shifts[0] ?? 0, shifts[1] ?? 0, shifts[2] ?? 0].map((u32) => ({ u32 }));
+  const call: KernelCall = { name, key: name, wgsl: () => wgsl, uniforms: uniformsOf(0, n, []), workgroups: linearWorkgroups(n), cpu };
+  return { ...call, split: (limits) => splitPool(call, kind, g, limits, uniformsOf) };
+}
+
+/**
+ * Over tensors larger than one binding: ranges of output rows (image, row), each tensor bound
+ * from the window of whole rows they touch — the input rows under the windows (forward), or the
+ * pooled rows whose windows cover the gradient's rows, and the input rows those windows read.
+ */
+function splitPool(
+  call: KernelCall, kind: PoolKind, g: PoolGeometry, limits: SplitLimits,
+  uniformsOf: (first: number, end: number, shifts: readonly number[]) => Uniform[],
+): KernelCall[] {
+  const axis: WindowAxis = { k: g.ph, d: 1, s: g.sh, pad: g.pt, inSize: g.H, outSize: g.outH };
+  const xRow = g.W * g.C;
+  const yRow = g.outW * g.C;
+  const covered = (y0: number, y1: number): Span => outputRowsOf(axis, y0, y1);
+  const underCovered = (y0: number, y1: number): Span => {
+    const [o0, o1] = covered(y0, y1);
+    return o1 > o0 ? inputRowsOf(axis, o0, o1) : [y0, y0];
   };
+  const [rowsPer, outRow] = kind === 'forward' ? [g.outH, yRow] : [g.H, xRow];
+  const out = (span: Span) => wholeRows(span, outRow);
+  const touches = {
+    forward: [(span: Span) => rowSpan(span, g.outH, g.H, xRow, (y0, y1) => inputRowsOf(axis, y0, y1)), out],
+    maxBackprop: [(span: Span) => rowSpan(span, g.H, g.H, xRow, underCovered), (span: Span) => rowSpan(span, g.H, g.outH, yRow, covered), out],
+    avgBackprop: [(span: Span) => rowSpan(span, g.H, g.outH, yRow, covered), out],
+  }[kind];
+  return splitItems(call.name, g.batch * rowsPer, limits, touches, 'image row').map(({ span, windows }) => {
+    const [first, end] = wholeRows(span, outRow);
+    const shifts = windows.map((w) => w!.offset);
+    // The output's window is the last binding; its shift goes in oShift.
+    const ordered = [shifts[0], windows.length === 3 ? shifts[1] : 0, shifts[shifts.length - 1]];
+    return { ...call, uniforms: uniformsOf(first, end, ordered), workgroups: linearWorkgroups(end - first), windows };
+  });
 }
 
 const MAX_WGSL = commonWgsl + argMaxWgsl + maxPoolWgsl;
@@ -158,7 +193,7 @@ export const maxPool2dOp: OpDef<PoolAttrs> = {
   outputs: ([x], attrs) => [{ shape: outShape(poolGeometry('maxPool2d', x.shape, attrs)), dtype: 'float32' }],
   kernel([x], [out], attrs) {
     const g = poolGeometry('maxPool2d', x.shape, attrs);
-    return poolCall('maxPool2d', MAX_WGSL, g, sizeOf(out.shape), ([xs], [o]) => maxPoolCpu(g, xs as Float32Array, o as Float32Array));
+    return poolCall('maxPool2d', 'forward', MAX_WGSL, g, sizeOf(out.shape), ([xs], [o]) => maxPoolCpu(g, xs as Float32Array, o as Float32Array));
   },
   // dL/dx routes each window's dy to the element that was its max
   grad: ([dy], [x], _o, attrs) => [engine.runOp(maxPool2dBackpropOp, [x, dy], attrs)[0]],
@@ -174,7 +209,7 @@ export const maxPool2dBackpropOp: OpDef<PoolAttrs> = {
   },
   kernel([x], [out], attrs) {
     const g = poolGeometry('maxPool2dBackprop', x.shape, attrs);
-    return poolCall('maxPool2dBackprop', MAX_BACKPROP_WGSL, g, sizeOf(out.shape), ([xs, dy], [dx]) =>
+    return poolCall('maxPool2dBackprop', 'maxBackprop', MAX_BACKPROP_WGSL, g, sizeOf(out.shape), ([xs, dy], [dx]) =>
       maxPoolCpu(g, xs as Float32Array, dx as Float32Array, dy as Float32Array),
     );
   },
@@ -187,7 +222,7 @@ export const avgPool2dOp: OpDef<PoolAttrs> = {
   outputs: ([x], attrs) => [{ shape: outShape(poolGeometry('avgPool2d', x.shape, attrs)), dtype: 'float32' }],
   kernel([x], [out], attrs) {
     const g = poolGeometry('avgPool2d', x.shape, attrs);
-    return poolCall('avgPool2d', AVG_WGSL, g, sizeOf(out.shape), ([xs], [o]) => avgPoolCpu(g, false, xs as Float32Array, o as Float32Array));
+    return poolCall('avgPool2d', 'forward', AVG_WGSL, g, sizeOf(out.shape), ([xs], [o]) => avgPoolCpu(g, false, xs as Float32Array, o as Float32Array));
   },
   // dL/dx spreads each window's dy evenly over its in-bounds elements
   grad: ([dy], [x], _o, attrs) => [engine.runOp(avgPool2dBackpropOp, [dy], { ...attrs, xShape: x.shape })[0]],
@@ -206,7 +241,7 @@ export const avgPool2dBackpropOp: OpDef<AvgBackpropAttrs> = {
   },
   kernel(_inputs, [out], attrs) {
     const g = poolGeometry('avgPool2dBackprop', attrs.xShape, attrs);
-    return poolCall('avgPool2dBackprop', AVG_BACKPROP_WGSL, g, sizeOf(out.shape), ([dy], [dx]) =>
+    return poolCall('avgPool2dBackprop', 'avgBackprop', AVG_BACKPROP_WGSL, g, sizeOf(out.shape), ([dy], [dx]) =>
       avgPoolCpu(g, true, dy as Float32Array, dx as Float32Array),
     );
   },
