@@ -4,39 +4,17 @@
 // too); both backprops against float64 adjoint loops; gradients against central differences of the
 // reference; checkGradients; and the error messages. fusedConv2d (bias + activation in the conv
 // kernel's epilogue) against the same reference, activated.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as nt from '../src/index.js';
-import { kernelPreferences, type Tiling } from '../src/backend/kernel.js';
+import { kernelPreferences } from '../src/backend/kernel.js';
 import { conv2dBackpropFilter, conv2dBackpropFilterOp, conv2dBackpropInput, conv2dBackpropInputOp, conv2dOp, fusedConv2dOp } from '../src/ops/conv.js';
-import { BACKENDS, useBackend } from './helpers/backends.js';
+import { VARIANTS, useVariant } from './helpers/variants.js';
 import { normRelativeError } from './helpers/close.js';
 import { freshRng, uniform } from './helpers/random.js';
 
 /** Long sums: error relative to the reference's largest magnitude. */
 const TOL = { cpu: 1e-4, webgpu: 1e-3 };
 
-/** Each suite: a backend, and on WebGPU each kernel variant. */
-interface Variant {
-  name: string;
-  backend: nt.BackendName;
-  tiling?: Tiling;
-}
-const VARIANTS: Variant[] = BACKENDS.flatMap((backend): Variant[] =>
-  backend === 'webgpu' ? (['register', 'workgroup'] as const).map((tiling) => ({ name: `webgpu/${tiling}`, backend, tiling })) : [{ name: backend, backend }],
-);
-
-/** Switches to the variant's backend and tiling for one suite, restoring the tiling after it. */
-function useVariant({ backend, tiling }: Variant): void {
-  let saved: Tiling;
-  beforeAll(async () => {
-    await useBackend(backend);
-    saved = kernelPreferences.tiling;
-    if (tiling) kernelPreferences.tiling = tiling;
-  });
-  afterAll(() => {
-    kernelPreferences.tiling = saved;
-  });
-}
 
 type Pair = number | [number, number];
 interface Case {
@@ -59,15 +37,26 @@ function axis(n: number, k: number, s: number, d: number, padding: 'same' | 'val
   return [out, Math.floor(total / 2)];
 }
 
-/** Direct convolution in float64: seven loops over the output pixels, the taps and the channels. */
-function refConv(x: Float64Array, w: Float64Array, c: Case): { y: Float64Array; shape: number[] } {
+/** Output size of a case: [N, OH, OW, O]. */
+function outputDims(c: Case): [number, number, number, number] {
+  const [N, H, W] = c.x.length === 3 ? [1, ...c.x] : c.x;
+  const [KH, KW, , O] = c.f;
+  const [sh, sw] = pair(c.strides);
+  const [dh, dw] = pair(c.dilations);
+  return [N, axis(H, KH, sh, dh, c.padding ?? 'valid')[0], axis(W, KW, sw, dw, c.padding ?? 'valid')[0], O];
+}
+
+/**
+ * The seven loops of a direct convolution: calls `product(xi, wi, yi)` for every input element,
+ * filter element and output element that one multiply-add of the convolution joins.
+ */
+function forEachProduct(c: Case, product: (xi: number, wi: number, yi: number) => void): void {
   const [N, H, W, C] = c.x.length === 3 ? [1, ...c.x] : c.x;
   const [KH, KW, , O] = c.f;
   const [sh, sw] = pair(c.strides);
   const [dh, dw] = pair(c.dilations);
   const [OH, pt] = axis(H, KH, sh, dh, c.padding ?? 'valid');
   const [OW, pl] = axis(W, KW, sw, dw, c.padding ?? 'valid');
-  const y = new Float64Array(N * OH * OW * O);
   for (let n = 0; n < N; n++)
     for (let oy = 0; oy < OH; oy++)
       for (let ox = 0; ox < OW; ox++) {
@@ -79,50 +68,34 @@ function refConv(x: Float64Array, w: Float64Array, c: Case): { y: Float64Array; 
             const ix = ox * sw + kx * dw - pl;
             if (ix < 0 || ix >= W) continue;
             for (let i = 0; i < C; i++) {
-              const xv = x[((n * H + iy) * W + ix) * C + i];
+              const xi = ((n * H + iy) * W + ix) * C + i;
               const wi = ((ky * KW + kx) * C + i) * O;
-              for (let o = 0; o < O; o++) y[out + o] += xv * w[wi + o];
+              for (let o = 0; o < O; o++) product(xi, wi + o, out + o);
             }
           }
         }
       }
+}
+
+/** Direct convolution in float64. */
+function refConv(x: Float64Array, w: Float64Array, c: Case): { y: Float64Array; shape: number[] } {
+  const [N, OH, OW, O] = outputDims(c);
+  const y = new Float64Array(N * OH * OW * O);
+  forEachProduct(c, (xi, wi, yi) => (y[yi] += x[xi] * w[wi]));
   return { y, shape: c.x.length === 3 ? [OH, OW, O] : [N, OH, OW, O] };
 }
 
 /**
- * The adjoints of refConv in float64: dx = Σ dy · w and dw = Σ x · dy over the same seven loops,
+ * The adjoints of refConv in float64: dx = Σ dy · w and dw = Σ x · dy over the same products,
  * i.e. what conv2dBackpropInput and conv2dBackpropFilter compute.
  */
 function refConvAdjoints(x: Float64Array, w: Float64Array, dy: Float64Array, c: Case): { dx: Float64Array; dw: Float64Array } {
-  const [N, H, W, C] = c.x;
-  const [KH, KW, , O] = c.f;
-  const [sh, sw] = pair(c.strides);
-  const [dh, dw_] = pair(c.dilations);
-  const [OH, pt] = axis(H, KH, sh, dh, c.padding ?? 'valid');
-  const [OW, pl] = axis(W, KW, sw, dw_, c.padding ?? 'valid');
   const dx = new Float64Array(x.length);
   const dw = new Float64Array(w.length);
-  for (let n = 0; n < N; n++)
-    for (let oy = 0; oy < OH; oy++)
-      for (let ox = 0; ox < OW; ox++) {
-        const out = ((n * OH + oy) * OW + ox) * O;
-        for (let ky = 0; ky < KH; ky++) {
-          const iy = oy * sh + ky * dh - pt;
-          if (iy < 0 || iy >= H) continue;
-          for (let kx = 0; kx < KW; kx++) {
-            const ix = ox * sw + kx * dw_ - pl;
-            if (ix < 0 || ix >= W) continue;
-            for (let i = 0; i < C; i++) {
-              const xi = ((n * H + iy) * W + ix) * C + i;
-              const wi = ((ky * KW + kx) * C + i) * O;
-              for (let o = 0; o < O; o++) {
-                dx[xi] += dy[out + o] * w[wi + o];
-                dw[wi + o] += x[xi] * dy[out + o];
-              }
-            }
-          }
-        }
-      }
+  forEachProduct(c, (xi, wi, yi) => {
+    dx[xi] += dy[yi] * w[wi];
+    dw[wi] += x[xi] * dy[yi];
+  });
   return { dx, dw };
 }
 

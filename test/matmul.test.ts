@@ -2,26 +2,17 @@
 // forward against a float64 reference on odd and larger shapes, all transpose combinations and
 // broadcast batches; gradients against central differences of the reference; errors; checkGradients.
 // fusedMatMul (bias + activation in the kernel's epilogue) likewise, for each activation, with and without bias.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as nt from '../src/index.js';
-import { kernelPreferences, preferredTiling, type Tiling } from '../src/backend/kernel.js';
+import { kernelPreferences, preferredTiling } from '../src/backend/kernel.js';
 import { fusedMatMulOp, matMulOp } from '../src/ops/matmul.js';
-import { BACKENDS, useBackend } from './helpers/backends.js';
+import { VARIANTS, useVariant } from './helpers/variants.js';
 import { normRelativeError } from './helpers/close.js';
 import { uniform } from './helpers/random.js';
 
 /** Error relative to the reference's largest magnitude (long f32 sums): ~1e-7 is typical on both backends. */
 const TOL = { cpu: 1e-5, webgpu: 1e-5 } as const;
 
-/** Each suite: a backend, and on WebGPU each kernel variant. */
-interface Variant {
-  name: string;
-  backend: nt.BackendName;
-  tiling?: Tiling;
-}
-const VARIANTS: Variant[] = BACKENDS.flatMap((backend): Variant[] =>
-  backend === 'webgpu' ? (['register', 'workgroup'] as const).map((tiling) => ({ name: `webgpu/${tiling}`, backend, tiling })) : [{ name: backend, backend }],
-);
 
 const FLAGS = [
   { transposeA: false, transposeB: false },
@@ -153,17 +144,10 @@ describe('matMul kernel choice', () => {
   });
 });
 
-describe.each(VARIANTS)('matMul on $name', ({ backend, tiling }) => {
+describe.each(VARIANTS)('matMul on $name', (variant) => {
+  const { backend, tiling } = variant;
   const tol = TOL[backend];
-  let saved: Tiling;
-  beforeAll(async () => {
-    await useBackend(backend);
-    saved = kernelPreferences.tiling;
-    if (tiling) kernelPreferences.tiling = tiling;
-  });
-  afterAll(() => {
-    kernelPreferences.tiling = saved;
-  });
+  useVariant(variant);
 
   if (tiling) {
     it(`builds the ${tiling} kernel`, () => {
@@ -302,17 +286,10 @@ const FUSED_SHAPES: [number[], number, number, number][] = [
   [[2], 7, 13, 5],
 ];
 
-describe.each(VARIANTS)('fusedMatMul on $name', ({ backend, tiling }) => {
+describe.each(VARIANTS)('fusedMatMul on $name', (variant) => {
+  const { backend, tiling } = variant;
   const tol = TOL[backend];
-  let saved: Tiling;
-  beforeAll(async () => {
-    await useBackend(backend);
-    saved = kernelPreferences.tiling;
-    if (tiling) kernelPreferences.tiling = tiling;
-  });
-  afterAll(() => {
-    kernelPreferences.tiling = saved;
-  });
+  useVariant(variant);
 
   it('builds one kernel whose key holds the variant, the activation and the bias', () => {
     nt.tidy(() => {
