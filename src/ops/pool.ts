@@ -5,7 +5,10 @@ import avgPoolWgsl from '../../shaders/avg_pool2d.wgsl?raw';
 import avgPoolBackpropWgsl from '../../shaders/avg_pool2d_backprop.wgsl?raw';
 import maxPoolWgsl from '../../shaders/max_pool2d.wgsl?raw';
 import maxPoolBackpropWgsl from '../../shaders/max_pool2d_backprop.wgsl?raw';
+import maxPoolV4Wgsl from '../../shaders/max_pool2d_v4.wgsl?raw';
+import maxPoolBackpropWindowsWgsl from '../../shaders/max_pool2d_backprop_windows.wgsl?raw';
 import argMaxWgsl from '../../shaders/pool_argmax.wgsl?raw';
+import argMax4Wgsl from '../../shaders/pool_argmax4.wgsl?raw';
 import commonWgsl from '../../shaders/pool_common.wgsl?raw';
 import { linearWorkgroups, type KernelCall } from '../backend/kernel.js';
 import { ArgumentError, ShapeError, fmtShape } from '../errors.js';
@@ -135,11 +138,11 @@ const avgPoolCpu = (g: PoolGeometry, backprop: boolean, a: Float32Array, out: Fl
   if (backprop) out.set(acc);
 };
 
-function poolCall(name: string, wgsl: string, g: PoolGeometry, n: number, cpu: KernelCall['cpu']): KernelCall {
+function poolCall(name: string, wgsl: string, g: PoolGeometry, n: number, cpu: KernelCall['cpu'], variant = ''): KernelCall {
   const { C, H, W, outH, outW, ph, pw, sh, sw, pt, pl } = g;
   return {
     name,
-    key: name,
+    key: variant ? `${name}:${variant}` : name,
     wgsl: () => wgsl,
     uniforms: [n, C, H, W, outH, outW, ph, pw, sh, sw, pt, pl].map((u32) => ({ u32 })),
     workgroups: linearWorkgroups(n),
@@ -149,6 +152,8 @@ function poolCall(name: string, wgsl: string, g: PoolGeometry, n: number, cpu: K
 
 const MAX_WGSL = commonWgsl + argMaxWgsl + maxPoolWgsl;
 const MAX_BACKPROP_WGSL = commonWgsl + argMaxWgsl + maxPoolBackpropWgsl;
+const MAX_V4_WGSL = commonWgsl + argMax4Wgsl + maxPoolV4Wgsl;
+const MAX_BACKPROP_WINDOWS_WGSL = commonWgsl + argMax4Wgsl + maxPoolBackpropWindowsWgsl;
 const AVG_WGSL = commonWgsl + avgPoolWgsl;
 const AVG_BACKPROP_WGSL = commonWgsl + avgPoolBackpropWgsl;
 
@@ -158,7 +163,10 @@ export const maxPool2dOp: OpDef<PoolAttrs> = {
   outputs: ([x], attrs) => [{ shape: outShape(poolGeometry('maxPool2d', x.shape, attrs)), dtype: 'float32' }],
   kernel([x], [out], attrs) {
     const g = poolGeometry('maxPool2d', x.shape, attrs);
-    return poolCall('maxPool2d', MAX_WGSL, g, sizeOf(out.shape), ([xs], [o]) => maxPoolCpu(g, xs as Float32Array, o as Float32Array));
+    const cpu: KernelCall['cpu'] = ([xs], [o]) => maxPoolCpu(g, xs as Float32Array, o as Float32Array);
+    const n = sizeOf(out.shape);
+    // Four channels per invocation share the window's index math, when C allows.
+    return g.C % 4 === 0 ? poolCall('maxPool2d', MAX_V4_WGSL, g, n / 4, cpu, 'v4') : poolCall('maxPool2d', MAX_WGSL, g, n, cpu);
   },
   // dL/dx routes each window's dy to the element that was its max
   grad: ([dy], [x], _o, attrs) => [engine.runOp(maxPool2dBackpropOp, [x, dy], attrs)[0]],
@@ -174,9 +182,13 @@ export const maxPool2dBackpropOp: OpDef<PoolAttrs> = {
   },
   kernel([x], [out], attrs) {
     const g = poolGeometry('maxPool2dBackprop', x.shape, attrs);
-    return poolCall('maxPool2dBackprop', MAX_BACKPROP_WGSL, g, sizeOf(out.shape), ([xs, dy], [dx]) =>
-      maxPoolCpu(g, xs as Float32Array, dx as Float32Array, dy as Float32Array),
-    );
+    const cpu: KernelCall['cpu'] = ([xs, dy], [dx]) => maxPoolCpu(g, xs as Float32Array, dx as Float32Array, dy as Float32Array);
+    // Windows that do not overlap (the usual strides = pool size): one invocation per window and
+    // four channels writes the part of dx it owns, instead of every dx element redoing its window's max.
+    if (g.sh >= g.ph && g.sw >= g.pw && g.C % 4 === 0) {
+      return poolCall('maxPool2dBackprop', MAX_BACKPROP_WINDOWS_WGSL, g, g.batch * g.outH * g.outW * (g.C / 4), cpu, 'windows4');
+    }
+    return poolCall('maxPool2dBackprop', MAX_BACKPROP_WGSL, g, sizeOf(out.shape), cpu);
   },
   grad: null,
 };
