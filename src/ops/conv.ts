@@ -221,9 +221,10 @@ function registerFilterKernel(g: ConvGeometry, chunk: number, splits: number): G
   const P = g.batch * g.outH * g.outW;
   const tiles = filterTiles(g);
   const values = { ...g, total: tiles * splits, tiles, colTiles: colTilesOf(g.outC), chunk, P, rows: g.kh * g.kw * g.inC, N: g.outC, H: g.inH, W: g.inW };
+  const sharedTap = g.inC % tile.rows === 0;
   return {
-    variant: `register:${tileKey(tile)}`,
-    wgsl: () => filterGemmWgsl(tile),
+    variant: `register:${tileKey(tile)}${sharedTap ? ':tap' : ''}`,
+    wgsl: () => filterGemmWgsl(tile, sharedTap),
     uniforms: fields(FILTER_FIELDS, values),
     workgroups: linearWorkgroups(tiles * splits),
   };
