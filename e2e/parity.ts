@@ -8,7 +8,7 @@ import { NN_CASES } from './parity/cases-nn.js';
 import { ROUTINE_CASES } from './parity/cases-routines.js';
 import { SHAPE_CASES } from './parity/cases-shape.js';
 import { rowProblems, type AdapterSummary, type ParityReport, type ParityRow } from './parity/report.js';
-import { runCase } from './parity/run.js';
+import { runCase, useWebGpuOptions } from './parity/run.js';
 
 /** Every case; those of ops not exported yet are skipped at run time. */
 const CASES: ParityCase[] = [...ELEMENTWISE_CASES, ...SHAPE_CASES, ...ROUTINE_CASES, ...NN_CASES];
@@ -73,9 +73,13 @@ function status(text: string): void {
   document.getElementById('status')!.textContent = text;
 }
 
-/** Runs the cases whose op is exported (all, or only those of `ops`) and returns the report. */
-async function run(seed: number, ops?: string[]): Promise<ParityReport> {
+/**
+ * Runs the cases whose op is exported (all, or only those of `ops`) and returns the report; with
+ * `webgpu` options (e.g. a small maxBindingBytes, so kernels run split over buffer windows).
+ */
+async function run(seed: number, ops?: string[], webgpu: nt.WebGpuOptions = {}): Promise<ParityReport> {
   const start = performance.now();
+  useWebGpuOptions(webgpu);
   const wanted = CASES.filter((c) => !ops?.length || ops.includes(c.op));
   const present = wanted.filter((c) => typeof exported[c.op] === 'function');
   const notExported = [...new Set(wanted.filter((c) => !present.includes(c)).map((c) => c.op))];

@@ -20,8 +20,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   for (var ky = ry.x; ky < ry.y; ky++) {
     let row = (b * p.H + u32(y0 + i32(ky))) * p.W;
     for (var kx = rx.x; kx < rx.y; kx++) {
-      acc += x[(row + u32(x0 + i32(kx))) * p.C + c];
+      acc += x[(row + u32(x0 + i32(kx))) * p.C + c - p.aShift];
     }
   }
-  out[i] = acc / windowCount(oy, ox);
+  out[i - p.oShift] = acc / windowCount(oy, ox);
 }

@@ -17,8 +17,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var acc = 0.0;
   for (var oy = ry.x; oy < ry.y; oy++) {
     for (var ox = rx.x; ox < rx.y; ox++) {
-      acc += dy[((b * p.outH + oy) * p.outW + ox) * p.C + c] / windowCount(oy, ox);
+      acc += dy[((b * p.outH + oy) * p.outW + ox) * p.C + c - p.aShift] / windowCount(oy, ox);
     }
   }
-  dx[i] = acc;
+  dx[i - p.oShift] = acc;
 }

@@ -12,7 +12,8 @@
 //   fn loadA(m: u32, k: u32) -> f32 and fn loadB(k: u32, n: u32) -> f32: A[z][m, k] and B[z][k, n],
 //     called only with m < M, n < N and k below the reduction length (the edges load zeros here).
 // gemm-workgroup.ts adds fn outBase(z: u32) -> u32, where z's matrix starts in out (z·M·N unless
-// the op shifts it). out[outBase(z) + m·N + n] = epilogue(Σ_k A[m, k]·B[k, n], n).
+// the op shifts it), and fn prior(i: u32) -> f32, what a store adds to (0, or out[i] where an op
+// accumulates over dispatches). out[outBase(z) + m·N + n] = epilogue(Σ_k A[m, k]·B[k, n], n) + prior.
 
 const TILE = 64u; // output rows and columns per workgroup
 const TK = 16u;   // k per staged slab
@@ -76,6 +77,7 @@ fn store(o: u32, row: u32, col: u32, v: vec4<f32>) {
   if (row >= p.M) { return; }
   let base = o + row * p.N;
   for (var j = 0u; j < 4u; j++) {
-    if (col + 16u * j < p.N) { out[base + col + 16u * j] = epilogue(v[j], col + 16u * j); }
+    let i = base + col + 16u * j;
+    if (col + 16u * j < p.N) { out[i] = epilogue(v[j], col + 16u * j) + prior(i); }
   }
 }

@@ -11,5 +11,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let ox = i / p.C % p.outW;
   let oy = i / p.C / p.outW % p.outH;
   let b = i / p.C / p.outW / p.outH;
-  out[i] = x[windowArgMax(b, oy, ox, c)];
+  out[i - p.oShift] = x[windowArgMax(b, oy, ox, c) - p.aShift];
 }

@@ -20,9 +20,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   for (var oy = ry.x; oy < ry.y; oy++) {
     for (var ox = rx.x; ox < rx.y; ox++) {
       if (windowArgMax(b, oy, ox, c) == i) {
-        acc += dy[((b * p.outH + oy) * p.outW + ox) * p.C + c];
+        acc += dy[((b * p.outH + oy) * p.outW + ox) * p.C + c - p.bShift];
       }
     }
   }
-  dx[i] = acc;
+  dx[i - p.oShift] = acc;
 }

@@ -4,7 +4,8 @@
 // coordinates from its start (0 for the first window) to the next window's start (the input's end
 // for the last), so the windows' parts tile dx and uncovered rows and columns get their zeros too.
 // Same sums as max_pool2d_backprop.wgsl, where each element has at most one window (pool_common +
-// pool_argmax4 prepended).
+// pool_argmax4 prepended). Invocations and shifts count vec4s; split (pool.ts), a dispatch takes
+// whole pooled rows and dx is bound over the rows they own.
 @group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> dy: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> dx: array<vec4<f32>>;
@@ -27,14 +28,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let oy = i / n4 / p.outW % p.outH;
   let b = i / n4 / p.outW / p.outH;
   let at = windowArgMax4(b, oy, ox, c4).at;
-  let g = dy[i];
+  let g = dy[i - p.bShift];
   let ry = owned(oy, p.sh, p.pt, p.outH, p.H);
   let rx = owned(ox, p.sw, p.pl, p.outW, p.W);
   for (var y = ry.x; y < ry.y; y++) {
     let row = (b * p.H + y) * p.W;
     for (var xx = rx.x; xx < rx.y; xx++) {
       let pix = row + xx;
-      dx[pix * n4 + c4] = select(vec4<f32>(0.0), g, at == vec4<u32>(pix));
+      dx[pix * n4 + c4 - p.oShift] = select(vec4<f32>(0.0), g, at == vec4<u32>(pix));
     }
   }
 }

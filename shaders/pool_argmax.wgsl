@@ -16,7 +16,7 @@ fn windowArgMax(b: u32, oy: u32, ox: u32, c: u32) -> u32 {
     let row = (b * p.H + u32(y0 + i32(ky))) * p.W;
     for (var kx = rx.x; kx < rx.y; kx++) {
       let idx = (row + u32(x0 + i32(kx))) * p.C + c;
-      let v = x[idx];
+      let v = x[idx - p.aShift];
       // WGSL lets compilers assume no NaN (`v != v` may fold to false), so test the bits.
       if (!found || v > best || (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u) {
         best = v;

@@ -1,11 +1,14 @@
 // Prepended to every pooling shader: the parameters and the window geometry (NHWC).
 // Window (oy, ox) covers input rows oy·sh − pt … oy·sh − pt + ph − 1 (columns alike); positions
 // outside the input (SAME padding) are left out, as TF does, so the CPU loops match exactly.
-struct Params { n: u32, C: u32, H: u32, W: u32, outH: u32, outW: u32, ph: u32, pw: u32, sh: u32, sw: u32, pt: u32, pl: u32 }
+// Over tensors larger than one binding (pool.ts), a dispatch covers elements [first, n) of its
+// output, and each binding is indexed relative to its window: the first input by aShift, the second
+// (maxPool2d's gradient: dy) by bShift, the output by oShift. Indices are otherwise global.
+struct Params { n: u32, C: u32, H: u32, W: u32, outH: u32, outW: u32, ph: u32, pw: u32, sh: u32, sw: u32, pt: u32, pl: u32, first: u32, aShift: u32, bShift: u32, oShift: u32 }
 
 /** The flat invocation index of a 2-D dispatch of 64-wide workgroups (see linearWorkgroups). */
 fn flatIndex(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-  return gid.y * nwg.x * 64u + gid.x;
+  return gid.y * nwg.x * 64u + gid.x + p.first;
 }
 
 /** First input coordinate of window o along an axis (negative inside the padding). */

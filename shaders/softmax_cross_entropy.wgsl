@@ -3,7 +3,10 @@
 // like 1e4 lose no precision. One invocation per row. The op prepends `alias Label = i32|f32;`
 // and `const SPARSE: bool`; sparse labels hold one class index per row, and an index outside
 // [0, classes) gives NaN (a GPU cannot throw; NaN makes the bad label visible in the loss).
-struct Params { rows: u32, classes: u32 }
+// Split over tensors larger than one binding (losses.ts), a dispatch covers rows [first, rows) and
+// indexes each binding relative to its window: logits (and dense labels, dx) by xShift, sparse
+// labels by labelShift, the per-row loss or dy by rowShift.
+struct Params { rows: u32, classes: u32, first: u32, xShift: u32, labelShift: u32, rowShift: u32 }
 @group(0) @binding(0) var<storage, read> logits: array<f32>;
 @group(0) @binding(1) var<storage, read> labels: array<Label>;
 @group(0) @binding(2) var<storage, read_write> loss: array<f32>;
@@ -14,21 +17,21 @@ fn bits_to_f32(u: u32) -> f32 { return bitcast<f32>(u); }
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let row = gid.y * nwg.x * 64u + gid.x;
+  let row = gid.y * nwg.x * 64u + gid.x + p.first;
   if (row >= p.rows) { return; }
-  let base = row * p.classes;
+  let base = row * p.classes - p.xShift;
   var m = logits[base];
   for (var j = 1u; j < p.classes; j++) { m = max(m, logits[base + j]); }
   var s = 0.0;
   for (var j = 0u; j < p.classes; j++) { s += exp(logits[base + j] - m); }
   let logS = log(s);
   if (SPARSE) {
-    let t = i32(labels[row]);
-    if (t < 0 || u32(t) >= p.classes) { loss[row] = bits_to_f32(0x7fc00000u); return; }
-    loss[row] = logS - (logits[base + u32(t)] - m);
+    let t = i32(labels[row - p.labelShift]);
+    if (t < 0 || u32(t) >= p.classes) { loss[row - p.rowShift] = bits_to_f32(0x7fc00000u); return; }
+    loss[row - p.rowShift] = logS - (logits[base + u32(t)] - m);
   } else {
     var acc = 0.0;
     for (var j = 0u; j < p.classes; j++) { acc += f32(labels[base + j]) * (logS - (logits[base + j] - m)); }
-    loss[row] = acc;
+    loss[row - p.rowShift] = acc;
   }
 }

@@ -46,3 +46,5 @@ export { ModelFormatError, ModelIOError, type IOHandler, type ModelArtifacts } f
 export { fusedMatMul, type FusedMatMulOptions } from './ops/matmul.js';
 export type { FusedActivation } from './ops/matmul-epilogue.js';
 export { fusedConv2d, type FusedConv2dOptions } from './ops/conv.js';
+export type { TilingOption } from './backend/kernel.js';
+export type { TilingChoice } from './backend/webgpu/tiling-choice.js';

@@ -8,7 +8,7 @@ import { createWebGpuBackend, type WebGpuBackend } from '../src/backend/webgpu/b
 import { kernelPreferences } from '../src/backend/kernel.js';
 import { BACKENDS, RTOL } from './helpers/backends.js';
 import { expectAllClose } from './helpers/close.js';
-import { coordsOf, indexOf, sizeOf } from './helpers/numeric.js';
+import { coordsOf, indexOf, numericGradient, sizeOf } from './helpers/numeric.js';
 import { integers, uniform } from './helpers/random.js';
 
 const gpu = BACKENDS.includes('webgpu');
@@ -219,6 +219,9 @@ describe.runIf(gpu)(`webgpu with a ${LIMIT_BYTES}-byte binding limit`, () => {
     ['sum', [20011], 0],
     ['sum', [31, 97], 1],
     ['max', [60, 1000], 1],
+    // Long reductions whose length a chunk near 256 divides (two passes, no pad): 8448 = 33·256, 9000 = 36·250.
+    ['sum', [8448, 3], 0],
+    ['max', [3, 9000], 1],
   ] as [keyof typeof KINDS, number[], number][])('%s of %j over axis %i', async (kind, shape, axis) => {
     const x = uniform(sizeOf(shape));
     const tx = nt.tensor(Float32Array.from(x), shape);
@@ -280,11 +283,308 @@ describe.runIf(gpu)(`webgpu with a ${LIMIT_BYTES}-byte binding limit`, () => {
     nt.dispose([ta, tb, tbias]);
   });
 
+  /** `f`'s values on the CPU backend (then back to the split backend). */
+  async function onCpu(f: () => nt.Tensor): Promise<Float32Array | Int32Array> {
+    await nt.setBackend('cpu');
+    const y = f();
+    const values = (await y.data()) as Float32Array | Int32Array;
+    y.dispose();
+    engine.setBackend(backend);
+    return values;
+  }
+
+  it.each([1031, 4099])('draws randomUniform and dropout over %i elements split, with the unsplit stream', async (n) => {
+    const seed = 12345;
+    const u = await run(() => nt.randomUniform([n], { minval: -2, maxval: 3, seed }));
+    expect(u.dispatches).toBeGreaterThanOrEqual(Math.ceil(n / LIMIT));
+    // The hash is of the global index: the same values as the CPU's whole run, bit for bit.
+    expect(Array.from(u.values)).toEqual(Array.from(await onCpu(() => nt.randomUniform([n], { minval: -2, maxval: 3, seed }))));
+    const x = uniform(n, 0.5, 1.5);
+    const tx = nt.tensor(Float32Array.from(x));
+    const d = await run(() => nt.dropout(tx, { rate: 0.3, seed }));
+    expect(d.dispatches).toBeGreaterThanOrEqual(Math.ceil(n / LIMIT));
+    const cpuTx = async () => onCpu(() => nt.dropout(nt.tensor(Float32Array.from(x)), { rate: 0.3, seed }));
+    expect(Array.from(d.values)).toEqual(Array.from(await cpuTx()));
+    tx.dispose();
+  });
+
+  /** float64 softmax (or logSoftmax) of x viewed as [outer, R, inner] along the middle dim. */
+  function softmaxRef(x: ArrayLike<number>, [outer, R, inner]: number[], log: boolean): Float64Array {
+    const out = new Float64Array(outer * R * inner);
+    for (let o = 0; o < outer; o++)
+      for (let k = 0; k < inner; k++) {
+        const at = (r: number) => (o * R + r) * inner + k;
+        let m = -Infinity;
+        for (let r = 0; r < R; r++) m = Math.max(m, x[at(r)]);
+        let s = 0;
+        for (let r = 0; r < R; r++) s += Math.exp(x[at(r)] - m);
+        for (let r = 0; r < R; r++) out[at(r)] = log ? x[at(r)] - m - Math.log(s) : Math.exp(x[at(r)] - m) / s;
+      }
+    return out;
+  }
+
+  it.each([
+    ['softmax', [301, 7], -1],
+    ['logSoftmax', [97, 13], -1],
+    ['softmax', [5, 7, 11], 1],
+    ['logSoftmax', [3, 9, 13], 1],
+  ] as ['softmax' | 'logSoftmax', number[], number][])('%s of %j along axis %i runs by ranges of rows, and its gradient too', async (op, shape, axis) => {
+    const x = uniform(sizeOf(shape), -3, 3);
+    const w = uniform(sizeOf(shape));
+    const tx = nt.tensor(Float32Array.from(x), shape);
+    const tw = nt.tensor(Float32Array.from(w), shape);
+    const { values, dispatches } = await run(() => nt[op](tx, { axis }));
+    expect(dispatches).toBeGreaterThan(1);
+    const a = axis < 0 ? shape.length + axis : axis;
+    const view = [sizeOf(shape.slice(0, a)), shape[a], sizeOf(shape.slice(a + 1))];
+    const expected = softmaxRef(x, view, op === 'logSoftmax');
+    expectAllClose(values, expected, { rtol, atol: 1e-6 });
+    // d/dx Σ w·f(x): softmax: y·(w − Σ w·y); logSoftmax: w − softmax·Σw (per row).
+    const grad = await run(() => nt.grad((t: nt.Tensor) => nt.sum(nt.mul(nt[op](t, { axis }), tw)))(tx));
+    const soft = softmaxRef(x, view, false);
+    const [outer, R, inner] = view;
+    const dx = new Float64Array(x.length);
+    for (let o = 0; o < outer; o++)
+      for (let k = 0; k < inner; k++) {
+        const at = (r: number) => (o * R + r) * inner + k;
+        let t = 0;
+        for (let r = 0; r < R; r++) t += op === 'softmax' ? w[at(r)] * soft[at(r)] : w[at(r)];
+        for (let r = 0; r < R; r++) dx[at(r)] = op === 'softmax' ? soft[at(r)] * (w[at(r)] - t) : w[at(r)] - soft[at(r)] * t;
+      }
+    expectAllClose(grad.values, dx, { rtol, atol: 1e-5 });
+    nt.dispose([tx, tw]);
+  });
+
+  it('refuses a softmax row longer than one binding with a clear BackendError', () => {
+    const x = nt.ones([2, 1031]);
+    expect(() => nt.softmax(x)).toThrow(/softmax: cannot be split finely enough: one row of 1031 values alone binds more than 1024 bytes/);
+    x.dispose();
+  });
+
+  it.each([false, true])('softmaxCrossEntropy over 97 rows of 13 classes (sparse %s) and its gradient run by ranges of rows', async (sparse) => {
+    const [rows, classes] = [97, 13];
+    const x = uniform(rows * classes, -3, 3);
+    const raw = uniform(rows * classes, 0.05, 1);
+    const sparseLabels = integers(rows, classes);
+    const dense = Float64Array.from(raw, (v, i) => {
+      const r = Math.floor(i / classes);
+      let t = 0;
+      for (let j = 0; j < classes; j++) t += raw[r * classes + j];
+      return v / t;
+    });
+    const tx = nt.tensor(Float32Array.from(x), [rows, classes]);
+    const tl = sparse ? nt.tensor(sparseLabels, [rows], 'int32') : nt.tensor(Float32Array.from(dense), [rows, classes]);
+    const label = (r: number, j: number) => (sparse ? +(sparseLabels[r] === j) : Math.fround(dense[r * classes + j]));
+    const logSoft = softmaxRef(x, [rows, classes, 1], true);
+    let loss = 0;
+    for (let r = 0; r < rows; r++) for (let j = 0; j < classes; j++) loss -= label(r, j) * logSoft[r * classes + j];
+    const { values, dispatches } = await run(() => nt.softmaxCrossEntropy(tx, tl, { sparse }));
+    expect(dispatches).toBeGreaterThan(2);
+    expectAllClose(values, [loss / rows], { rtol });
+    // d mean loss / dx = (softmax·Σlabels − labels)/rows
+    const grad = await run(() => nt.grad((t: nt.Tensor) => nt.softmaxCrossEntropy(t, tl, { sparse }))(tx));
+    const dx = Float64Array.from(x, (_, i) => {
+      const [r, j] = [Math.floor(i / classes), i % classes];
+      let total = 0;
+      for (let k = 0; k < classes; k++) total += label(r, k);
+      return (Math.exp(logSoft[i]) * total - label(r, j)) / rows;
+    });
+    expectAllClose(grad.values, dx, { rtol, atol: 1e-6 });
+    nt.dispose([tx, tl]);
+  });
+
+  /** float64 pooling of x [N,H,W,C] (max or mean of in-bounds taps), TF's padding rule. */
+  function poolRef(x: ArrayLike<number>, [N, H, W, C]: number[], [ph, pw]: number[], [sh, sw]: number[], same: boolean, max: boolean) {
+    const axis = (size: number, k: number, s: number) => {
+      if (!same) return { out: Math.floor((size - k) / s) + 1, pad: 0 };
+      const out = Math.ceil(size / s);
+      return { out, pad: Math.floor(Math.max((out - 1) * s + k - size, 0) / 2) };
+    };
+    const ay = axis(H, ph, sh);
+    const ax = axis(W, pw, sw);
+    const shape = [N, ay.out, ax.out, C];
+    const values = Float64Array.from({ length: sizeOf(shape) }, (_, i) => {
+      const [b, oy, ox, c] = coordsOf(i, shape);
+      let acc = max ? -Infinity : 0;
+      let count = 0;
+      for (let ky = 0; ky < ph; ky++)
+        for (let kx = 0; kx < pw; kx++) {
+          const [iy, ix] = [oy * sh - ay.pad + ky, ox * sw - ax.pad + kx];
+          if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+          const v = x[indexOf([b, iy, ix, c], [N, H, W, C])];
+          acc = max ? Math.max(acc, v) : acc + v;
+          count++;
+        }
+      return max ? acc : acc / count;
+    });
+    return { shape, values };
+  }
+
+  it.each([
+    ['maxPool2d', [2, 9, 11, 3], [2, 2], [2, 2], 'valid'],
+    ['avgPool2d', [2, 9, 11, 3], [3, 3], [2, 2], 'same'],
+    ['maxPool2d', [3, 13, 7, 5], [3, 2], [1, 2], 'valid'],
+    ['avgPool2d', [3, 13, 7, 5], [3, 3], [1, 1], 'same'],
+    // C a multiple of 4: maxPool2d's vec4 kernel, and with windows that do not overlap its
+    // per-window gradient (uncovered last row and column, SAME, gaps between windows).
+    ['maxPool2d', [2, 9, 11, 4], [2, 2], [2, 2], 'valid'],
+    ['maxPool2d', [3, 7, 9, 8], [2, 2], [2, 2], 'same'],
+    ['maxPool2d', [2, 13, 11, 4], [2, 3], [3, 4], 'valid'],
+    ['maxPool2d', [2, 7, 7, 8], [3, 3], [3, 3], 'same'],
+    // Overlapping windows: the vec4 forward, the per-element gradient.
+    ['maxPool2d', [2, 9, 7, 4], [3, 3], [2, 2], 'same'],
+  ] as ['maxPool2d' | 'avgPool2d', number[], [number, number], [number, number], 'same' | 'valid'][])(
+    '%s of %j (pool %j, strides %j, %s) and its gradient run by ranges of image rows',
+    async (op, shape, poolSize, strides, padding) => {
+      const x = uniform(sizeOf(shape));
+      const tx = nt.tensor(Float32Array.from(x), shape);
+      const max = op === 'maxPool2d';
+      const ref = poolRef(x, shape, poolSize, strides, padding === 'same', max);
+      const { values, dispatches } = await run(() => nt[op](tx, { poolSize, strides, padding }));
+      expect(dispatches).toBeGreaterThan(1);
+      expectAllClose(values, ref.values, { rtol, atol: 1e-6 });
+      // The gradient of Σ w·pool(x), against central differences of the float64 reference.
+      const w = uniform(ref.values.length);
+      const tw = nt.tensor(Float32Array.from(w), ref.shape);
+      const grad = await run(() => nt.grad((t: nt.Tensor) => nt.sum(nt.mul(nt[op](t, { poolSize, strides, padding }), tw)))(tx));
+      expect(grad.dispatches).toBeGreaterThan(2);
+      const f = (xs: ArrayLike<number>) => poolRef(xs, shape, poolSize, strides, padding === 'same', max).values.reduce((a, v, i) => a + v * w[i], 0);
+      expectAllClose(grad.values, numericGradient(f, x), { rtol: 1e-3, atol: 1e-4 });
+      nt.dispose([tx, tw]);
+    },
+  );
+
+  /**
+   * float64 conv2d of x [N,H,W,C] with filter [kh,kw,C,O] (TF's padding rule) and, for weights w
+   * on the output, the gradients of Σ w·y w.r.t. x and the filter (the same loop, transposed).
+   */
+  function convRef(x: ArrayLike<number>, xs: number[], f: ArrayLike<number>, fs: number[], s: number, d: number, same: boolean, w?: ArrayLike<number>) {
+    const [N, H, W, C] = xs;
+    const [kh, kw, , O] = fs;
+    const axis = (size: number, k: number) => {
+      const span = (k - 1) * d + 1;
+      if (!same) return { out: Math.floor((size - span) / s) + 1, pad: 0 };
+      const out = Math.ceil(size / s);
+      return { out, pad: Math.floor(Math.max((out - 1) * s + span - size, 0) / 2) };
+    };
+    const ay = axis(H, kh);
+    const ax = axis(W, kw);
+    const shape = [N, ay.out, ax.out, O];
+    const y = new Float64Array(sizeOf(shape));
+    const dx = new Float64Array(x.length);
+    const df = new Float64Array(f.length);
+    for (let i = 0; i < y.length; i++) {
+      const [b, oy, ox, o] = coordsOf(i, shape);
+      for (let ky = 0; ky < kh; ky++)
+        for (let kx = 0; kx < kw; kx++) {
+          const [iy, ix] = [oy * s - ay.pad + ky * d, ox * s - ax.pad + kx * d];
+          if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+          for (let c = 0; c < C; c++) {
+            const xi = ((b * H + iy) * W + ix) * C + c;
+            const fi = ((ky * kw + kx) * C + c) * O + o;
+            y[i] += x[xi] * f[fi];
+            if (w) {
+              dx[xi] += w[i] * f[fi];
+              df[fi] += w[i] * x[xi];
+            }
+          }
+        }
+    }
+    return { shape, y, dx, df };
+  }
+
+  it.each(
+    (['register', 'workgroup'] as const).flatMap((tiling) => [
+      [tiling, [2, 9, 11, 3], [3, 3, 3, 4], 1, 1, true],
+      [tiling, [3, 8, 10, 3], [3, 3, 3, 5], 2, 1, true],
+      [tiling, [1, 9, 11, 2], [3, 3, 2, 3], 1, 2, true],
+      [tiling, [3, 7, 5, 5], [2, 3, 5, 7], 1, 1, false],
+      // inC a multiple of the register tile's 8 rows: the filter gradient's one-tap-per-tile variant.
+      [tiling, [2, 7, 6, 8], [3, 3, 8, 2], 1, 1, true],
+      [tiling, [2, 6, 5, 8], [2, 2, 8, 4], 2, 1, false],
+      [tiling, [1, 7, 5, 16], [1, 2, 16, 3], 1, 2, true],
+    ] as const),
+  )('%s conv2d of %j by %j (stride %i, dilation %i, same %s), fused and its gradients run by ranges of image rows', async (tiling, xs, fs, stride, dilation, same) => {
+    const before = kernelPreferences.tiling;
+    kernelPreferences.tiling = tiling;
+    try {
+      const x = uniform(sizeOf(xs));
+      const f = uniform(sizeOf(fs));
+      const bias = uniform(fs[3]);
+      const tx = nt.tensor(Float32Array.from(x), [...xs]);
+      const tf = nt.tensor(Float32Array.from(f), [...fs]);
+      const tb = nt.tensor(Float32Array.from(bias), [fs[3]]);
+      const options = { strides: stride, dilations: dilation, padding: same ? ('same' as const) : ('valid' as const) };
+      const probe = convRef(x, [...xs], f, [...fs], stride, dilation, same);
+      const w = uniform(probe.y.length);
+      const ref = convRef(x, [...xs], f, [...fs], stride, dilation, same, w);
+      const tol = { rtol: 1e-3, atol: 1e-4 };
+      const plain = await run(() => nt.conv2d(tx, tf, options));
+      expect(plain.dispatches).toBeGreaterThan(1);
+      expectAllClose(plain.values, ref.y, tol);
+      const fused = await run(() => nt.fusedConv2d(tx, tf, { ...options, bias: tb, activation: 'tanh' }));
+      expect(fused.dispatches).toBeGreaterThan(1);
+      expectAllClose(fused.values, ref.y.map((v, i) => Math.tanh(v + bias[i % fs[3]])), tol);
+      const tw = nt.tensor(Float32Array.from(w), ref.shape);
+      const loss = (a: nt.Tensor, b: nt.Tensor) => nt.sum(nt.mul(nt.conv2d(a, b, options), tw));
+      const dx = await run(() => nt.grad((t: nt.Tensor) => loss(t, tf))(tx));
+      expect(dx.dispatches).toBeGreaterThan(2);
+      expectAllClose(dx.values, ref.dx, tol);
+      const df = await run(() => nt.grad((t: nt.Tensor) => loss(tx, t))(tf));
+      expect(df.dispatches).toBeGreaterThan(2);
+      expectAllClose(df.values, ref.df, tol);
+      nt.dispose([tx, tf, tb, tw]);
+    } finally {
+      kernelPreferences.tiling = before;
+    }
+  });
+
+  it.each(
+    (['register', 'workgroup'] as const).flatMap((tiling) => [
+      [tiling, [5, 7, 13], [5, 13, 5], false],
+      [tiling, [3, 9, 11], [11, 6], true],
+      [tiling, [2, 3, 7, 5], [3, 5, 9], false],
+    ] as const),
+  )('%s batched matMul of %j by %j (bias %s) runs by ranges of batches', async (tiling, aShape, bShape, withBias) => {
+    const before = kernelPreferences.tiling;
+    kernelPreferences.tiling = tiling;
+    const a = uniform(sizeOf(aShape));
+    const b = uniform(sizeOf(bShape));
+    const [M, K] = aShape.slice(-2);
+    const N = bShape[bShape.length - 1];
+    const bias = uniform(N);
+    const ta = nt.tensor(Float32Array.from(a), [...aShape]);
+    const tb = nt.tensor(Float32Array.from(b), [...bShape]);
+    const tbias = nt.tensor(Float32Array.from(bias), [N]);
+    const { values, dispatches } = await run(() =>
+      withBias ? nt.fusedMatMul(ta, tb, { bias: tbias, activation: 'relu' }) : nt.matMul(ta, tb),
+    ).finally(() => (kernelPreferences.tiling = before));
+    expect(dispatches).toBeGreaterThan(1);
+    // Batch dims broadcast right-aligned; a missing or size-1 dim repeats.
+    const batch = aShape.slice(0, -2).length >= bShape.slice(0, -2).length ? aShape.slice(0, -2) : bShape.slice(0, -2);
+    const aBatch = aShape.slice(0, -2);
+    const bBatch = bShape.slice(0, -2);
+    const flat = (c: number[], shape: number[]) => (shape.length ? indexOf(c.slice(c.length - shape.length).map((v, i) => (shape[i] === 1 ? 0 : v)), shape) : 0);
+    const outShape = [...batch, M, N];
+    const expected = Float64Array.from({ length: sizeOf(outShape) }, (_, i) => {
+      const c = coordsOf(i, outShape);
+      const [m, n] = c.slice(-2);
+      const za = flat(c.slice(0, -2), aBatch);
+      const zb = flat(c.slice(0, -2), bBatch);
+      let acc = 0;
+      for (let k = 0; k < K; k++) acc += a[za * M * K + m * K + k] * b[zb * K * N + k * N + n];
+      return withBias ? Math.max(0, acc + bias[n]) : acc;
+    });
+    expectAllClose(values, expected, { rtol, atol: 1e-5 });
+    nt.dispose([ta, tb, tbias]);
+  });
+
   it('rejects a kernel that cannot split with a BackendError naming it, the sizes and the limit', async () => {
-    const x = nt.ones([1, 20, 20, 1]);
-    const w = nt.ones([3, 3, 1, 1]);
+    // A conv splits by image rows, but its filter must fit one binding.
+    const x = nt.ones([1, 5, 5, 8]);
+    const w = nt.ones([3, 3, 8, 8]);
     expect(() => nt.conv2d(x, w)).toThrow(nt.BackendError);
-    expect(() => nt.conv2d(x, w)).toThrow(/conv2d.*400 elements \(1600 bytes\).*1024 bytes.*cannot be split/);
+    expect(() => nt.conv2d(x, w)).toThrow(/conv2d.*576 elements \(2304 bytes\).*1024 bytes.*still bind too much/);
     // argMax keeps a running index, so it cannot continue across windows of a long axis.
     const long = nt.ones([1000, 3]);
     expect(() => nt.argMax(long, { axis: 0 })).toThrow(/argMax: cannot split/);

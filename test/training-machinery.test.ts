@@ -62,10 +62,10 @@ describe.runIf(gpu)('a tutorial CNN training step on webgpu', () => {
   beforeAll(() => nt.setBackend('webgpu'));
   afterAll(() => nt.setBackend('cpu'));
 
-  it('submits once per step (or as the dispatch cap implies), compiles nothing and creates no buffers after two steps', async () => {
+  it('submits once per step (or as the dispatch cap implies), compiles nothing and creates no buffers after two steps, nor bind groups once settled', async () => {
     const model = tutorialCnn();
-    const costs = await recordSteps(model, 5, 16);
-    expect(costs).toHaveLength(5);
+    const costs = await recordSteps(model, 10, 16);
+    expect(costs).toHaveLength(10);
     for (const [i, { stats }] of costs.entries()) {
       expect(stats.readbacks, `step ${i + 1} reads nothing back`).toBe(0);
       expect(stats.submits, `step ${i + 1}: ${stats.dispatches} dispatches`).toBe(Math.ceil(stats.dispatches / CAP));
@@ -77,6 +77,11 @@ describe.runIf(gpu)('a tutorial CNN training step on webgpu', () => {
     // After the first step (which creates the optimizer's slots) every step does the same work.
     expect(new Set(costs.slice(1).map((c) => c.stats.dispatches)).size).toBe(1);
     console.info(`[neurite] tutorial CNN step: ${costs[1].stats.dispatches} dispatches, ${costs[1].stats.submits} submits`);
+    // The pool hands out buffers oldest first, so each op soon gets the same buffers every step and
+    // finds its bind group in the cache.
+    const bindGroups = costs.map((c) => c.stats.bindGroupCreations);
+    console.info(`[neurite] bind groups created per step: ${bindGroups.join(', ')}`);
+    expect(bindGroups.slice(-2), 'bind groups created in the last two steps').toEqual([0, 0]);
     model.dispose();
   });
 

@@ -92,12 +92,19 @@ const hasNaN = (r: Result): boolean => [r.output, ...r.grads].some((a) => Array.
 
 const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
+/** Options of the WebGPU backend the cases run on (a small maxBindingBytes makes kernels split). */
+let webgpuOptions: Parameters<NT['setBackend']>[1] = {};
+
+export function useWebGpuOptions(options: Parameters<NT['setBackend']>[1] = {}): void {
+  webgpuOptions = options;
+}
+
 /** Runs `stage` of the case on the CPU and then on WebGPU (counting its dispatches). */
 async function onBoth(nt: NT, row: ParityRow, stage: string, run: () => Promise<Result>): Promise<[Result, Result]> {
   try {
     await nt.setBackend('cpu');
     const cpu = await run();
-    await nt.setBackend('webgpu');
+    await nt.setBackend('webgpu', webgpuOptions);
     nt.resetStats();
     const gpu = await run();
     row.dispatches += nt.stats().dispatches;

@@ -20,6 +20,8 @@ export interface BackendStats {
   pipelineCompilations: number;
   /** Device buffers created, excluding those served from the pool. */
   bufferCreations: number;
+  /** Bind groups created (0 on the CPU); a steady training loop reuses cached ones. */
+  bindGroupCreations: number;
   /** Reads of tensor data back to the host. */
   readbacks: number;
 }
@@ -62,5 +64,5 @@ export interface Backend {
 
 /** A zeroed stats record. */
 export function emptyStats(): BackendStats {
-  return { dispatches: 0, submits: 0, pipelineCompilations: 0, bufferCreations: 0, readbacks: 0 };
+  return { dispatches: 0, submits: 0, pipelineCompilations: 0, bufferCreations: 0, bindGroupCreations: 0, readbacks: 0 };
 }

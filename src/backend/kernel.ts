@@ -3,6 +3,7 @@
 // the CPU backend calls `cpu`. Ops build both from the same parameters, so they cannot drift.
 import type { DType, TypedArray } from '../dtype.js';
 import type { ElementwiseSpec } from '../ops/elementwise/kernel.js';
+import { ArgumentError } from '../errors.js';
 
 /** A 32-bit uniform value with its WGSL type. */
 export type Uniform = { u32: number } | { i32: number } | { f32: number };
@@ -104,8 +105,22 @@ export function preferredTiling(info: { vendor: string; architecture: string; de
   return info.isFallbackAdapter || software ? 'register' : 'workgroup';
 }
 
-/** NEURITE_TILING=register|workgroup from the environment (Node), to run everything with one variant. */
-export function tilingFromEnv(): Tiling | undefined {
+/**
+ * What `setBackend('webgpu', { tiling })` and NEURITE_TILING accept: a variant, or 'measure' to time
+ * both once per adapter and keep the faster (see src/backend/webgpu/tiling-choice.ts).
+ */
+export type TilingOption = Tiling | 'measure';
+
+/** The accepted tiling options, for validation and error messages. */
+export const TILING_OPTIONS: readonly TilingOption[] = ['register', 'workgroup', 'measure'];
+
+/**
+ * NEURITE_TILING=register|workgroup|measure from the environment (Node), to run everything with one
+ * variant or have it timed. Unset or empty: undefined; any other value throws, so a typo is not silently ignored.
+ */
+export function tilingFromEnv(): TilingOption | undefined {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NEURITE_TILING;
-  return env === 'register' || env === 'workgroup' ? env : undefined;
+  if (env === undefined || env === '') return undefined;
+  if ((TILING_OPTIONS as readonly string[]).includes(env)) return env as TilingOption;
+  throw new ArgumentError(`setBackend(webgpu): NEURITE_TILING must be one of ${TILING_OPTIONS.map((t) => `'${t}'`).join(', ')}, got '${env}'`);
 }

@@ -4,26 +4,34 @@ import { engine } from '../engine.js';
 import { ArgumentError } from '../errors.js';
 import type { Backend, BackendStats } from './backend.js';
 import { CpuBackend } from './cpu.js';
-import { createWebGpuBackend, type WebGpuOptions } from './webgpu/backend.js';
+import { kernelPreferences } from './kernel.js';
+import { createWebGpuBackend, WebGpuBackend, type WebGpuOptions } from './webgpu/backend.js';
+import { requestedTiling } from './webgpu/tiling-choice.js';
 
 /** Names of the backends. */
 export type BackendName = 'cpu' | 'webgpu';
 
-const cache = new Map<BackendName, Backend>();
+/** Backends by name and options: asking again with the same options reuses the device. */
+const cache = new Map<string, Backend>();
 
 /**
  * Makes `name` the backend for tensors created from now on. For 'webgpu' this requests an
- * adapter and device (throwing a BackendError that says why when none is available).
+ * adapter and device (throwing a BackendError that says why when none is available); other
+ * options than last time start another WebGPU backend beside the first.
  */
 export async function setBackend(name: BackendName, options: WebGpuOptions = {}): Promise<void> {
-  let backend = cache.get(name);
+  if (name === 'webgpu') requestedTiling(options.tiling); // a bad tiling throws before any device is made
+  const key = name === 'webgpu' ? `webgpu:${JSON.stringify(Object.entries(options).sort(([a], [b]) => (a < b ? -1 : 1)))}` : name;
+  let backend = cache.get(key);
   if (!backend) {
     if (name === 'cpu') backend = engine.backend.name === 'cpu' ? engine.backend : new CpuBackend();
     else if (name === 'webgpu') backend = await createWebGpuBackend(options);
     else throw new ArgumentError(`setBackend: unknown backend '${String(name)}' (expected 'webgpu' or 'cpu')`);
-    cache.set(name, backend);
-    if (name === 'webgpu') (backend as { onLost?: () => void }).onLost = () => cache.delete('webgpu');
+    cache.set(key, backend);
+    if (name === 'webgpu') (backend as { onLost?: () => void }).onLost = () => cache.delete(key);
   }
+  // Kernels read the tiling when they are built: each WebGPU backend brings back its own choice.
+  if (backend instanceof WebGpuBackend) kernelPreferences.tiling = backend.tilingChoice.tiling;
   engine.setBackend(backend);
 }
 

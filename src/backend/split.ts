@@ -90,3 +90,38 @@ export function fittingRanges(name: string, n: number, limits: SplitLimits, unit
     return out;
   });
 }
+
+/** One part of a split over items: its range of items and the window of each binding (undefined: bound whole). */
+export interface ItemPart {
+  readonly span: Span;
+  readonly windows: readonly (BindingWindow | undefined)[];
+}
+
+/**
+ * [0, n) items cut into the fewest ranges whose windows fit. `touches[k](span)` gives the elements
+ * of binding k (inputs then outputs) that the items of `span` read or write, or null for a
+ * binding bound whole (it must fit as it is). Throws when even single items do not fit.
+ */
+export function splitItems(
+  name: string, n: number, limits: SplitLimits, touches: readonly ((span: Span) => Span | null)[], item = 'item',
+): ItemPart[] {
+  return searchParts(name, limits, (parts) => {
+    const out: ItemPart[] = [];
+    for (const span of ranges(n, parts)) {
+      const windows: (BindingWindow | undefined)[] = [];
+      for (const touch of touches) {
+        const elements = touch(span);
+        const window = elements ? windowOver(elements, limits) : undefined;
+        if (window === null) {
+          if (parts < n) return null;
+          throw new BackendError(
+            `${name}: cannot be split finely enough: one ${item} alone binds more than ${limits.maxElements * 4} bytes (maxStorageBufferBindingSize or the maxBindingBytes option); use smaller tensors`,
+          );
+        }
+        windows.push(window);
+      }
+      out.push({ span, windows });
+    }
+    return out;
+  });
+}

@@ -65,11 +65,6 @@ export class LazyGraph {
     if (value) this.pending.set(storage, { ...value, sealed: true });
   }
 
-  /** True while `storage` is waiting to be computed. */
-  isPending(storage: Storage): boolean {
-    return this.pending.has(storage);
-  }
-
   /**
    * Runs `call` on `backend`, or — for a single-output elementwise call — records it as pending,
    * folding in the pending values it reads element for element.

@@ -39,23 +39,32 @@ function columnSetup({ cols4, bVec }: ConvTile): string {
 }
 
 /** A vec4 of row `k` (an expression) of B at column group c. */
-const loadB = (bVec: boolean, k: string, c: number): string =>
-  bVec ? `b[${k} * n4 + g${c}]` : `vec4<f32>(${range(4).map((j) => `b[${k} * p.N + g${c}_${j}]`).join(', ')})`;
+const loadB = (bVec: boolean, k: string, c: number, shift = ''): string =>
+  bVec
+    ? `b[${k} * n4 + g${c}${shift && ` - ${shift}`}]`
+    : `vec4<f32>(${range(4).map((j) => `b[${k} * p.N + g${c}_${j}${shift && ` - ${shift}`}]`).join(', ')})`;
 
 /**
  * Writes accumulator `acc` to output row `row` (an expression) at column group gBase + c, skipping
  * columns past N. The one place results leave the tile: with `fused`, each value goes through
- * `epilogue(v, col)` (fusedConv2d's bias and activation; col is the output channel).
+ * `epilogue(v, col)` (fusedConv2d's bias and activation; col is the output channel). Indices are
+ * moved by p.outShift (out bound from a window, see conv.ts's split); with `accumulate` (a WGSL
+ * bool) the value is added to what out holds.
  */
-function storeColumns(bVec: boolean, row: string, c: number, acc: string, fused = false): string {
+function storeColumns(bVec: boolean, row: string, c: number, acc: string, fused = false, accumulate = ''): string {
   const col = (j: number) => `(gBase + ${c}u) * 4u + ${j}u`;
   const value = (j: number) => (fused ? `epilogue(${acc}.${LANES[j]}, ${col(j)})` : `${acc}.${LANES[j]}`);
+  const plus = (i: string, zero: string) => (accumulate ? ` + select(${zero}, out[${i}], ${accumulate})` : '');
   if (bVec) {
     const v = fused ? `vec4<f32>(${range(4).map(value).join(', ')})` : acc;
-    return `    if (gBase + ${c}u < n4) { out[(${row}) * n4 + gBase + ${c}u] = ${v}; }`;
+    const i = `(${row}) * n4 + gBase + ${c}u + p.outShift`;
+    return `    if (gBase + ${c}u < n4) { out[${i}] = ${v}${plus(i, 'vec4<f32>()')}; }`;
   }
   return range(4)
-    .map((j) => `    if (${col(j)} < p.N) { out[(${row}) * p.N + ${col(j)}] = ${value(j)}; }`)
+    .map((j) => {
+      const i = `(${row}) * p.N + ${col(j)} + p.outShift`;
+      return `    if (${col(j)} < p.N) { out[${i}] = ${value(j)}${plus(i, '0.0')}; }`;
+    })
     .join('\n');
 }
 
@@ -86,7 +95,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 }
 
 /** Uniform order of `gatherGemmWgsl`'s Params. */
-export const GATHER_FIELDS = ['tiles', 'colTiles', 'M', 'N', 'kc', 'rowH', 'rowW', 'aH', 'aW', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'pt', 'pl'] as const;
+export const GATHER_FIELDS = [
+  'tiles', 'colTiles', 'M', 'N', 'kc', 'rowH', 'rowW', 'aH', 'aW', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'pt', 'pl',
+  // split over tensors larger than one binding: the dispatch's first output pixel (its M are
+  // pixels m0 …), and what moves a's and out's global indices into their windows (may wrap; in
+  // units of the binding's array element, vec4 or f32)
+  'm0', 'aShift', 'outShift',
+] as const;
 
 /**
  * conv2d ('forward') or conv2dBackpropInput, as out[M, N] = A[M, K] · B[K, N] with K = kh·kw·kc and
@@ -114,7 +129,7 @@ export function gatherGemmWgsl(kind: 'forward' | 'backpropInput', tile: ConvTile
         ];
   const indent = (n: number) => (l: string) => ' '.repeat(n) + l;
   const rowSetup = R.flatMap((r) => [
-    `let m${r} = min(mBase + ${r}u, p.M - 1u);`,
+    `let m${r} = min(mBase + ${r}u, p.M - 1u) + p.m0;`,
     `let img${r} = m${r} / (p.rowH * p.rowW) * p.aH;`,
     ...(fwd
       ? [`let y${r} = i32((m${r} / p.rowW) % p.rowH * p.sh) - i32(p.pt);`, `let x${r} = i32(m${r} % p.rowW * p.sw) - i32(p.pl);`]
@@ -124,7 +139,7 @@ export function gatherGemmWgsl(kind: 'forward' | 'backpropInput', tile: ConvTile
   const xLines = R.flatMap((r) => [
     ...axis(r, 'x', 'sw', 'kxd', 'aW'),
     `let ok${r} = oky${r} && okx${r};`,
-    `let base${r} = select(0u, (row${r} + ix${r}) * p.kc, ok${r});`,
+    `let base${r} = select(0u, (row${r} + ix${r}) * p.kc - p.aShift, ok${r});`,
   ]).map(indent(6));
   return `${header(GATHER_FIELDS, bVec, fwd ? 'x, filter -> y' : 'dy, filter transposed -> dx', epi)}
   if (t >= p.tiles) { return; }
@@ -154,6 +169,10 @@ ${R.map((r) => `  if (mBase + ${r}u < p.M) {\n${C.map((c) => storeColumns(bVec, 
 /** Uniform order of `filterGemmWgsl`'s Params. */
 export const FILTER_FIELDS = [
   'total', 'tiles', 'colTiles', 'chunk', 'P', 'rows', 'N', 'inC', 'kw', 'H', 'W', 'outH', 'outW', 'sh', 'sw', 'dh', 'dw', 'pt', 'pl',
+  // split over tensors larger than one binding: chunks s0 … and output pixels [q0, q1) of this
+  // dispatch, and the shifts of x (a), dy (b) and out into their windows; a chunk begun by an
+  // earlier dispatch is added to, not overwritten
+  's0', 'q0', 'q1', 'aShift', 'bShift', 'outShift',
 ] as const;
 
 /**
@@ -182,28 +201,29 @@ export function filterGemmWgsl(tile: ConvTile, sharedTap = false): string {
       `    let iy${r} = u32(yb + offy${r});`,
       `    let ix${r} = u32(xb + offx${r});`,
       `    let ok${r} = iy${r} < p.H && ix${r} < p.W;`,
-      `    let src${r} = select(0u, ((img + iy${r}) * p.W + ix${r}) * p.inC + ci${r}, ok${r});`,
+      `    let src${r} = select(0u, ((img + iy${r}) * p.W + ix${r}) * p.inC + ci${r} - p.aShift, ok${r});`,
     ].join('\n');
   const loads = sharedTap
     ? [gather(0), ...R.map((r) => `    let a${r} = select(0.0, a[src0 + ${r}u], ok0);`)]
     : R.map((r) => `${gather(r)}\n    let a${r} = select(0.0, a[src${r}], ok${r});`);
   return `${header(FILTER_FIELDS, bVec, 'x, dy -> filter-gradient partials')}
   if (t >= p.total) { return; }
-  let s = t / p.tiles;
+  let s = t / p.tiles + p.s0;
+  let accumulate = p.q0 > s * p.chunk;
   let rBase = (t % p.tiles) / p.colTiles * ${rows}u;
   let gBase = (t % p.tiles) % p.colTiles * ${cols4}u;
 ${columnSetup(tile)}
 ${rowSetup.join('\n')}
 ${each(R, C, (r, c) => `  var acc${r}_${c} = vec4<f32>(0.0);`)}
-  let qEnd = min((s + 1u) * p.chunk, p.P);
-  var q = s * p.chunk;
+  let qEnd = min(min((s + 1u) * p.chunk, p.P), p.q1);
+  var q = max(s * p.chunk, p.q0);
   var ox = q % p.outW;
   var oy = q / p.outW % p.outH;
   var img = q / (p.outW * p.outH) * p.H;
   for (; q < qEnd; q++) {
     let yb = i32(oy * p.sh);
     let xb = i32(ox * p.sw);
-${C.map((c) => `    let d${c} = ${loadB(bVec, 'q', c)};`).join('\n')}
+${C.map((c) => `    let d${c} = ${loadB(bVec, 'q', c, 'p.bShift')};`).join('\n')}
 ${loads.join('\n')}
 ${each(R, C, (r, c) => `    acc${r}_${c} = fma(vec4<f32>(a${r}), d${c}, acc${r}_${c});`)}
     ox++;
@@ -213,6 +233,6 @@ ${each(R, C, (r, c) => `    acc${r}_${c} = fma(vec4<f32>(a${r}), d${c}, acc${r}_
       if (oy == p.outH) { oy = 0u; img += p.H; }
     }
   }
-${R.map((r) => `  if (rBase + ${r}u < p.rows) {\n${C.map((c) => storeColumns(bVec, `s * p.rows + rBase + ${r}u`, c, `acc${r}_${c}`)).join('\n')}\n  }`).join('\n')}
+${R.map((r) => `  if (rBase + ${r}u < p.rows) {\n${C.map((c) => storeColumns(bVec, `s * p.rows + rBase + ${r}u`, c, `acc${r}_${c}`, false, 'accumulate')).join('\n')}\n  }`).join('\n')}
 }`;
 }

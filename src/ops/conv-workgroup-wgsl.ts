@@ -5,7 +5,7 @@
 import type { Uniform } from '../backend/kernel.js';
 import { epilogueWgsl } from './matmul-epilogue.js';
 import type { EpilogueWgsl } from './matmul-wgsl.js';
-import type { ConvGeometry } from './conv.js';
+import { partUniforms, type ConvGeometry, type ConvPart } from './conv.js';
 import { convBindings } from './conv-wgsl.js';
 import { GEMM_GRID_FIELDS, workgroupGemmGrid, workgroupGemmWgsl } from './gemm-workgroup.js';
 
@@ -19,6 +19,10 @@ export type ConvGemmKind = 'forward' | 'backpropInput' | 'backpropFilter';
  */
 export const CONV_WORKGROUP_FIELDS = [
   ...GEMM_GRID_FIELDS, 'K', 'chunk', 'kc', 'kw', 'rowH', 'rowW', 'aH', 'aW', 'sh', 'sw', 'dh', 'dw', 'pt', 'pl',
+  // split over tensors larger than one binding (conv.ts): first output pixel (gathers) or first
+  // chunk and pixel range (filter gradient) of the dispatch, and the shifts of a, b and out into
+  // their windows; a filter chunk begun by an earlier dispatch is added to, not overwritten
+  'm0', 's0', 'q0', 'q1', 'aShift', 'bShift', 'outShift',
 ] as const;
 
 type Field = (typeof CONV_WORKGROUP_FIELDS)[number];
@@ -47,7 +51,7 @@ function gatherWgsl(transposed: boolean): string {
   let img = pixel / p.rowW / p.rowH;
 ${coords}
   if (iy >= p.aH || ix >= p.aW) { return 0.0; }
-  return a[((img * p.aH + iy) * p.aW + ix) * p.kc + c];
+  return a[((img * p.aH + iy) * p.aW + ix) * p.kc + c - p.aShift];
 }`;
 }
 
@@ -62,16 +66,25 @@ export function convWorkgroupWgsl(kind: ConvGemmKind, epi: EpilogueWgsl | null =
   // The reduction length is computed from z and p only, never read back from kStart: WGSL's
   // uniformity analysis treats private variables as non-uniform, and the barriers depend on it.
   const mapping = `var<private> kStart: u32; // first k of this split
+var<private> accumulating: bool; // this split's chunk was begun by an earlier dispatch
 fn gemmBegin(z: u32) -> u32 {
-  let start = min(z * p.chunk, p.K);
+  let zz = z + p.s0;
+  let start = min(max(zz * p.chunk, p.q0), p.K);
   kStart = start;
-  return min(p.chunk, p.K - start);
+  accumulating = p.q0 > zz * p.chunk;
+  return min(min(zz * p.chunk + p.chunk, p.K), p.q1) - start;
 }
 ${gatherWgsl(kind === 'backpropInput')}
-fn loadA(m: u32, k: u32) -> f32 { return ${filter ? 'gather(kStart + k, m)' : 'gather(m, k)'}; }
-fn loadB(k: u32, n: u32) -> f32 { return b[(kStart + k) * p.N + n]; }`;
+fn loadA(m: u32, k: u32) -> f32 { return ${filter ? 'gather(kStart + k, m)' : 'gather(m + p.m0, k)'}; }
+fn loadB(k: u32, n: u32) -> f32 { return b[(kStart + k) * p.N + n - p.bShift]; }`;
   const header = convBindings(CONV_WORKGROUP_FIELDS, false, names, epi ?? epilogueWgsl('linear', false));
-  return workgroupGemmWgsl(header, { aKContiguous: !filter, bNContiguous: true, wgsl: mapping });
+  return workgroupGemmWgsl(header, {
+    aKContiguous: !filter,
+    bNContiguous: true,
+    wgsl: mapping,
+    outBase: '(z + p.s0) * p.M * p.N + p.outShift',
+    prior: filter ? 'select(0.0, out[i], accumulating)' : undefined,
+  });
 }
 
 /**
@@ -79,7 +92,7 @@ fn loadB(k: u32, n: u32) -> f32 { return b[(kStart + k) * p.N + n]; }`;
  * partials of [kh·kw·inC, outC], each reducing `chunk` output pixels.
  */
 export function convWorkgroupDispatch(
-  kind: ConvGemmKind, g: ConvGeometry, chunk = 0, splits = 1,
+  kind: ConvGemmKind, g: ConvGeometry, chunk = 0, splits = 1, part: ConvPart = {},
 ): { uniforms: Uniform[]; workgroups: [number, number, number] } {
   const taps = (kc: number) => g.kh * g.kw * kc;
   const common = { kw: g.kw, sh: g.sh, sw: g.sw, dh: g.dh, dw: g.dw, pt: g.pt, pl: g.pl };
@@ -88,7 +101,16 @@ export function convWorkgroupDispatch(
     backpropInput: { M: g.batch * g.inH * g.inW, N: g.inC, K: taps(g.outC), kc: g.outC, rowH: g.inH, rowW: g.inW, aH: g.outH, aW: g.outW },
     backpropFilter: { M: taps(g.inC), N: g.outC, K: g.batch * g.outH * g.outW, kc: g.inC, rowH: g.outH, rowW: g.outW, aH: g.inH, aW: g.inW },
   }[kind];
-  const { workgroups, ...grid } = workgroupGemmGrid(dims.M, dims.N, splits);
-  const values: Record<Field, number> = { ...common, ...dims, ...grid, chunk: kind === 'backpropFilter' ? chunk : dims.K };
+  if (part.M !== undefined) dims.M = part.M;
+  const { workgroups, ...grid } = workgroupGemmGrid(dims.M, dims.N, part.chunks ?? splits);
+  const values: Record<Field, number> = {
+    ...common, ...dims, ...grid, chunk: kind === 'backpropFilter' ? chunk : dims.K,
+    m0: 0, s0: 0, q0: 0, q1: dims.K, aShift: 0, bShift: 0, outShift: 0, ...withoutCounts(part),
+  };
   return { uniforms: CONV_WORKGROUP_FIELDS.map((f) => ({ u32: values[f] })), workgroups };
+}
+
+/** A part's uniform values, without the counts that size the grid. */
+function withoutCounts({ M: _M, chunks: _chunks, ...values }: ConvPart): Partial<Record<Field, number>> {
+  return partUniforms(values, 1);
 }

@@ -2,7 +2,8 @@
 // the gradient ops conv2dBackpropInput and conv2dBackpropFilter. Each is one OpDef whose kernel pairs a CPU loop (conv-cpu.ts) with an implicit-GEMM WGSL kernel:
 // unrolled register tiles (conv-wgsl.ts) or workgroup-memory tiles (conv-workgroup-wgsl.ts), picked per
 // adapter (kernelPreferences). Also the window geometry (strides, dilations, TF's SAME rule) that pooling shares.
-import { kernelPreferences, linearWorkgroups, type KernelCall, type Uniform } from '../backend/kernel.js';
+import { kernelPreferences, linearWorkgroups, type KernelCall, type SplitLimits, type Uniform } from '../backend/kernel.js';
+import { splitItems, type Span } from '../backend/split.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
@@ -12,6 +13,7 @@ import { convWorkgroupDispatch, convWorkgroupWgsl, type ConvGemmKind } from './c
 import { workgroupGemmGrid } from './gemm-workgroup.js';
 import { activationBackprop, checkFusedActivation, cpuEpilogue, epilogueWgsl, type FusedActivation } from './matmul-epilogue.js';
 import type { OpDef } from './op.js';
+import { inputRowsOf, outputRowsOf, rowSpan, wholeRows, type WindowAxis } from './row-windows.js';
 import { sum } from './reduce.js';
 import { reshape, transpose } from './transform.js';
 
@@ -60,6 +62,23 @@ export interface ConvGeometry {
   dw: number;
   pt: number;
   pl: number;
+}
+
+/**
+ * One dispatch's share of a conv split over tensors larger than one binding (absent fields: the
+ * whole conv). Gathers: M output pixels from pixel m0. Filter gradient: `chunks` chunks from s0,
+ * reducing output pixels [q0, q1). Shifts move a's, b's and out's global indices into their windows.
+ */
+export interface ConvPart {
+  M?: number;
+  m0?: number;
+  chunks?: number;
+  s0?: number;
+  q0?: number;
+  q1?: number;
+  aShift?: number;
+  bShift?: number;
+  outShift?: number;
 }
 
 /** A positive integer or a pair of them, as [h, w]; throws an ArgumentError naming the op otherwise. */
@@ -166,22 +185,35 @@ interface GpuKernel {
 }
 
 /** The workgroup-memory variant of any of the three convs. */
-function workgroupKernel(kind: ConvGemmKind, g: ConvGeometry, epi: Epilogue | null, chunk?: number, splits?: number): GpuKernel {
+function workgroupKernel(kind: ConvGemmKind, g: ConvGeometry, epi: Epilogue | null, chunk?: number, splits?: number, part?: ConvPart): GpuKernel {
   return {
     variant: 'workgroup',
     wgsl: () => convWorkgroupWgsl(kind, epi && epilogueWgsl(epi.activation, epi.hasBias)),
-    ...convWorkgroupDispatch(kind, g, chunk, splits),
+    ...convWorkgroupDispatch(kind, g, chunk, splits, part),
   };
 }
 
-function registerGatherKernel(forward: boolean, g: ConvGeometry, epi: Epilogue | null): GpuKernel {
-  const [M, N, kc, rowH, rowW, aH, aW] = forward
+/** The unsplit defaults of the split fields. */
+const WHOLE = { m0: 0, s0: 0, q0: 0, aShift: 0, bShift: 0, outShift: 0 };
+
+/**
+ * A part's shifts as u32 uniforms: b's and out's in units of their array element (vec4 when
+ * `unit` is 4; the shifts are then multiples of 4), wrapped modulo 2³² (WGSL's u32 arithmetic).
+ */
+export function partUniforms(part: ConvPart, unit: number): ConvPart {
+  const wrap = (v: number | undefined, u = 1) => (v === undefined ? undefined : (v / u) >>> 0);
+  return { ...part, aShift: wrap(part.aShift), bShift: wrap(part.bShift, unit), outShift: wrap(part.outShift, unit) };
+}
+
+function registerGatherKernel(forward: boolean, g: ConvGeometry, epi: Epilogue | null, part: ConvPart = {}): GpuKernel {
+  const [whole, N, kc, rowH, rowW, aH, aW] = forward
     ? [g.batch * g.outH * g.outW, g.outC, g.inC, g.outH, g.outW, g.inH, g.inW]
     : [g.batch * g.inH * g.inW, g.inC, g.outC, g.inH, g.inW, g.outH, g.outW];
+  const M = part.M ?? whole;
   const tile = tileFor(N);
   const colTiles = colTilesOf(N);
   const tiles = Math.ceil(M / tile.rows) * colTiles;
-  const values = { ...g, tiles, colTiles, M, N, kc, rowH, rowW, aH, aW };
+  const values = { ...g, ...WHOLE, ...partUniforms(part, tile.bVec ? 4 : 1), tiles, colTiles, M, N, kc, rowH, rowW, aH, aW };
   return {
     variant: `register:${tileKey(tile)}`,
     wgsl: () => gatherGemmWgsl(forward ? 'forward' : 'backpropInput', tile, epi && epilogueWgsl(epi.activation, epi.hasBias)),
@@ -192,9 +224,11 @@ function registerGatherKernel(forward: boolean, g: ConvGeometry, epi: Epilogue |
 
 function gatherCall(forward: boolean, g: ConvGeometry, epi: Epilogue | null = null): KernelCall {
   const kind = forward ? 'forward' : 'backpropInput';
-  const { variant, ...gpu } = useRegisterTiles() ? registerGatherKernel(forward, g, epi) : workgroupKernel(kind, g, epi);
+  const register = useRegisterTiles();
+  const gpuFor = (part?: ConvPart): GpuKernel => (register ? registerGatherKernel(forward, g, epi, part) : workgroupKernel(kind, g, epi, undefined, undefined, part));
+  const { variant, ...gpu } = gpuFor();
   const key = `conv2d:${kind}:${variant}`;
-  return {
+  const call: KernelCall = {
     name: epi ? 'fusedConv2d' : forward ? 'conv2d' : 'conv2dBackpropInput',
     key: epi ? `${key}:${epi.activation}:bias${+epi.hasBias}` : key,
     ...gpu,
@@ -203,6 +237,24 @@ function gatherCall(forward: boolean, g: ConvGeometry, epi: Epilogue | null = nu
       gatherGemmCpu(forward, g, a as Float32Array, b as Float32Array, out as Float32Array, store);
     },
   };
+  // Beyond one binding: ranges of output rows (image, row) — images are independent — with a
+  // (x, or dy for the input gradient) bound over the rows their windows read; the filter (and
+  // bias) bound whole, so a filter over the limit is refused.
+  const axis: WindowAxis = { k: g.kh, d: g.dh, s: g.sh, pad: g.pt, inSize: g.inH, outSize: g.outH };
+  const [rowH, rowW, N] = forward ? [g.outH, g.outW, g.outC] : [g.inH, g.inW, g.inC];
+  const aTouch = forward
+    ? (span: Span) => rowSpan(span, g.outH, g.inH, g.inW * g.inC, (y0, y1) => inputRowsOf(axis, y0, y1))
+    : (span: Span) => rowSpan(span, g.inH, g.outH, g.outW * g.outC, (y0, y1) => outputRowsOf(axis, y0, y1));
+  const whole = () => null;
+  const touches = [aTouch, whole, ...(epi?.hasBias ? [whole] : []), (span: Span) => wholeRows(span, rowW * N)];
+  const split = (limits: SplitLimits): KernelCall[] =>
+    splitItems(call.name, g.batch * rowH, limits, touches, 'image row').map(({ span: [r0, r1], windows }) => {
+      const m0 = r0 * rowW;
+      const out = windows[windows.length - 1]!;
+      const { variant: _v, ...part } = gpuFor({ M: (r1 - r0) * rowW, m0, aShift: windows[0]!.offset, outShift: m0 * N - out.offset });
+      return { ...call, ...part, windows };
+    });
+  return { ...call, split };
 }
 
 /** Register tiles of the filter gradient (before splitting the reduction). */
@@ -216,29 +268,54 @@ function filterSplits(g: ConvGeometry): number {
   return Math.max(1, Math.min(Math.ceil(FILTER_TARGET[variant] / tiles), Math.ceil(P / FILTER_MIN_CHUNK[variant])));
 }
 
-function registerFilterKernel(g: ConvGeometry, chunk: number, splits: number): GpuKernel {
+function registerFilterKernel(g: ConvGeometry, chunk: number, splits: number, part: ConvPart = {}): GpuKernel {
   const tile = tileFor(g.outC);
   const P = g.batch * g.outH * g.outW;
   const tiles = filterTiles(g);
-  const values = { ...g, total: tiles * splits, tiles, colTiles: colTilesOf(g.outC), chunk, P, rows: g.kh * g.kw * g.inC, N: g.outC, H: g.inH, W: g.inW };
+  const total = tiles * (part.chunks ?? splits);
+  const values = { ...g, ...WHOLE, q1: P, ...partUniforms(part, tile.bVec ? 4 : 1), total, tiles, colTiles: colTilesOf(g.outC), chunk, P, rows: g.kh * g.kw * g.inC, N: g.outC, H: g.inH, W: g.inW };
   const sharedTap = g.inC % tile.rows === 0;
   return {
     variant: `register:${tileKey(tile)}${sharedTap ? ':tap' : ''}`,
     wgsl: () => filterGemmWgsl(tile, sharedTap),
     uniforms: fields(FILTER_FIELDS, values),
-    workgroups: linearWorkgroups(tiles * splits),
+    workgroups: linearWorkgroups(total),
   };
 }
 
 function filterCall(g: ConvGeometry, splits: number): KernelCall {
-  const chunk = Math.ceil((g.batch * g.outH * g.outW) / splits);
-  const { variant, ...gpu } = useRegisterTiles() ? registerFilterKernel(g, chunk, splits) : workgroupKernel('backpropFilter', g, null, chunk, splits);
-  return {
+  const P = g.batch * g.outH * g.outW;
+  const chunk = Math.ceil(P / splits);
+  const register = useRegisterTiles();
+  const gpuFor = (part?: ConvPart): GpuKernel => (register ? registerFilterKernel(g, chunk, splits, part) : workgroupKernel('backpropFilter', g, null, chunk, splits, part));
+  const { variant, ...gpu } = gpuFor();
+  const call: KernelCall = {
     name: 'conv2dBackpropFilter',
     key: `conv2d:backpropFilter:${variant}`,
     ...gpu,
     cpu: ([x, dy], [out]) => filterGemmCpu(g, chunk, splits, x as Float32Array, dy as Float32Array, out as Float32Array),
   };
+  // Beyond one binding: ranges of output pixels, x bound over the rows they read and dy over
+  // theirs. A dispatch reduces its pixels into the partials of the chunks they fall in, adding to
+  // a chunk an earlier dispatch began: exact up to summation order. (Pixels, not rows: a range
+  // small enough falls in one chunk, whose partial fits a window where two might not.)
+  const axis: WindowAxis = { k: g.kh, d: g.dh, s: g.sh, pad: g.pt, inSize: g.inH, outSize: g.outH };
+  const F = g.kh * g.kw * g.inC * g.outC;
+  const chunksOf = ([q0, q1]: Span): Span => [Math.floor(q0 / chunk), Math.ceil(q1 / chunk)];
+  const gridRows = ([q0, q1]: Span): Span => [Math.floor(q0 / g.outW), Math.floor((q1 - 1) / g.outW) + 1];
+  const touches = [
+    (span: Span) => rowSpan(gridRows(span), g.outH, g.inH, g.inW * g.inC, (y0, y1) => inputRowsOf(axis, y0, y1)),
+    (span: Span) => wholeRows(span, g.outC),
+    (span: Span) => wholeRows(chunksOf(span), F),
+  ];
+  const split = (limits: SplitLimits): KernelCall[] =>
+    splitItems(call.name, P, limits, touches, 'output pixel').map(({ span: [q0, q1], windows }) => {
+      const [s0, s1] = chunksOf([q0, q1]);
+      const [x, dy, out] = windows.map((w) => w!.offset);
+      const { variant: _v, ...part } = gpuFor({ s0, chunks: s1 - s0, q0, q1, aShift: x, bShift: dy, outShift: -out });
+      return { ...call, ...part, windows };
+    });
+  return { ...call, split };
 }
 
 // ---- Ops ----

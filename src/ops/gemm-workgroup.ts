@@ -28,6 +28,8 @@ export interface GemmMapping {
   readonly wgsl: string;
   /** WGSL expression (of z and p) for where z's matrix starts in out; default `z * p.M * p.N`. */
   readonly outBase?: string;
+  /** WGSL expression (of out index i) added to each stored value; default 0 (overwrite). */
+  readonly prior?: string;
 }
 
 /** The whole kernel: `header` (Params, bindings, epilogue and helpers), the mapping and outBase, then the template. */
@@ -37,5 +39,6 @@ const A_K_CONTIGUOUS = ${mapping.aKContiguous};
 const B_N_CONTIGUOUS = ${mapping.bNContiguous};
 ${mapping.wgsl}
 fn outBase(z: u32) -> u32 { return ${mapping.outBase ?? 'z * p.M * p.N'}; }
+fn prior(i: u32) -> f32 { return ${mapping.prior ?? '0.0'}; }
 ${body}`;
 }

@@ -4,6 +4,7 @@
 import sceWgsl from '../../shaders/softmax_cross_entropy.wgsl?raw';
 import sceBackpropWgsl from '../../shaders/softmax_cross_entropy_backprop.wgsl?raw';
 import { linearWorkgroups, type KernelCall } from '../backend/kernel.js';
+import { splitItems, type Span } from '../backend/split.js';
 import type { TypedArray } from '../dtype.js';
 import { DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
@@ -152,15 +153,35 @@ function rowStats(x: TypedArray, base: number, classes: number): { m: number; s:
   return { m, s };
 }
 
+/**
+ * A row kernel: forward binds (logits, labels, loss), backprop (logits, labels, dy, dx). Beyond one
+ * binding it runs by ranges of rows: logits, dense labels and dx over the rows' elements, sparse
+ * labels, loss and dy over the rows themselves, each shifted by its window's offset.
+ */
 function sceCall(name: string, source: string, sparse: boolean, rows: number, classes: number, cpu: KernelCall['cpu']): KernelCall {
-  return {
+  const backprop = name.endsWith('Backprop');
+  const uniformsOf = (first: number, end: number, xShift: number, labelShift: number, rowShift: number) =>
+    [end, classes, first, xShift, labelShift, rowShift].map((u32) => ({ u32 }));
+  const call: KernelCall = {
     name,
     key: `${name}:${sparse ? 'sparse' : 'dense'}`,
     wgsl: () => sceHeader(sparse) + source,
-    uniforms: [{ u32: rows }, { u32: classes }],
+    uniforms: uniformsOf(0, rows, 0, 0, 0),
     workgroups: linearWorkgroups(rows),
     cpu,
   };
+  const elements = ([lo, hi]: Span): Span => [lo * classes, hi * classes];
+  const perRow = (span: Span): Span => span;
+  const labels = sparse ? perRow : elements;
+  const touches = backprop ? [elements, labels, perRow, elements] : [elements, labels, perRow];
+  const split: KernelCall['split'] = (limits) =>
+    splitItems(name, rows, limits, touches, `row of ${classes} classes`).map(({ span: [first, end], windows }) => ({
+      ...call,
+      uniforms: uniformsOf(first, end, windows[0]!.offset, windows[1]!.offset, windows[2]!.offset),
+      workgroups: linearWorkgroups(end - first),
+      windows,
+    }));
+  return { ...call, split };
 }
 
 /** Gradient of softmaxCrossEntropy w.r.t. the logits: dy·(softmax·Σlabels − labels), one fused row kernel. */

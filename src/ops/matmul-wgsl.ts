@@ -24,6 +24,8 @@ export const MATMUL_PARAMS = [
   // added to A's and out's indices: 0, except in the parts of a product split by rows over
   // tensors larger than one binding, where a and out are bound from a window (may wrap: u32 is modular)
   'aShift', 'outShift',
+  // split by batches: the dispatch's first batch, and what moves B's indices into its window
+  'z0', 'bShift',
 ] as const;
 
 /** One matMul kernel parameter. */
@@ -46,11 +48,12 @@ ${bias}@group(0) @binding(${o}) var<storage, read_write> out: array<f32>;
 @group(0) @binding(${o + 1}) var<uniform> p: Params;
 
 // Element offsets of batch z's matrix in a (x) and in b (y); broadcast dims have stride 0.
-fn batchOffsets(z: u32) -> vec2<u32> {
+fn batchOffsets(zLocal: u32) -> vec2<u32> {
+  let z = zLocal + p.z0;
   let i2 = z % p.d2;
   let i1 = (z / p.d2) % p.d1;
   let i0 = z / (p.d2 * p.d1);
-  return vec2<u32>(i0 * p.as0 + i1 * p.as1 + i2 * p.as2 + p.aShift, i0 * p.bs0 + i1 * p.bs1 + i2 * p.bs2);
+  return vec2<u32>(i0 * p.as0 + i1 * p.as1 + i2 * p.as2 + p.aShift, i0 * p.bs0 + i1 * p.bs1 + i2 * p.bs2 + p.bShift);
 }
 ${epilogue}
 `;

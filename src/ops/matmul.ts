@@ -3,7 +3,7 @@
 // per product: a CPU loop (i-k-j over contiguous rows) and one of two WGSL kernels — unrolled
 // register tiles or workgroup-memory tiles — picked per adapter (kernelPreferences).
 import { kernelPreferences, linearWorkgroups, type KernelCall, type SplitLimits } from '../backend/kernel.js';
-import { ranges, searchParts, windowOver } from '../backend/split.js';
+import { ranges, searchParts, splitItems, windowOver, type Span } from '../backend/split.js';
 import { DTypeError, NeuriteError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
 import { broadcastStrides, sizeOf } from '../shape.js';
@@ -260,7 +260,7 @@ function matMulCall(g: Geometry, { transposeA, transposeB }: MatMulAttrs, epi: E
     d1: dims[1], d2: dims[2],
     as0: as[0], as1: as[1], as2: as[2],
     bs0: bs[0], bs1: bs[1], bs2: bs[2],
-    aShift: 0, outShift: 0,
+    aShift: 0, outShift: 0, z0: 0, bShift: 0,
   };
   const name = epi ? 'fusedMatMul' : 'matMul';
   const variant = register ? 'register' : `workgroup:tA${+transposeA}:tB${+transposeB}`;
@@ -277,8 +277,45 @@ function matMulCall(g: Geometry, { transposeA, transposeB }: MatMulAttrs, epi: E
       cpuMatMul(a as Float32Array, b as Float32Array, out as Float32Array, g, params, batches, store);
     },
   };
-  // Beyond one binding, an unbatched product runs by ranges of rows of A and out (B must fit).
-  if (batches !== 1) return call;
+  // Beyond one binding, a batched product runs by ranges of batches (each batch's matrices bound
+  // from windows over the batches' extent; a batch that alone exceeds a binding is refused)…
+  if (batches !== 1) {
+    const extent = (z0: number, z1: number, which: 0 | 1, size: number): Span => {
+      let lo = Infinity;
+      let hi = 0;
+      for (let z = z0; z < z1; z++) {
+        const off = batchOffsets(layout, z)[which];
+        lo = Math.min(lo, off);
+        hi = Math.max(hi, off + size);
+      }
+      return [lo, hi];
+    };
+    const touches = [
+      ([z0, z1]: Span) => extent(z0, z1, 0, M * K),
+      ([z0, z1]: Span) => extent(z0, z1, 1, K * N),
+      ...(epi?.hasBias ? [() => null] : []),
+      ([z0, z1]: Span) => [z0 * M * N, z1 * M * N] as Span,
+    ];
+    const split = (limits: SplitLimits): KernelCall[] =>
+      splitItems(name, batches, limits, touches, 'batch matrix').map(({ span: [z0, z1], windows }) => {
+        const out = windows[windows.length - 1]!;
+        const count = tilesM * tilesN * (z1 - z0);
+        const part: Record<MatMulParam, number> = {
+          ...params, count, z0,
+          aShift: (0 - windows[0]!.offset) >>> 0,
+          bShift: (0 - windows[1]!.offset) >>> 0,
+          outShift: (z0 * M * N - out.offset) >>> 0,
+        };
+        return {
+          ...call,
+          uniforms: MATMUL_PARAMS.map((f) => ({ u32: part[f] })),
+          workgroups: register ? linearWorkgroups(count, REGISTER_WORKGROUP) : linearWorkgroups(count, 1),
+          windows,
+        };
+      });
+    return { ...call, split };
+  }
+  // …and an unbatched one by ranges of rows of A and out (B must fit).
   const split = (limits: SplitLimits): KernelCall[] =>
     searchParts(name, limits, (parts) => {
       const calls: KernelCall[] = [];

@@ -3,6 +3,7 @@
 // every backend. The hash (xxHash32 of one word) is written below once in WGSL u32 arithmetic
 // and once in JS (Math.imul, >>> 0); both are exact integer code, so they agree bit for bit.
 import { linearWorkgroups, WORKGROUP_SIZE, type KernelCall } from '../backend/kernel.js';
+import { splitItems } from '../backend/split.js';
 import { ArgumentError, DTypeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
 import { assertValidShape, sizeOf } from '../shape.js';
@@ -49,22 +50,26 @@ function randomCall(mode: RandomMode, n: number, seed: number, a: number, b: num
   const fb = Math.fround(b);
   const input = mode === 'dropout' ? '@group(0) @binding(0) var<storage, read> x: array<f32>;\n' : '';
   const out = mode === 'dropout' ? 1 : 0;
-  const value = mode === 'dropout' ? 'select(0.0, x[i] * p.b, u >= p.a)' : 'p.a + p.b * u';
-  return {
-    name: mode === 'dropout' ? 'dropout' : 'randomUniform',
+  const value = mode === 'dropout' ? 'select(0.0, x[i - p.base] * p.b, u >= p.a)' : 'p.a + p.b * u';
+  const name = mode === 'dropout' ? 'dropout' : 'randomUniform';
+  // One dispatch covers elements [first, n) with x and out bound from element `base` (see split).
+  const uniformsOf = (first: number, end: number, base: number) => [{ u32: end }, { u32: seed }, { f32: fa }, { f32: fb }, { u32: first }, { u32: base }];
+  const call: KernelCall = {
+    name,
     key: `random:${mode}`,
-    uniforms: [{ u32: n }, { u32: seed }, { f32: fa }, { f32: fb }],
+    uniforms: uniformsOf(0, n, 0),
     workgroups: linearWorkgroups(n),
     wgsl: () => `${WGSL_HASH}
-struct Params { n: u32, seed: u32, a: f32, b: f32 }
+struct Params { n: u32, seed: u32, a: f32, b: f32, first: u32, base: u32 }
 ${input}@group(0) @binding(${out}) var<storage, read_write> out: array<f32>;
 @group(0) @binding(${out + 1}) var<uniform> p: Params;
 @compute @workgroup_size(${WORKGROUP_SIZE})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x;
+  let i = gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x + p.first;
   if (i >= p.n) { return; }
+  // The hash is of the global index, so a split run draws the same stream as a whole one.
   let u = nt_uniform(p.seed, i);
-  out[i] = ${value};
+  out[i - p.base] = ${value};
 }`,
     cpu(ins, [o]) {
       if (mode === 'dropout') {
@@ -75,6 +80,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       }
     },
   };
+  // Beyond one binding: ranges of elements, x and out bound from the same window.
+  const touch = (span: readonly [number, number]) => span;
+  const split: KernelCall['split'] = (limits) =>
+    splitItems(name, n, limits, mode === 'dropout' ? [touch, touch] : [touch]).map(({ span: [first, end], windows }) => ({
+      ...call,
+      uniforms: uniformsOf(first, end, windows[0]!.offset),
+      workgroups: linearWorkgroups(end - first),
+      windows,
+    }));
+  return { ...call, split };
 }
 
 interface UniformAttrs {

@@ -2,6 +2,7 @@
 // viewed as [outer, R, inner] and one invocation owns a row of R values (max, then Σexp, then
 // the outputs), so the forward pass is one dispatch and the max shift never enters the tape.
 import { linearWorkgroups, WORKGROUP_SIZE, type KernelCall } from '../backend/kernel.js';
+import { splitItems, type Span } from '../backend/split.js';
 import { DTypeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
 import { normalizeAxis, sizeOf } from '../shape.js';
@@ -71,20 +72,22 @@ function rowCall(mode: RowMode, shape: readonly number[], axis: number, inputs: 
   const inner = sizeOf(shape.slice(axis + 1));
   const n = outer * inner;
   const second = inputs === 2 ? '@group(0) @binding(1) var<storage, read> b: array<f32>;\n' : '';
-  return {
+  // One dispatch covers rows [first, end); every binding is bound from element `shift` (see split).
+  const uniformsOf = (first: number, end: number, shift: number) => [end, reduced, inner, first, shift].map((u32) => ({ u32 }));
+  const call: KernelCall = {
     name: mode,
     key: `rows:${mode}`,
-    uniforms: [{ u32: n }, { u32: reduced }, { u32: inner }],
+    uniforms: uniformsOf(0, n, 0),
     workgroups: linearWorkgroups(n),
-    wgsl: () => `struct Params { n: u32, reduced: u32, inner: u32 }
+    wgsl: () => `struct Params { n: u32, reduced: u32, inner: u32, first: u32, shift: u32 }
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 ${second}@group(0) @binding(${inputs}) var<storage, read_write> out: array<f32>;
 @group(0) @binding(${inputs + 1}) var<uniform> p: Params;
 @compute @workgroup_size(${WORKGROUP_SIZE})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x;
+  let i = gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x + p.first;
   if (i >= p.n) { return; }
-  let base = (i / p.inner) * p.reduced * p.inner + i % p.inner;
+  let base = (i / p.inner) * p.reduced * p.inner + i % p.inner - p.shift;
   ${WGSL_BODY[mode]}
 }`,
     cpu([a, b], [out]) {
@@ -92,6 +95,18 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         for (let k = 0; k < inner; k++) cpuRow(mode, a, b ?? a, out, o * reduced * inner + k, reduced, inner);
     },
   };
+  // Beyond one binding: ranges of rows, every tensor bound over the elements they span (the
+  // same window for all); a row that alone exceeds a binding cannot be split this way.
+  const base = (i: number) => Math.floor(i / inner) * reduced * inner + (i % inner);
+  const touch = ([lo, hi]: Span): Span => [base(lo), base(hi - 1) + (reduced - 1) * inner + 1];
+  const split: KernelCall['split'] = (limits) =>
+    splitItems(mode, n, limits, Array<typeof touch>(inputs + 1).fill(touch), `row of ${reduced} values`).map(({ span: [first, end], windows }) => ({
+      ...call,
+      uniforms: uniformsOf(first, end, windows[0]!.offset),
+      workgroups: linearWorkgroups(end - first),
+      windows,
+    }));
+  return { ...call, split };
 }
 
 /** An op over rows along `axis` whose output has the shape of its first input. */

@@ -5,12 +5,15 @@ import type { DType, TypedArray } from '../../dtype.js';
 import { allocArray } from '../../dtype.js';
 import { ArgumentError, BackendError } from '../../errors.js';
 import { emptyStats, type Backend, type BackendStats, type Storage } from '../backend.js';
-import { kernelPreferences, preferredTiling, tilingFromEnv, type KernelCall, type SplitLimits, type Uniform } from '../kernel.js';
+import { kernelPreferences, type KernelCall, type SplitLimits, type Uniform } from '../kernel.js';
+import { BindGroupCache, type BoundRange } from './bind-groups.js';
 import { BufferPool } from './buffer-pool.js';
 import { acquireDevice, type AcquiredDevice, type WebGpuOptions } from './device.js';
 import { PipelineCache } from './pipelines.js';
+import { defaultTiling, immediateTiling, measuredTiling, requestedTiling, type TilingChoice, type TilingRequest } from './tiling-choice.js';
 
 export type { WebGpuOptions } from './device.js';
+export type { TilingChoice } from './tiling-choice.js';
 
 const STORAGE_USAGE = GPUBufferUsageFlagsOf('STORAGE', 'COPY_SRC', 'COPY_DST');
 
@@ -35,7 +38,7 @@ class GpuStorage implements Storage {
 
 interface PendingDispatch {
   call: KernelCall;
-  bindGroupEntries: GPUBindGroupEntry[];
+  ranges: BoundRange[];
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
   uniformOffset: number;
@@ -52,9 +55,15 @@ function bindingLimits(limits: GPUSupportedLimits, maxBindingBytes?: number): Sp
   return { maxElements: Math.floor(bytes / 4), alignElements: align / 4 };
 }
 
-/** Creates the WebGPU backend, or throws a BackendError saying why there is none. */
+/**
+ * Creates the WebGPU backend, or throws a BackendError saying why there is none (an ArgumentError
+ * for a bad `tiling`). With `tiling: 'measure'` this times both kernel tilings first (once per adapter).
+ */
 export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<WebGpuBackend> {
-  return new WebGpuBackend(await acquireDevice(options), options);
+  requestedTiling(options.tiling); // validate before acquiring a device
+  const backend = new WebGpuBackend(await acquireDevice(options), options);
+  await backend.settleTiling();
+  return backend;
 }
 
 /** Runs kernels as WGSL compute shaders. */
@@ -64,12 +73,15 @@ export class WebGpuBackend implements Backend {
   readonly device: GPUDevice;
   /** The adapter, as reported by the browser or Dawn. */
   readonly adapterInfo: AcquiredDevice['adapterInfo'];
+  /** The matMul/conv kernel tiling this backend set in kernelPreferences, and why. */
+  tilingChoice: TilingChoice;
   /** Called when the device is lost, so the registry can start a new one next time. */
   onLost?: () => void;
   /** Dawn's instance in Node: held so it outlives the device (see device.ts). */
   private readonly keepAlive: unknown;
   private readonly pool: BufferPool;
   private readonly pipelines: PipelineCache;
+  private readonly bindGroups: BindGroupCache;
   private readonly maxDispatchesPerSubmit: number;
   /** Largest binding, and window alignment, that kernels over big tensors split to. */
   private readonly bindingLimits: SplitLimits;
@@ -80,6 +92,8 @@ export class WebGpuBackend implements Backend {
   private uniformUsed = 0;
   private lostReason: string | null = null;
   private deferredError: BackendError | null = null;
+  private readonly tilingRequest: TilingRequest;
+  private tilingSettled = false;
 
   constructor(acquired: AcquiredDevice, options: WebGpuOptions) {
     this.device = acquired.device;
@@ -89,8 +103,11 @@ export class WebGpuBackend implements Backend {
     this.pool = new BufferPool(this.device, this.device.limits.maxBufferSize);
     this.bindingLimits = bindingLimits(this.device.limits, options.maxBindingBytes);
     this.pipelines = new PipelineCache(this.device);
+    this.bindGroups = new BindGroupCache(this.device);
     this.maxDispatchesPerSubmit = options.maxDispatchesPerSubmit ?? 64;
-    kernelPreferences.tiling = options.tiling ?? tilingFromEnv() ?? preferredTiling(this.adapterInfo);
+    this.tilingRequest = requestedTiling(options.tiling) ?? { tiling: defaultTiling(this.adapterInfo), source: 'adapter-info' };
+    this.tilingChoice = immediateTiling(this.tilingRequest, this.adapterInfo);
+    kernelPreferences.tiling = this.tilingChoice.tiling;
     void this.device.lost.then((info) => {
       this.lostReason = `${info.reason ?? 'unknown'}: ${info.message}`;
       this.onLost?.();
@@ -99,6 +116,18 @@ export class WebGpuBackend implements Backend {
       const err = (ev as GPUUncapturedErrorEvent).error;
       this.deferredError ??= new BackendError(`webgpu: ${err.message}`);
     });
+  }
+
+  /**
+   * Where the tiling asked for is 'measure': times both tilings (or recalls the timing of this
+   * adapter) and applies the faster. The probe's work is not left in the stats.
+   */
+  async settleTiling(): Promise<void> {
+    if (this.tilingRequest.tiling !== 'measure' || this.tilingSettled) return;
+    this.tilingSettled = true;
+    this.tilingChoice = await measuredTiling(this, this.adapterInfo);
+    kernelPreferences.tiling = this.tilingChoice.tiling;
+    this.resetStats();
   }
 
   /** Print each WGSL kernel as it is compiled. */
@@ -165,14 +194,14 @@ export class WebGpuBackend implements Backend {
   private dispatch(call: KernelCall, storages: readonly Storage[], inputCount: number): void {
     const hasUniforms = call.uniforms.length > 0;
     const { pipeline, layout } = this.compile(call, inputCount, storages.length - inputCount, hasUniforms);
-    const entries: GPUBindGroupEntry[] = storages.map((s, i) => {
+    const ranges: BoundRange[] = storages.map((s, i) => {
       const w = call.windows?.[i];
       const buffer = (s as GpuStorage).buffer;
-      return { binding: i, resource: w ? { buffer, offset: w.offset * 4, size: w.size * 4 } : { buffer, size: Math.max(4, s.size * 4) } };
+      return w ? { buffer, offset: w.offset * 4, size: w.size * 4 } : { buffer, offset: 0, size: Math.max(4, s.size * 4) };
     });
     const uniformBytes = Math.max(16, Math.ceil((call.uniforms.length * 4) / 16) * 16);
     const uniformOffset = hasUniforms ? this.pushUniforms(call.uniforms) : 0;
-    this.pending.push({ call, bindGroupEntries: entries, pipeline, layout, uniformOffset, uniformBytes: hasUniforms ? uniformBytes : 0 });
+    this.pending.push({ call, ranges, pipeline, layout, uniformOffset, uniformBytes: hasUniforms ? uniformBytes : 0 });
     this.counters.dispatches++;
     if (this.pending.length >= this.maxDispatchesPerSubmit) this.flush();
   }
@@ -242,6 +271,7 @@ export class WebGpuBackend implements Backend {
 
   destroy(): void {
     this.pending = [];
+    this.bindGroups.clear();
     this.pool.destroy();
     this.uniformBuffer?.destroy();
     this.device.destroy();
@@ -292,21 +322,22 @@ export class WebGpuBackend implements Backend {
         // The old buffer may still be read by an earlier submit: drop it rather than destroy it.
         this.uniformBuffer = this.device.createBuffer({ size: this.uniformData.byteLength, usage: UNIFORM_USAGE() });
         this.counters.bufferCreations++;
+        this.bindGroups.clear();
       }
       // Queue order puts this write after earlier submits that read the buffer, and before this one.
       this.device.queue.writeBuffer(this.uniformBuffer, 0, this.uniformData, 0, this.uniformUsed);
     }
     const pass = encoder.beginComputePass();
+    const before = this.bindGroups.creations;
     for (const d of this.pending) {
-      const entries = d.uniformBytes
-        ? [...d.bindGroupEntries, { binding: d.bindGroupEntries.length, resource: { buffer: this.uniformBuffer!, offset: d.uniformOffset, size: d.uniformBytes } }]
-        : d.bindGroupEntries;
+      const uniform = d.uniformBytes ? { buffer: this.uniformBuffer!, size: d.uniformBytes } : null;
       pass.setPipeline(d.pipeline);
-      pass.setBindGroup(0, this.device.createBindGroup({ layout: d.layout, entries }));
+      pass.setBindGroup(0, this.bindGroups.get(d.layout, d.ranges, uniform), uniform ? [d.uniformOffset] : []);
       const [x, y, z] = d.call.workgroups;
       pass.dispatchWorkgroups(x, y, z);
     }
     pass.end();
+    this.counters.bindGroupCreations += this.bindGroups.creations - before;
     this.pending = [];
     this.uniformUsed = 0;
   }

@@ -53,7 +53,9 @@ export class BufferPool {
       return recent;
     }
     this.creations++;
-    return this.device.createBuffer({ size, usage });
+    const buffer = this.device.createBuffer({ size, usage });
+    order(buffer);
+    return buffer;
   }
 
   /** True if the open encoder may still read `buffer`, so queue.writeBuffer must not touch it. */
@@ -87,9 +89,28 @@ export class BufferPool {
   }
 }
 
+/** Creation order of pooled buffers: free lists hand out the oldest buffer first. */
+const creationOrder = new WeakMap<GPUBuffer, number>();
+let created = 0;
+
+function order(b: GPUBuffer): number {
+  let n = creationOrder.get(b);
+  if (n === undefined) creationOrder.set(b, (n = created++));
+  return n;
+}
+
+/**
+ * Adds `b` to its free list, kept sorted so that `pop()` returns the oldest buffer. Which buffer
+ * a request gets then depends only on which buffers are free, not on the order they were freed
+ * in: a training loop settles into handing each op the same buffers every step or two, and the
+ * backend's bind groups (cached by buffer) are reused.
+ */
 function push(map: Map<string, GPUBuffer[]>, b: GPUBuffer): void {
   const key = `${b.usage}:${b.size}`;
   let list = map.get(key);
   if (!list) map.set(key, (list = []));
-  list.push(b);
+  const n = order(b);
+  let i = list.length;
+  while (i > 0 && order(list[i - 1]) < n) i--;
+  list.splice(i, 0, b);
 }

@@ -2,7 +2,7 @@
 // in Node. The Dawn instance is kept referenced for the device's lifetime: if it is
 // garbage-collected while devices live, the process crashes.
 import { BackendError } from '../../errors.js';
-import type { Tiling } from '../kernel.js';
+import type { TilingOption } from '../kernel.js';
 
 /** Options for creating the WebGPU backend. */
 export interface WebGpuOptions {
@@ -10,8 +10,12 @@ export interface WebGpuOptions {
   powerPreference?: GPUPowerPreference;
   /** Most dispatches recorded before a submit (default 64), so a page's compositor is not starved. */
   maxDispatchesPerSubmit?: number;
-  /** Kernel tiling for matMul-like routines (default: NEURITE_TILING, else chosen from the adapter by `preferredTiling`). */
-  tiling?: Tiling;
+  /**
+   * Kernel tiling of matMul and conv: 'register', 'workgroup', or 'measure' (time both once per
+   * adapter, cached). Default: NEURITE_TILING, else chosen by the adapter's info (`preferredTiling`),
+   * and measured for adapters whose info is blank. `getAdapterInfo().tiling` says what was chosen.
+   */
+  tiling?: TilingOption;
   /**
    * Testing and debugging knob: the most bytes one storage binding may hold, below the device's
    * maxStorageBufferBindingSize (the smaller one applies). Kernels over larger tensors run as

@@ -1,5 +1,7 @@
 // Compiled pipelines cached by kernel key, and bind-group layouts cached by binding counts.
 // Layouts are explicit rather than 'auto' so a kernel that ignores a binding still validates.
+// The uniform block has a dynamic offset, so a dispatch's bind group can be reused whatever
+// place its uniforms take in a submit (see bind-groups.ts).
 
 /** A compiled kernel. */
 export interface CachedPipeline {
@@ -50,7 +52,7 @@ export class PipelineCache {
       entries.push({ binding: i, visibility: GPUShaderStage.COMPUTE, buffer: { type: i < inputs ? 'read-only-storage' : 'storage' } });
     }
     if (hasUniforms) {
-      entries.push({ binding: inputs + outputs, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: false } });
+      entries.push({ binding: inputs + outputs, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } });
     }
     layout = this.device.createBindGroupLayout({ entries });
     this.layouts.set(key, layout);

@@ -76,7 +76,6 @@ export function elementwiseKernel(spec: ElementwiseSpec): KernelCall {
   const rank = shape.length;
   const n = sizeOf(shape);
   const contiguous = inputs.map((inp) => isContiguous(inp, shape));
-  const key = `ew:${JSON.stringify(exprs)}:${inputs.map((x, i) => x.dtype[0] + (contiguous[i] ? 'c' : 's')).join('')}>${dtypes.map((d) => d[0]).join('')}:r${rank}:a${values.length}`;
 
   // One dispatch covers outputs [first, end); bindings may be windows from `base` (output and
   // contiguous inputs) and `bases[k]` (strided input k): see splitElementwise.
@@ -93,16 +92,25 @@ export function elementwiseKernel(spec: ElementwiseSpec): KernelCall {
     return u;
   };
 
+  // The key and uniforms are built on first use: most elementwise calls are folded into a fused
+  // kernel (src/graph/fusion.ts) and never dispatched, and the key's JSON was a leading JS cost.
+  let key: string | undefined;
+  let uniforms: Uniform[] | undefined;
   const call: KernelCall = {
     name: spec.label,
-    key,
-    uniforms: uniformsOf(0, n, 0, inputs.map(() => 0)),
+    get key() {
+      return (key ??= `ew:${JSON.stringify(exprs)}:${inputs.map((x, i) => x.dtype[0] + (contiguous[i] ? 'c' : 's')).join('')}>${dtypes.map((d) => d[0]).join('')}:r${rank}:a${values.length}`);
+    },
+    get uniforms() {
+      return (uniforms ??= uniformsOf(0, n, 0, inputs.map(() => 0)));
+    },
     workgroups: linearWorkgroups(n),
     wgsl: () => renderWgsl(spec, contiguous),
     cpu: (ins, outs) => runCpu(spec, contiguous, ins, outs),
     elementwise: spec,
+    split: (limits) => splitElementwise(call, spec, contiguous, limits, uniformsOf),
   };
-  return { ...call, split: (limits) => splitElementwise(call, spec, contiguous, limits, uniformsOf) };
+  return call;
 }
 
 /**
