@@ -78,6 +78,12 @@ const FORWARD: Case[] = [
   { x: [2, 13, 7, 3], poolSize: [3, 1], strides: [2, 3], padding: 'same' },
   { x: [7, 7, 3], poolSize: 2, strides: 1 },
   { x: [2, 28, 28, 8], poolSize: 2 },
+  // Channels a multiple of 4 with windows that do not overlap (max pooling's per-window kernels):
+  // an uncovered last row and column, SAME padding, gaps between windows, 3x3 windows.
+  { x: [3, 11, 11, 4], poolSize: 2 },
+  { x: [2, 7, 9, 8], poolSize: 2, padding: 'same' },
+  { x: [1, 13, 11, 4], poolSize: [2, 3], strides: [3, 4] },
+  { x: [2, 7, 7, 12], poolSize: 3, padding: 'same' },
 ];
 
 const opts = (c: Case) => ({ poolSize: c.poolSize, strides: c.strides, padding: c.padding });
@@ -164,8 +170,10 @@ describe.each(BACKENDS)('pooling on %s', (backend) => {
     nt.dispose([x, g]);
   });
 
-  it('maxPool2d follows the first-max rule on inputs full of ties', async () => {
-    const c: Case = { x: [2, 7, 6, 3], poolSize: [3, 2], strides: [2, 1], padding: 'same' };
+  it.each([
+    { x: [2, 7, 6, 3], poolSize: [3, 2], strides: [2, 1], padding: 'same' },
+    { x: [2, 7, 9, 4], poolSize: 2, padding: 'same' },
+  ] as Case[])('maxPool2d follows the first-max rule on inputs full of ties: x %j', async (c) => {
     const x = Float64Array.from(integers(size(c.x), 3));
     const ref = refPool('max', x, c);
     const r = uniform(ref.y.length);

@@ -219,6 +219,9 @@ describe.runIf(gpu)(`webgpu with a ${LIMIT_BYTES}-byte binding limit`, () => {
     ['sum', [20011], 0],
     ['sum', [31, 97], 1],
     ['max', [60, 1000], 1],
+    // Long reductions whose length a chunk near 256 divides (two passes, no pad): 8448 = 33·256, 9000 = 36·250.
+    ['sum', [8448, 3], 0],
+    ['max', [3, 9000], 1],
   ] as [keyof typeof KINDS, number[], number][])('%s of %j over axis %i', async (kind, shape, axis) => {
     const x = uniform(sizeOf(shape));
     const tx = nt.tensor(Float32Array.from(x), shape);
@@ -422,6 +425,14 @@ describe.runIf(gpu)(`webgpu with a ${LIMIT_BYTES}-byte binding limit`, () => {
     ['avgPool2d', [2, 9, 11, 3], [3, 3], [2, 2], 'same'],
     ['maxPool2d', [3, 13, 7, 5], [3, 2], [1, 2], 'valid'],
     ['avgPool2d', [3, 13, 7, 5], [3, 3], [1, 1], 'same'],
+    // C a multiple of 4: maxPool2d's vec4 kernel, and with windows that do not overlap its
+    // per-window gradient (uncovered last row and column, SAME, gaps between windows).
+    ['maxPool2d', [2, 9, 11, 4], [2, 2], [2, 2], 'valid'],
+    ['maxPool2d', [3, 7, 9, 8], [2, 2], [2, 2], 'same'],
+    ['maxPool2d', [2, 13, 11, 4], [2, 3], [3, 4], 'valid'],
+    ['maxPool2d', [2, 7, 7, 8], [3, 3], [3, 3], 'same'],
+    // Overlapping windows: the vec4 forward, the per-element gradient.
+    ['maxPool2d', [2, 9, 7, 4], [3, 3], [2, 2], 'same'],
   ] as ['maxPool2d' | 'avgPool2d', number[], [number, number], [number, number], 'same' | 'valid'][])(
     '%s of %j (pool %j, strides %j, %s) and its gradient run by ranges of image rows',
     async (op, shape, poolSize, strides, padding) => {
@@ -488,6 +499,10 @@ describe.runIf(gpu)(`webgpu with a ${LIMIT_BYTES}-byte binding limit`, () => {
       [tiling, [3, 8, 10, 3], [3, 3, 3, 5], 2, 1, true],
       [tiling, [1, 9, 11, 2], [3, 3, 2, 3], 1, 2, true],
       [tiling, [3, 7, 5, 5], [2, 3, 5, 7], 1, 1, false],
+      // inC a multiple of the register tile's 8 rows: the filter gradient's one-tap-per-tile variant.
+      [tiling, [2, 7, 6, 8], [3, 3, 8, 2], 1, 1, true],
+      [tiling, [2, 6, 5, 8], [2, 2, 8, 4], 2, 1, false],
+      [tiling, [1, 7, 5, 16], [1, 2, 16, 3], 1, 2, true],
     ] as const),
   )('%s conv2d of %j by %j (stride %i, dilation %i, same %s), fused and its gradients run by ranges of image rows', async (tiling, xs, fs, stride, dilation, same) => {
     const before = kernelPreferences.tiling;

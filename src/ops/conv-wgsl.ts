@@ -179,12 +179,33 @@ export const FILTER_FIELDS = [
  * conv2dBackpropFilter: partial[s, (ky,kx,ci), co] = Σ_{q in chunk s} x[q's input pixel at tap (ky,kx), ci] · dy[q, co],
  * a GEMM over rows (ky,kx,ci) and columns co reducing over the output pixels q (dy viewed as [P, outC]).
  * The reduction is split into chunks, summed afterwards, so that a small filter still spreads
- * over many invocations.
+ * over many invocations. With `sharedTap` (inC a multiple of the tile's rows) a tile's rows are
+ * consecutive channels of one tap: one bounds test and one address per output pixel serve them all.
  */
-export function filterGemmWgsl(tile: ConvTile): string {
+export function filterGemmWgsl(tile: ConvTile, sharedTap = false): string {
   const { rows, cols4, bVec } = tile;
   const R = range(rows);
   const C = range(cols4);
+  // Per tile row r: its channel and tap offsets; with sharedTap only row 0's, the others follow it.
+  const setupRows = sharedTap ? [0] : R;
+  const rowSetup = setupRows.map((r) =>
+    [
+      `  let rr${r} = min(rBase + ${r}u, p.rows - 1u);`,
+      `  let ci${r} = rr${r} % p.inC;`,
+      `  let offy${r} = i32(rr${r} / p.inC / p.kw * p.dh) - i32(p.pt);`,
+      `  let offx${r} = i32(rr${r} / p.inC % p.kw * p.dw) - i32(p.pl);`,
+    ].join('\n'),
+  );
+  const gather = (r: number): string =>
+    [
+      `    let iy${r} = u32(yb + offy${r});`,
+      `    let ix${r} = u32(xb + offx${r});`,
+      `    let ok${r} = iy${r} < p.H && ix${r} < p.W;`,
+      `    let src${r} = select(0u, ((img + iy${r}) * p.W + ix${r}) * p.inC + ci${r} - p.aShift, ok${r});`,
+    ].join('\n');
+  const loads = sharedTap
+    ? [gather(0), ...R.map((r) => `    let a${r} = select(0.0, a[src0 + ${r}u], ok0);`)]
+    : R.map((r) => `${gather(r)}\n    let a${r} = select(0.0, a[src${r}], ok${r});`);
   return `${header(FILTER_FIELDS, bVec, 'x, dy -> filter-gradient partials')}
   if (t >= p.total) { return; }
   let s = t / p.tiles + p.s0;
@@ -192,14 +213,7 @@ export function filterGemmWgsl(tile: ConvTile): string {
   let rBase = (t % p.tiles) / p.colTiles * ${rows}u;
   let gBase = (t % p.tiles) % p.colTiles * ${cols4}u;
 ${columnSetup(tile)}
-${R.map((r) =>
-  [
-    `  let rr${r} = min(rBase + ${r}u, p.rows - 1u);`,
-    `  let ci${r} = rr${r} % p.inC;`,
-    `  let offy${r} = i32(rr${r} / p.inC / p.kw * p.dh) - i32(p.pt);`,
-    `  let offx${r} = i32(rr${r} / p.inC % p.kw * p.dw) - i32(p.pl);`,
-  ].join('\n'),
-).join('\n')}
+${rowSetup.join('\n')}
 ${each(R, C, (r, c) => `  var acc${r}_${c} = vec4<f32>(0.0);`)}
   let qEnd = min(min((s + 1u) * p.chunk, p.P), p.q1);
   var q = max(s * p.chunk, p.q0);
@@ -210,14 +224,7 @@ ${each(R, C, (r, c) => `  var acc${r}_${c} = vec4<f32>(0.0);`)}
     let yb = i32(oy * p.sh);
     let xb = i32(ox * p.sw);
 ${C.map((c) => `    let d${c} = ${loadB(bVec, 'q', c, 'p.bShift')};`).join('\n')}
-${R.map((r) =>
-  [
-    `    let iy${r} = u32(yb + offy${r});`,
-    `    let ix${r} = u32(xb + offx${r});`,
-    `    let ok${r} = iy${r} < p.H && ix${r} < p.W;`,
-    `    let a${r} = select(0.0, a[select(0u, ((img + iy${r}) * p.W + ix${r}) * p.inC + ci${r} - p.aShift, ok${r})], ok${r});`,
-  ].join('\n'),
-).join('\n')}
+${loads.join('\n')}
 ${each(R, C, (r, c) => `    acc${r}_${c} = fma(vec4<f32>(a${r}), d${c}, acc${r}_${c});`)}
     ox++;
     if (ox == p.outW) {

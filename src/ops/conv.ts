@@ -274,9 +274,10 @@ function registerFilterKernel(g: ConvGeometry, chunk: number, splits: number, pa
   const tiles = filterTiles(g);
   const total = tiles * (part.chunks ?? splits);
   const values = { ...g, ...WHOLE, q1: P, ...partUniforms(part, tile.bVec ? 4 : 1), total, tiles, colTiles: colTilesOf(g.outC), chunk, P, rows: g.kh * g.kw * g.inC, N: g.outC, H: g.inH, W: g.inW };
+  const sharedTap = g.inC % tile.rows === 0;
   return {
-    variant: `register:${tileKey(tile)}`,
-    wgsl: () => filterGemmWgsl(tile),
+    variant: `register:${tileKey(tile)}${sharedTap ? ':tap' : ''}`,
+    wgsl: () => filterGemmWgsl(tile, sharedTap),
     uniforms: fields(FILTER_FIELDS, values),
     workgroups: linearWorkgroups(total),
   };

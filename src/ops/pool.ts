@@ -1,17 +1,20 @@
 // 2-D max and average pooling (NHWC, TF.js conventions) and their gradient ops. One invocation
-// per output element on the GPU (shaders/*pool*.wgsl); the CPU loops run channels innermost.
+// per output element on the GPU (shaders/*pool*.wgsl), or per four channels (and per window for
+// max pooling's gradient) when C allows; the CPU loops run channels innermost.
 // Padded positions are left out of windows: max ignores them, average divides by the real count.
 import avgPoolWgsl from '../../shaders/avg_pool2d.wgsl?raw';
 import avgPoolBackpropWgsl from '../../shaders/avg_pool2d_backprop.wgsl?raw';
 import maxPoolWgsl from '../../shaders/max_pool2d.wgsl?raw';
 import maxPoolBackpropWgsl from '../../shaders/max_pool2d_backprop.wgsl?raw';
+import maxPoolV4Wgsl from '../../shaders/max_pool2d_v4.wgsl?raw';
+import maxPoolBackpropWindowsWgsl from '../../shaders/max_pool2d_backprop_windows.wgsl?raw';
 import argMaxWgsl from '../../shaders/pool_argmax.wgsl?raw';
+import argMax4Wgsl from '../../shaders/pool_argmax4.wgsl?raw';
 import commonWgsl from '../../shaders/pool_common.wgsl?raw';
 import { linearWorkgroups, type KernelCall, type SplitLimits, type Uniform } from '../backend/kernel.js';
 import { splitItems, type Span } from '../backend/split.js';
 import { ArgumentError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
-import { sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkImage, pairOption, paddingOption, windowAxis, type Padding } from './conv.js';
 import type { OpDef } from './op.js';
@@ -137,25 +140,54 @@ const avgPoolCpu = (g: PoolGeometry, backprop: boolean, a: Float32Array, out: Fl
   if (backprop) out.set(acc);
 };
 
-/** Which pooling kernel: forward (x → y), max gradient (x, dy → dx) or average gradient (dy → dx). */
-type PoolKind = 'forward' | 'maxBackprop' | 'avgBackprop';
+/**
+ * Which pooling kernel: forward (x → y), max gradient (x, dy → dx) per dx element, max gradient
+ * per window (x, dy → dx; windows that do not overlap), or average gradient (dy → dx).
+ */
+type PoolKind = 'forward' | 'maxBackprop' | 'maxBackpropWindows' | 'avgBackprop';
 
-function poolCall(name: string, kind: PoolKind, wgsl: string, g: PoolGeometry, n: number, cpu: KernelCall['cpu']): KernelCall {
+/**
+ * `lanes`: channels per invocation (4 for the vec4 kernels, whose arrays are vec4<f32>). Invocations
+ * run over output rows (image, row) — the pooled rows for the forward and the per-window gradient,
+ * the input rows for the per-element gradients — `rowItems` of them per row.
+ */
+function poolCall(name: string, kind: PoolKind, wgsl: string, g: PoolGeometry, cpu: KernelCall['cpu'], lanes = 1): KernelCall {
   const { C, H, W, outH, outW, ph, pw, sh, sw, pt, pl } = g;
-  // One dispatch covers output elements [first, end); shifts index the bindings' windows (pool_common.wgsl).
+  const perWindow = kind === 'forward' || kind === 'maxBackpropWindows';
+  const rows: PoolRows = { perImage: perWindow ? outH : H, items: ((perWindow ? outW : W) * C) / lanes };
+  // One dispatch covers invocations [first, end); shifts index the bindings' windows (pool_common.wgsl),
+  // in array elements (vec4s when lanes is 4; window offsets are multiples of 4).
   const uniformsOf = (first: number, end: number, shifts: readonly number[]) =>
-    [end, C, H, W, outH, outW, ph, pw, sh, sw, pt, pl, first, shifts[0] ?? 0, shifts[1] ?? 0, shifts[2] ?? 0].map((u32) => ({ u32 }));
-  const call: KernelCall = { name, key: name, wgsl: () => wgsl, uniforms: uniformsOf(0, n, []), workgroups: linearWorkgroups(n), cpu };
-  return { ...call, split: (limits) => splitPool(call, kind, g, limits, uniformsOf) };
+    [end, C, H, W, outH, outW, ph, pw, sh, sw, pt, pl, first, ...[0, 1, 2].map((k) => (shifts[k] ?? 0) / lanes)].map((u32) => ({ u32 }));
+  const n = g.batch * rows.perImage * rows.items;
+  const call: KernelCall = { name, key: lanes === 1 ? name : `${name}:vec${lanes}`, wgsl: () => wgsl, uniforms: uniformsOf(0, n, []), workgroups: linearWorkgroups(n), cpu };
+  return { ...call, split: (limits) => splitPool(call, kind, g, rows, limits, uniformsOf) };
+}
+
+/** The image rows a pooling kernel's invocations run over: rows per image, invocations per row. */
+interface PoolRows {
+  readonly perImage: number;
+  readonly items: number;
+}
+
+/**
+ * The input rows [lo, hi) that pooled rows [o0, o1) own in the per-window gradient
+ * (max_pool2d_backprop_windows.wgsl): from each window's start to the next one's, the first
+ * window's from row 0 and the last's to the end, so that the windows' parts tile the input.
+ */
+function ownedRows(a: WindowAxis, o0: number, o1: number): Span {
+  const start = (o: number) => Math.min(Math.max(o * a.s - a.pad, 0), a.inSize);
+  return [o0 === 0 ? 0 : start(o0), o1 === a.outSize ? a.inSize : start(o1)];
 }
 
 /**
  * Over tensors larger than one binding: ranges of output rows (image, row), each tensor bound
  * from the window of whole rows they touch — the input rows under the windows (forward), or the
- * pooled rows whose windows cover the gradient's rows, and the input rows those windows read.
+ * pooled rows whose windows cover the gradient's rows, and the input rows those windows read
+ * (per-element gradients), or the pooled rows' windows and the input rows they own (per-window).
  */
 function splitPool(
-  call: KernelCall, kind: PoolKind, g: PoolGeometry, limits: SplitLimits,
+  call: KernelCall, kind: PoolKind, g: PoolGeometry, rows: PoolRows, limits: SplitLimits,
   uniformsOf: (first: number, end: number, shifts: readonly number[]) => Uniform[],
 ): KernelCall[] {
   const axis: WindowAxis = { k: g.ph, d: 1, s: g.sh, pad: g.pt, inSize: g.H, outSize: g.outH };
@@ -166,15 +198,15 @@ function splitPool(
     const [o0, o1] = covered(y0, y1);
     return o1 > o0 ? inputRowsOf(axis, o0, o1) : [y0, y0];
   };
-  const [rowsPer, outRow] = kind === 'forward' ? [g.outH, yRow] : [g.H, xRow];
-  const out = (span: Span) => wholeRows(span, outRow);
+  const under = (span: Span) => rowSpan(span, g.outH, g.H, xRow, (y0, y1) => inputRowsOf(axis, y0, y1));
   const touches = {
-    forward: [(span: Span) => rowSpan(span, g.outH, g.H, xRow, (y0, y1) => inputRowsOf(axis, y0, y1)), out],
-    maxBackprop: [(span: Span) => rowSpan(span, g.H, g.H, xRow, underCovered), (span: Span) => rowSpan(span, g.H, g.outH, yRow, covered), out],
-    avgBackprop: [(span: Span) => rowSpan(span, g.H, g.outH, yRow, covered), out],
+    forward: [under, (span: Span) => wholeRows(span, yRow)],
+    maxBackprop: [(span: Span) => rowSpan(span, g.H, g.H, xRow, underCovered), (span: Span) => rowSpan(span, g.H, g.outH, yRow, covered), (span: Span) => wholeRows(span, xRow)],
+    maxBackpropWindows: [under, (span: Span) => wholeRows(span, yRow), (span: Span) => rowSpan(span, g.outH, g.H, xRow, (o0, o1) => ownedRows(axis, o0, o1))],
+    avgBackprop: [(span: Span) => rowSpan(span, g.H, g.outH, yRow, covered), (span: Span) => wholeRows(span, xRow)],
   }[kind];
-  return splitItems(call.name, g.batch * rowsPer, limits, touches, 'image row').map(({ span, windows }) => {
-    const [first, end] = wholeRows(span, outRow);
+  return splitItems(call.name, g.batch * rows.perImage, limits, touches, 'image row').map(({ span, windows }) => {
+    const [first, end] = wholeRows(span, rows.items);
     const shifts = windows.map((w) => w!.offset);
     // The output's window is the last binding; its shift goes in oShift.
     const ordered = [shifts[0], windows.length === 3 ? shifts[1] : 0, shifts[shifts.length - 1]];
@@ -184,6 +216,8 @@ function splitPool(
 
 const MAX_WGSL = commonWgsl + argMaxWgsl + maxPoolWgsl;
 const MAX_BACKPROP_WGSL = commonWgsl + argMaxWgsl + maxPoolBackpropWgsl;
+const MAX_V4_WGSL = commonWgsl + argMax4Wgsl + maxPoolV4Wgsl;
+const MAX_BACKPROP_WINDOWS_WGSL = commonWgsl + argMax4Wgsl + maxPoolBackpropWindowsWgsl;
 const AVG_WGSL = commonWgsl + avgPoolWgsl;
 const AVG_BACKPROP_WGSL = commonWgsl + avgPoolBackpropWgsl;
 
@@ -191,9 +225,11 @@ const AVG_BACKPROP_WGSL = commonWgsl + avgPoolBackpropWgsl;
 export const maxPool2dOp: OpDef<PoolAttrs> = {
   name: 'maxPool2d',
   outputs: ([x], attrs) => [{ shape: outShape(poolGeometry('maxPool2d', x.shape, attrs)), dtype: 'float32' }],
-  kernel([x], [out], attrs) {
+  kernel([x], _outputs, attrs) {
     const g = poolGeometry('maxPool2d', x.shape, attrs);
-    return poolCall('maxPool2d', 'forward', MAX_WGSL, g, sizeOf(out.shape), ([xs], [o]) => maxPoolCpu(g, xs as Float32Array, o as Float32Array));
+    const cpu: KernelCall['cpu'] = ([xs], [o]) => maxPoolCpu(g, xs as Float32Array, o as Float32Array);
+    // Four channels per invocation share the window's index math, when C allows.
+    return g.C % 4 === 0 ? poolCall('maxPool2d', 'forward', MAX_V4_WGSL, g, cpu, 4) : poolCall('maxPool2d', 'forward', MAX_WGSL, g, cpu);
   },
   // dL/dx routes each window's dy to the element that was its max
   grad: ([dy], [x], _o, attrs) => [engine.runOp(maxPool2dBackpropOp, [x, dy], attrs)[0]],
@@ -207,11 +243,15 @@ export const maxPool2dBackpropOp: OpDef<PoolAttrs> = {
     checkDy('maxPool2dBackprop', dy, expected);
     return [{ shape: x.shape.slice(), dtype: 'float32' }];
   },
-  kernel([x], [out], attrs) {
+  kernel([x], _outputs, attrs) {
     const g = poolGeometry('maxPool2dBackprop', x.shape, attrs);
-    return poolCall('maxPool2dBackprop', 'maxBackprop', MAX_BACKPROP_WGSL, g, sizeOf(out.shape), ([xs, dy], [dx]) =>
-      maxPoolCpu(g, xs as Float32Array, dx as Float32Array, dy as Float32Array),
-    );
+    const cpu: KernelCall['cpu'] = ([xs, dy], [dx]) => maxPoolCpu(g, xs as Float32Array, dx as Float32Array, dy as Float32Array);
+    // Windows that do not overlap (the usual strides = pool size): one invocation per window and
+    // four channels writes the part of dx it owns, instead of every dx element redoing its window's max.
+    if (g.sh >= g.ph && g.sw >= g.pw && g.C % 4 === 0) {
+      return poolCall('maxPool2dBackprop', 'maxBackpropWindows', MAX_BACKPROP_WINDOWS_WGSL, g, cpu, 4);
+    }
+    return poolCall('maxPool2dBackprop', 'maxBackprop', MAX_BACKPROP_WGSL, g, cpu);
   },
   grad: null,
 };
@@ -220,9 +260,9 @@ export const maxPool2dBackpropOp: OpDef<PoolAttrs> = {
 export const avgPool2dOp: OpDef<PoolAttrs> = {
   name: 'avgPool2d',
   outputs: ([x], attrs) => [{ shape: outShape(poolGeometry('avgPool2d', x.shape, attrs)), dtype: 'float32' }],
-  kernel([x], [out], attrs) {
+  kernel([x], _outputs, attrs) {
     const g = poolGeometry('avgPool2d', x.shape, attrs);
-    return poolCall('avgPool2d', 'forward', AVG_WGSL, g, sizeOf(out.shape), ([xs], [o]) => avgPoolCpu(g, false, xs as Float32Array, o as Float32Array));
+    return poolCall('avgPool2d', 'forward', AVG_WGSL, g, ([xs], [o]) => avgPoolCpu(g, false, xs as Float32Array, o as Float32Array));
   },
   // dL/dx spreads each window's dy evenly over its in-bounds elements
   grad: ([dy], [x], _o, attrs) => [engine.runOp(avgPool2dBackpropOp, [dy], { ...attrs, xShape: x.shape })[0]],
@@ -239,9 +279,9 @@ export const avgPool2dBackpropOp: OpDef<AvgBackpropAttrs> = {
     checkDy('avgPool2dBackprop', dy, outShape(poolGeometry('avgPool2dBackprop', attrs.xShape, attrs)));
     return [{ shape: attrs.xShape.slice(), dtype: 'float32' }];
   },
-  kernel(_inputs, [out], attrs) {
+  kernel(_inputs, _outputs, attrs) {
     const g = poolGeometry('avgPool2dBackprop', attrs.xShape, attrs);
-    return poolCall('avgPool2dBackprop', 'avgBackprop', AVG_BACKPROP_WGSL, g, sizeOf(out.shape), ([dy], [dx]) =>
+    return poolCall('avgPool2dBackprop', 'avgBackprop', AVG_BACKPROP_WGSL, g, ([dy], [dx]) =>
       avgPoolCpu(g, true, dy as Float32Array, dx as Float32Array),
     );
   },

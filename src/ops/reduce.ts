@@ -203,10 +203,18 @@ const LONG_REDUCTION = 8192;
 /** Elements each thread of the first pass reduces. */
 const CHUNK = 256;
 
+/** The divisor of `reduced` in [CHUNK/2, 2·CHUNK] closest to CHUNK, if any. */
+function exactChunk(reduced: number): number | undefined {
+  for (let d = 0; d <= CHUNK; d++) {
+    for (const c of [CHUNK - d, CHUNK + d]) if (c >= CHUNK / 2 && c <= 2 * CHUNK && reduced % c === 0) return c;
+  }
+  return undefined;
+}
+
 /**
  * Reduces the middle dim of x viewed as [outer, R, inner]. A long reduction into few outputs
  * (a full sum, a bias gradient) runs in two passes — chunks of CHUNK, then the partials — so
- * a GPU gets R/CHUNK times more threads. The tail is padded with the reduction's identity,
+ * a GPU gets about R/CHUNK times more threads. Unless a chunk near CHUNK divides R, the tail is padded with the reduction's identity,
  * and both passes are ordinary ops, so the gradient needs no special case.
  */
 function reduceMiddle(x: Tensor, attrs: ReduceAttrs): Tensor {
@@ -214,10 +222,13 @@ function reduceMiddle(x: Tensor, attrs: ReduceAttrs): Tensor {
   if (ARG(kind) || x.dtype === 'int32' || outer * inner >= FEW_OUTPUTS || reduced <= LONG_REDUCTION) {
     return engine.runOp(reduceOp, [x], attrs)[0];
   }
-  const chunks = Math.ceil(reduced / CHUNK);
+  // A chunk that divides R needs no padding (the pad is a full pass over x).
+  const chunk = exactChunk(reduced) ?? CHUNK;
+  const chunks = Math.ceil(reduced / chunk);
   const identity = kind === 'sum' ? 0 : kind === 'max' ? -Infinity : Infinity;
-  const padded = pad(reshape(x, [outer, reduced, inner]), [[0, 0], [0, chunks * CHUNK - reduced], [0, 0]], identity);
-  const partial = engine.runOp(reduceOp, [padded], { kind, outer: outer * chunks, reduced: CHUNK, inner })[0];
+  const source = reshape(x, [outer, reduced, inner]);
+  const padded = chunks * chunk === reduced ? source : pad(source, [[0, 0], [0, chunks * chunk - reduced], [0, 0]], identity);
+  const partial = engine.runOp(reduceOp, [padded], { kind, outer: outer * chunks, reduced: chunk, inner })[0];
   return engine.runOp(reduceOp, [partial], { kind, outer, reduced: chunks, inner })[0];
 }
 
