@@ -56,6 +56,8 @@ const conv2d: ParityCase[] = [
   conv('[1,9,11,2] * [3,3,2,3] dilation 2 same', [1, 9, 11, 2], [3, 3, 2, 3], { strides: 1, padding: 'same', dilations: 2 }),
   conv('[3,7,5,5] * [1,1,5,7] 1x1 valid', [3, 7, 5, 5], [1, 1, 5, 7], { strides: 1, padding: 'valid' }),
   conv('[1,12,12,1] * [5,5,1,8] valid (MNIST-like)', [1, 12, 12, 1], [5, 5, 1, 8], { strides: 1, padding: 'valid' }),
+  // inC a multiple of 8: the filter gradient's kernel shares one tap's address among its 8 rows.
+  conv('[2,7,6,8] * [2,2,8,3] same (inC 8)', [2, 7, 6, 8], [2, 2, 8, 3], { strides: 1, padding: 'same' }),
 ];
 
 const fconv = (label: string, x: number[], filter: number[], options: object): ParityCase => ({
@@ -85,6 +87,9 @@ const pooling: ParityCase[] = ['maxPool2d', 'avgPool2d'].flatMap((op): ParityCas
     run: (f, [x]) => f(x, { poolSize: [3, 2], strides: [1, 2], padding: 'valid' }),
     wrt: [0],
   },
+  // C a multiple of 4: vec4 kernels, and for non-overlapping max windows one invocation per window.
+  { op, label: '[2,9,11,4] 2x2 stride 2 valid (C 4)', inputs: [f32([2, 9, 11, 4])], run: (f, [x]) => f(x, { poolSize: 2, strides: 2, padding: 'valid' }), wrt: [0] },
+  { op, label: '[2,7,7,8] 3x3 same (C 8)', inputs: [f32([2, 7, 7, 8])], run: (f, [x]) => f(x, { poolSize: 3, strides: 3, padding: 'same' }), wrt: [0] },
 ]);
 
 /** The routine cases. */
