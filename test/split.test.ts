@@ -526,6 +526,35 @@ describe.runIf(gpu)(`webgpu with a ${LIMIT_BYTES}-byte binding limit`, () => {
 
   it.each(
     (['register', 'workgroup'] as const).flatMap((tiling) => [
+      [tiling, [1, 12, 12, 1], [5, 5, 1, 8], 1, 1, false],
+      [tiling, [2, 13, 9, 2], [7, 3, 2, 5], 1, 1, true],
+      [tiling, [1, 15, 7, 1], [4, 2, 1, 12], 2, 1, true],
+      [tiling, [1, 17, 8, 3], [3, 3, 3, 9], 1, 3, false],
+    ] as const),
+  )('%s conv2d input gradient of %j by a tall filter %j (stride %i, dilation %i, same %s) runs by ranges of taps and image rows', async (tiling, xs, fs, stride, dilation, same) => {
+    const before = kernelPreferences.tiling;
+    kernelPreferences.tiling = tiling;
+    try {
+      const x = uniform(sizeOf(xs));
+      const f = uniform(sizeOf(fs));
+      const tx = nt.tensor(Float32Array.from(x), [...xs]);
+      const tf = nt.tensor(Float32Array.from(f), [...fs]);
+      const options = { strides: stride, dilations: dilation, padding: same ? ('same' as const) : ('valid' as const) };
+      const probe = convRef(x, [...xs], f, [...fs], stride, dilation, same);
+      const w = uniform(probe.y.length);
+      const ref = convRef(x, [...xs], f, [...fs], stride, dilation, same, w);
+      const tw = nt.tensor(Float32Array.from(w), ref.shape);
+      const dx = await run(() => nt.grad((t: nt.Tensor) => nt.sum(nt.mul(nt.conv2d(t, tf, options), tw)))(tx));
+      expect(dx.dispatches).toBeGreaterThan(2);
+      expectAllClose(dx.values, ref.dx, { rtol: 1e-3, atol: 1e-4 });
+      nt.dispose([tx, tf, tw]);
+    } finally {
+      kernelPreferences.tiling = before;
+    }
+  });
+
+  it.each(
+    (['register', 'workgroup'] as const).flatMap((tiling) => [
       [tiling, [5, 7, 13], [5, 13, 5], false],
       [tiling, [3, 9, 11], [11, 6], true],
       [tiling, [2, 3, 7, 5], [3, 5, 9], false],
