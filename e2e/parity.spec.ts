@@ -29,15 +29,6 @@ test('every exported op agrees on WebGPU and the CPU, forward and backward', asy
   expect(failures, 'cases where WebGPU and the CPU disagree (the table above has them all)').toEqual([]);
 });
 
-/**
- * Ops with cases that cannot split at 1 KiB: they must refuse with a BackendError that says so,
- * never return wrong values. matMul/fusedMatMul: a B larger than one binding (split by ranges of
- * K with accumulated partial products is not written yet); softmax/logSoftmax: a row longer than
- * one binding; conv2d: the input gradient of a tall filter, whose dy rows under one dx
- * row exceed a binding (windows are contiguous, so a band of rows cannot be cut further).
- */
-const NOT_SPLIT = new Set(['conv2d', 'softmax', 'logSoftmax', 'matMul', 'fusedMatMul']);
-
 test('ops over tensors larger than one binding agree when split into windowed dispatches', async ({ page }) => {
   await page.goto('/e2e/parity.html');
   await page.waitForFunction(() => 'parity' in window, undefined, { timeout: 60_000 });
@@ -45,10 +36,8 @@ test('ops over tensors larger than one binding agree when split into windowed di
   const report = await page.evaluate(([seed, ops]) => window.parity.run(seed, ops, { maxBindingBytes: 1024 }), [SEED, OPS] as const);
   console.log(`[parity, 1 KiB bindings] seed ${report.seed}; ${report.rows.length} cases in ${report.seconds.toFixed(1)} s`);
   console.log(formatTable(report));
-  expect(report.rows.filter((r) => !NOT_SPLIT.has(r.op)).length, 'no splittable case ran').toBeGreaterThan(0);
-  const failures = report.rows
-    .filter((r) => rowProblems(r).length > 0)
-    .filter((r) => !NOT_SPLIT.has(r.op) || !/BackendError: .*(cannot be split|still bind too much)/.test(r.error ?? ''))
-    .map((r) => `${r.op} ${r.label}: ${rowProblems(r).join('; ')}`);
-  expect(failures, 'split cases where WebGPU and the CPU disagree, or refusals without the clear error').toEqual([]);
+  expect(report.rows.length, 'no case ran').toBeGreaterThan(0);
+  // Every op splits: no case may refuse, nor disagree.
+  const failures = report.rows.filter((r) => rowProblems(r).length > 0).map((r) => `${r.op} ${r.label}: ${rowProblems(r).join('; ')}`);
+  expect(failures, 'split cases where WebGPU and the CPU disagree, or that refused').toEqual([]);
 });

@@ -12,8 +12,9 @@
 //   fn loadA(m: u32, k: u32) -> f32 and fn loadB(k: u32, n: u32) -> f32: A[z][m, k] and B[z][k, n],
 //     called only with m < M, n < N and k below the reduction length (the edges load zeros here).
 // gemm-workgroup.ts adds fn outBase(z: u32) -> u32, where z's matrix starts in out (z·M·N unless
-// the op shifts it), and fn prior(i: u32) -> f32, what a store adds to (0, or out[i] where an op
-// accumulates over dispatches). out[outBase(z) + m·N + n] = epilogue(Σ_k A[m, k]·B[k, n], n) + prior.
+// the op shifts it), fn outRowStride() -> u32 (N unless out is a window of wider rows), and
+// fn prior(i: u32) -> f32, what a store adds to (0, or out[i] where an op accumulates over
+// dispatches). out[outBase(z) + m·outRowStride() + n] = epilogue(Σ_k A[m, k]·B[k, n] + prior, n).
 
 const TILE = 64u; // output rows and columns per workgroup
 const TK = 16u;   // k per staged slab
@@ -71,13 +72,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   store(o, row0 + lid.y + 48u, col0 + lid.x, vec4<f32>(c30, c31, c32, c33));
 }
 
-// Writes one row's four values (columns col, col + 16, col + 32, col + 48) through the epilogue,
-// skipping those outside out.
+// Writes one row's four values (columns col, col + 16, col + 32, col + 48), each added to its
+// prior then passed through the epilogue, skipping those outside out.
 fn store(o: u32, row: u32, col: u32, v: vec4<f32>) {
   if (row >= p.M) { return; }
-  let base = o + row * p.N;
+  let base = o + row * outRowStride();
   for (var j = 0u; j < 4u; j++) {
     let i = base + col + 16u * j;
-    if (col + 16u * j < p.N) { out[i] = epilogue(v[j], col + 16u * j) + prior(i); }
+    if (col + 16u * j < p.N) { out[i] = epilogue(v[j] + prior(i), col + 16u * j); }
   }
 }

@@ -40,6 +40,13 @@ export interface KernelCall {
    */
   readonly windows?: readonly (BindingWindow | undefined)[];
   /**
+   * Set on parts that `split` returns which carry partial results to later parts (e.g. a running
+   * max and sum per row): elements of a float32 scratch storage that all such parts of one split
+   * share, bound after the outputs (its window, if any, last in `windows`). Its contents are
+   * undefined before the first part writes them.
+   */
+  readonly scratch?: number;
+  /**
    * Splits the call into parts (run in order) whose windows each hold at most
    * `limits.maxElements` elements, for storages larger than a GPU binding may be
    * (maxStorageBufferBindingSize). Absent when the kernel cannot be split.

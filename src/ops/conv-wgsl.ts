@@ -101,6 +101,9 @@ export const GATHER_FIELDS = [
   // pixels m0 …), and what moves a's and out's global indices into their windows (may wrap; in
   // units of the binding's array element, vec4 or f32)
   'm0', 'aShift', 'outShift',
+  // conv2dBackpropInput split by taps: this dispatch's filter rows [ky0, ky1); after the first
+  // range it adds to out
+  'ky0', 'ky1',
 ] as const;
 
 /**
@@ -110,7 +113,8 @@ export const GATHER_FIELDS = [
  * A[m, (ky,kx,c)] = x[img, y·sh − pt + ky·dh, x·sw − pl + kx·dw, c]. backpropInput: a = dy,
  * B = the filter transposed to [kh,kw,outC,inC], and A reads dy at ((y + pt − ky·dh)/sh, …)
  * where that divides exactly (the taps of the transposed convolution). `epi` (forward only): the
- * fused bias/activation applied as each output is stored.
+ * fused bias/activation applied as each output is stored. Only filter rows [ky0, ky1) are summed;
+ * backpropInput adds to out when ky0 > 0 (a later part of a split by taps).
  */
 export function gatherGemmWgsl(kind: 'forward' | 'backpropInput', tile: ConvTile, epi: EpilogueWgsl | null = null): string {
   const { rows, cols4, bVec } = tile;
@@ -148,7 +152,7 @@ export function gatherGemmWgsl(kind: 'forward' | 'backpropInput', tile: ConvTile
 ${columnSetup(tile)}
 ${rowSetup.join('\n')}
 ${each(R, C, (r, c) => `  var acc${r}_${c} = vec4<f32>(0.0);`)}
-  for (var ky = 0u; ky < p.kh; ky++) {
+  for (var ky = p.ky0; ky < p.ky1; ky++) {
     let kyd = i32(ky * p.dh);
 ${yLines.join('\n')}
     for (var kx = 0u; kx < p.kw; kx++) {
@@ -162,7 +166,7 @@ ${each(R, C, (r, c) => `        acc${r}_${c} = fma(vec4<f32>(a${r}), b${c}, acc$
       }
     }
   }
-${R.map((r) => `  if (mBase + ${r}u < p.M) {\n${C.map((c) => storeColumns(bVec, `mBase + ${r}u`, c, `acc${r}_${c}`, !!epi)).join('\n')}\n  }`).join('\n')}
+${R.map((r) => `  if (mBase + ${r}u < p.M) {\n${C.map((c) => storeColumns(bVec, `mBase + ${r}u`, c, `acc${r}_${c}`, !!epi, fwd ? '' : 'p.ky0 > 0u')).join('\n')}\n  }`).join('\n')}
 }`;
 }
 

@@ -21,7 +21,8 @@ export const CONV_WORKGROUP_FIELDS = [
   ...GEMM_GRID_FIELDS, 'K', 'chunk', 'kc', 'kw', 'rowH', 'rowW', 'aH', 'aW', 'sh', 'sw', 'dh', 'dw', 'pt', 'pl',
   // split over tensors larger than one binding (conv.ts): first output pixel (gathers) or first
   // chunk and pixel range (filter gradient) of the dispatch, and the shifts of a, b and out into
-  // their windows; a filter chunk begun by an earlier dispatch is added to, not overwritten
+  // their windows; a filter chunk begun by an earlier dispatch is added to, not overwritten, and
+  // so is dx by the input gradient's later ranges of taps [q0, q1)
   'm0', 's0', 'q0', 'q1', 'aShift', 'bShift', 'outShift',
 ] as const;
 
@@ -75,7 +76,7 @@ fn gemmBegin(z: u32) -> u32 {
   return min(min(zz * p.chunk + p.chunk, p.K), p.q1) - start;
 }
 ${gatherWgsl(kind === 'backpropInput')}
-fn loadA(m: u32, k: u32) -> f32 { return ${filter ? 'gather(kStart + k, m)' : 'gather(m + p.m0, k)'}; }
+fn loadA(m: u32, k: u32) -> f32 { return ${filter ? 'gather(kStart + k, m)' : 'gather(m + p.m0, kStart + k)'}; }
 fn loadB(k: u32, n: u32) -> f32 { return b[(kStart + k) * p.N + n - p.bShift]; }`;
   const header = convBindings(CONV_WORKGROUP_FIELDS, false, names, epi ?? epilogueWgsl('linear', false));
   return workgroupGemmWgsl(header, {
@@ -83,7 +84,9 @@ fn loadB(k: u32, n: u32) -> f32 { return b[(kStart + k) * p.N + n - p.bShift]; }
     bNContiguous: true,
     wgsl: mapping,
     outBase: '(z + p.s0) * p.M * p.N + p.outShift',
-    prior: filter ? 'select(0.0, out[i], accumulating)' : undefined,
+    // The filter gradient's chunks, and conv2dBackpropInput's ranges of taps (q0, q1) split over
+    // dispatches, add to what an earlier dispatch stored.
+    prior: kind === 'forward' ? undefined : 'select(0.0, out[i], accumulating)',
   });
 }
 

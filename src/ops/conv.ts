@@ -3,8 +3,8 @@
 // unrolled register tiles (conv-wgsl.ts) or workgroup-memory tiles (conv-workgroup-wgsl.ts), picked per
 // adapter (kernelPreferences). Also the window geometry (strides, dilations, TF's SAME rule) that pooling shares.
 import { kernelPreferences, linearWorkgroups, type KernelCall, type SplitLimits, type Uniform } from '../backend/kernel.js';
-import { splitItems, type Span } from '../backend/split.js';
-import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
+import { ranges, splitItems, type Span } from '../backend/split.js';
+import { ArgumentError, BackendError, DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { filterGemmCpu, gatherGemmCpu } from './conv-cpu.js';
@@ -79,6 +79,9 @@ export interface ConvPart {
   aShift?: number;
   bShift?: number;
   outShift?: number;
+  /** conv2dBackpropInput split by taps: filter rows [ky0, ky1) (the register kernel's uniforms; the workgroup kernel's are q0, q1). */
+  ky0?: number;
+  ky1?: number;
 }
 
 /** A positive integer or a pair of them, as [h, w]; throws an ArgumentError naming the op otherwise. */
@@ -213,7 +216,7 @@ function registerGatherKernel(forward: boolean, g: ConvGeometry, epi: Epilogue |
   const tile = tileFor(N);
   const colTiles = colTilesOf(N);
   const tiles = Math.ceil(M / tile.rows) * colTiles;
-  const values = { ...g, ...WHOLE, ...partUniforms(part, tile.bVec ? 4 : 1), tiles, colTiles, M, N, kc, rowH, rowW, aH, aW };
+  const values = { ...g, ...WHOLE, ky0: 0, ky1: g.kh, ...partUniforms(part, tile.bVec ? 4 : 1), tiles, colTiles, M, N, kc, rowH, rowW, aH, aW };
   return {
     variant: `register:${tileKey(tile)}`,
     wgsl: () => gatherGemmWgsl(forward ? 'forward' : 'backpropInput', tile, epi && epilogueWgsl(epi.activation, epi.hasBias)),
@@ -239,21 +242,40 @@ function gatherCall(forward: boolean, g: ConvGeometry, epi: Epilogue | null = nu
   };
   // Beyond one binding: ranges of output rows (image, row) — images are independent — with a
   // (x, or dy for the input gradient) bound over the rows their windows read; the filter (and
-  // bias) bound whole, so a filter over the limit is refused.
-  const axis: WindowAxis = { k: g.kh, d: g.dh, s: g.sh, pad: g.pt, inSize: g.inH, outSize: g.outH };
+  // bias) bound whole, so a filter over the limit is refused. Where one row's band of dy rows is
+  // too tall, the input gradient also runs by ranges of the filter's rows (taps), each range
+  // reading fewer dy rows and adding its taps' terms to dx.
   const [rowH, rowW, N] = forward ? [g.outH, g.outW, g.outC] : [g.inH, g.inW, g.inC];
-  const aTouch = forward
-    ? (span: Span) => rowSpan(span, g.outH, g.inH, g.inW * g.inC, (y0, y1) => inputRowsOf(axis, y0, y1))
-    : (span: Span) => rowSpan(span, g.inH, g.outH, g.outW * g.outC, (y0, y1) => outputRowsOf(axis, y0, y1));
-  const whole = () => null;
-  const touches = [aTouch, whole, ...(epi?.hasBias ? [whole] : []), (span: Span) => wholeRows(span, rowW * N)];
-  const split = (limits: SplitLimits): KernelCall[] =>
-    splitItems(call.name, g.batch * rowH, limits, touches, 'image row').map(({ span: [r0, r1], windows }) => {
+  const byRows = (limits: SplitLimits, [ky0, ky1]: Span): KernelCall[] => {
+    // Taps [ky0, ky1) act as a filter of ky1 − ky0 rows whose first row is ky0·dh further on.
+    const axis: WindowAxis = { k: ky1 - ky0, d: g.dh, s: g.sh, pad: g.pt - ky0 * g.dh, inSize: g.inH, outSize: g.outH };
+    const rowsOf = forward
+      ? (span: Span) => rowSpan(span, g.outH, g.inH, g.inW * g.inC, (y0, y1) => inputRowsOf(axis, y0, y1))
+      : (span: Span) => rowSpan(span, g.inH, g.outH, g.outW * g.outC, (y0, y1) => outputRowsOf(axis, y0, y1));
+    // Rows none of whose taps fall in a: nothing is read, any window in bounds will do.
+    const aTouch = (span: Span): Span => {
+      const [lo, hi] = rowsOf(span);
+      return hi > lo ? [lo, hi] : [0, 1];
+    };
+    const whole = () => null;
+    const touches = [aTouch, whole, ...(epi?.hasBias ? [whole] : []), (span: Span) => wholeRows(span, rowW * N)];
+    const taps = ky1 - ky0 < g.kh ? { ky0, ky1, q0: ky0 * g.kw * g.outC, q1: ky1 * g.kw * g.outC } : {};
+    return splitItems(call.name, g.batch * rowH, limits, touches, 'image row').map(({ span: [r0, r1], windows }) => {
       const m0 = r0 * rowW;
       const out = windows[windows.length - 1]!;
-      const { variant: _v, ...part } = gpuFor({ M: (r1 - r0) * rowW, m0, aShift: windows[0]!.offset, outShift: m0 * N - out.offset });
+      const { variant: _v, ...part } = gpuFor({ M: (r1 - r0) * rowW, m0, aShift: windows[0]!.offset, outShift: m0 * N - out.offset, ...taps });
       return { ...call, ...part, windows };
     });
+  };
+  const split = (limits: SplitLimits): KernelCall[] => {
+    for (let parts = 1; ; parts++) {
+      try {
+        return ranges(g.kh, parts).flatMap((taps) => byRows(limits, taps));
+      } catch (e) {
+        if (forward || parts >= g.kh || !(e instanceof BackendError)) throw e;
+      }
+    }
+  };
   return { ...call, split };
 }
 

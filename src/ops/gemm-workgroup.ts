@@ -28,8 +28,10 @@ export interface GemmMapping {
   readonly wgsl: string;
   /** WGSL expression (of z and p) for where z's matrix starts in out; default `z * p.M * p.N`. */
   readonly outBase?: string;
-  /** WGSL expression (of out index i) added to each stored value; default 0 (overwrite). */
+  /** WGSL expression (of out index i) added to each value before its epilogue; default 0 (overwrite). */
   readonly prior?: string;
+  /** WGSL expression (of p) for the stride between out's rows; default `p.N`. */
+  readonly outRow?: string;
 }
 
 /** The whole kernel: `header` (Params, bindings, epilogue and helpers), the mapping and outBase, then the template. */
@@ -40,5 +42,6 @@ const B_N_CONTIGUOUS = ${mapping.bNContiguous};
 ${mapping.wgsl}
 fn outBase(z: u32) -> u32 { return ${mapping.outBase ?? 'z * p.M * p.N'}; }
 fn prior(i: u32) -> f32 { return ${mapping.prior ?? '0.0'}; }
+fn outRowStride() -> u32 { return ${mapping.outRow ?? 'p.N'}; }
 ${body}`;
 }

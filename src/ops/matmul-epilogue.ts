@@ -30,12 +30,12 @@ function activationExpr(act: FusedActivation): Expr {
   return act === 'linear' ? E.input(0) : UNARY[act].forward;
 }
 
-/** The WGSL epilogue: identity without bias and activation (plain matMul). */
-export function epilogueWgsl(act: FusedActivation, hasBias: boolean): EpilogueWgsl {
+/** The WGSL epilogue: identity without bias and activation (plain matMul). `name` renames the function (matMul wraps it). */
+export function epilogueWgsl(act: FusedActivation, hasBias: boolean, name = 'epilogue'): EpilogueWgsl {
   const pre = hasBias ? 'v + bias[col]' : 'v';
   const body = toWgsl(activationExpr(act), () => 'x', () => '0.0');
   const prelude = act === 'linear' ? '' : WGSL_PRELUDE;
-  return { hasBias, wgsl: `${prelude}fn epilogue(v: f32, col: u32) -> f32 { let x = ${pre}; return ${body}; }` };
+  return { hasBias, wgsl: `${prelude}fn ${name}(v: f32, col: u32) -> f32 { let x = ${pre}; return ${body}; }` };
 }
 
 /** The CPU epilogue over `rows` full rows of width N starting at `out[offset]`, in place. */

@@ -26,6 +26,10 @@ export const MATMUL_PARAMS = [
   'aShift', 'outShift',
   // split by batches: the dispatch's first batch, and what moves B's indices into its window
   'z0', 'bShift',
+  // split within a matrix (ranges of rows, columns and k): out's row stride (N of the whole
+  // product), what moves a column to its bias index, 1 to add to out (the k ranges after the
+  // first), and 1 to store the raw sum (the k ranges before the last skip the epilogue)
+  'ldo', 'colShift', 'accumulate', 'raw',
 ] as const;
 
 /** One matMul kernel parameter. */
@@ -37,7 +41,10 @@ export const REGISTER_TILE = { rows: 8, vec4s: 2, cols: 8 } as const;
 /** Invocations per workgroup of the register kernel. */
 export const REGISTER_WORKGROUP = 64;
 
-/** Params, the bindings (a, b, the optional bias, out, p), batchOffsets() and the epilogue. */
+/**
+ * Params, the bindings (a, b, the optional bias, out, p), batchOffsets() and the epilogue, which
+ * wraps the op's (`opEpilogue`): a k range before the last stores its raw partial sum.
+ */
 function header(hasBias: boolean, epilogue: string): string {
   const bias = hasBias ? '@group(0) @binding(2) var<storage, read> bias: array<f32>;\n' : '';
   const o = hasBias ? 3 : 2;
@@ -56,10 +63,18 @@ fn batchOffsets(zLocal: u32) -> vec2<u32> {
   return vec2<u32>(i0 * p.as0 + i1 * p.as1 + i2 * p.as2 + p.aShift, i0 * p.bs0 + i1 * p.bs1 + i2 * p.bs2 + p.bShift);
 }
 ${epilogue}
+fn accumulated(i: u32) -> f32 {
+  if (p.accumulate != 0u) { return out[i]; }
+  return 0.0;
+}
+fn epilogue(v: f32, col: u32) -> f32 {
+  if (p.raw != 0u) { return v; }
+  return opEpilogue(v, col + p.colShift);
+}
 `;
 }
 
-/** What a kernel stores: the WGSL of `fn epilogue(v: f32, col: u32) -> f32`, and whether it reads `bias`. */
+/** What a kernel stores: the WGSL of `fn epilogue(v: f32, col: u32) -> f32` (matMul's: `opEpilogue`), and whether it reads `bias`. */
 export interface EpilogueWgsl {
   readonly hasBias: boolean;
   readonly wgsl: string;
@@ -77,8 +92,11 @@ export function workgroupKernelWgsl(transposeA: boolean, transposeB: boolean, ep
     aKContiguous: !transposeA,
     bNContiguous: !transposeB,
     wgsl: WORKGROUP_LOADS,
-    // Split by rows (matmul.ts), out is bound from a window: outShift moves the rows into it.
-    outBase: 'z * p.M * p.N + p.outShift',
+    // Split (matmul.ts), out is bound from a window: outShift moves the rows into it; a part
+    // of a product split by k adds to what the parts before stored.
+    outBase: 'z * p.M * p.ldo + p.outShift',
+    outRow: 'p.ldo',
+    prior: 'accumulated(i)',
   });
 }
 
@@ -116,12 +134,13 @@ export function registerKernelWgsl(epi: EpilogueWgsl): string {
     L.push(`    { let av = vec4<f32>(a[ra${r} + ka]); ${fmas.join(' ')} }`);
   }
   L.push('  }');
-  L.push('  let o = z * p.M * p.N + col0 + p.outShift;');
+  L.push('  let o = z * p.M * p.ldo + col0 + p.outShift;');
   for (const r of range(rows)) {
     L.push(`  if (row0 + ${r}u < p.M) {`);
-    L.push(`    let orow = o + (row0 + ${r}u) * p.N;`);
+    L.push(`    let orow = o + (row0 + ${r}u) * p.ldo;`);
     for (const c of range(cols)) {
-      L.push(`    if (col0 + ${c}u < p.N) { out[orow + ${c}u] = epilogue(acc${r}_${c >> 2}[${c & 3}], col0 + ${c}u); }`);
+      const i = `orow + ${c}u`;
+      L.push(`    if (col0 + ${c}u < p.N) { out[${i}] = epilogue(acc${r}_${c >> 2}[${c & 3}] + accumulated(${i}), col0 + ${c}u); }`);
     }
     L.push('  }');
   }

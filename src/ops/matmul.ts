@@ -2,9 +2,9 @@
 // gradient; fusedMatMul adds a bias and an activation in the same kernel's epilogue. One KernelCall
 // per product: a CPU loop (i-k-j over contiguous rows) and one of two WGSL kernels — unrolled
 // register tiles or workgroup-memory tiles — picked per adapter (kernelPreferences).
-import { kernelPreferences, linearWorkgroups, type KernelCall, type SplitLimits } from '../backend/kernel.js';
-import { ranges, searchParts, splitItems, windowOver, type Span } from '../backend/split.js';
-import { DTypeError, NeuriteError, ShapeError, fmtShape } from '../errors.js';
+import { kernelPreferences, linearWorkgroups, type BindingWindow, type KernelCall, type SplitLimits } from '../backend/kernel.js';
+import { splitItems, type ItemPart, type Span } from '../backend/split.js';
+import { BackendError, DTypeError, NeuriteError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
 import { broadcastStrides, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -20,6 +20,7 @@ import {
   workgroupKernelWgsl,
   type MatMulParam,
 } from './matmul-wgsl.js';
+import { gridParts } from './matmul-split.js';
 import { broadcastTo } from './transform.js';
 
 /** Options of `matMul`. */
@@ -261,10 +262,11 @@ function matMulCall(g: Geometry, { transposeA, transposeB }: MatMulAttrs, epi: E
     as0: as[0], as1: as[1], as2: as[2],
     bs0: bs[0], bs1: bs[1], bs2: bs[2],
     aShift: 0, outShift: 0, z0: 0, bShift: 0,
+    ldo: N, colShift: 0, accumulate: 0, raw: 0,
   };
   const name = epi ? 'fusedMatMul' : 'matMul';
   const variant = register ? 'register' : `workgroup:tA${+transposeA}:tB${+transposeB}`;
-  const ewgsl = epilogueWgsl(epi?.activation ?? 'linear', epi?.hasBias ?? false);
+  const ewgsl = epilogueWgsl(epi?.activation ?? 'linear', epi?.hasBias ?? false, 'opEpilogue');
   const call: KernelCall = {
     name,
     key: epi ? `${name}:${variant}:${epi.activation}:bias${+epi.hasBias}` : `${name}:${variant}`,
@@ -277,70 +279,91 @@ function matMulCall(g: Geometry, { transposeA, transposeB }: MatMulAttrs, epi: E
       cpuMatMul(a as Float32Array, b as Float32Array, out as Float32Array, g, params, batches, store);
     },
   };
-  // Beyond one binding, a batched product runs by ranges of batches (each batch's matrices bound
-  // from windows over the batches' extent; a batch that alone exceeds a binding is refused)…
-  if (batches !== 1) {
-    const extent = (z0: number, z1: number, which: 0 | 1, size: number): Span => {
-      let lo = Infinity;
-      let hi = 0;
-      for (let z = z0; z < z1; z++) {
-        const off = batchOffsets(layout, z)[which];
-        lo = Math.min(lo, off);
-        hi = Math.max(hi, off + size);
-      }
-      return [lo, hi];
+  return { ...call, split: (limits) => splitProduct(call, g, params, epi, register, limits) };
+}
+
+/**
+ * A product over tensors larger than one binding: a batched one by ranges of batches (each
+ * batch's matrices bound from windows over the batches' extent); where one batch matrix alone is
+ * too big, and for one matrix, each matrix by a grid of row, column and k ranges (matmul-split.ts).
+ */
+function splitProduct(
+  call: KernelCall, g: Geometry, params: Record<MatMulParam, number>, epi: Epilogue | null, register: boolean, limits: SplitLimits,
+): KernelCall[] {
+  const { M, K, N, layout } = g;
+  const batches = sizeOf(g.batch);
+  const hasBias = !!epi?.hasBias;
+  const tile = register ? REGISTER_TILE : { rows: WORKGROUP_TILE, cols: WORKGROUP_TILE };
+  const part = (windows: readonly (BindingWindow | undefined)[], p: Record<MatMulParam, number>): KernelCall => {
+    const count = Math.ceil(p.M / tile.rows) * Math.ceil(p.N / tile.cols) * p.count;
+    const fields = { ...p, tilesM: Math.ceil(p.M / tile.rows), tilesN: Math.ceil(p.N / tile.cols), count };
+    return {
+      ...call,
+      uniforms: MATMUL_PARAMS.map((f) => ({ u32: fields[f] >>> 0 })),
+      workgroups: register ? linearWorkgroups(count, REGISTER_WORKGROUP) : linearWorkgroups(count, 1),
+      windows,
     };
-    const touches = [
-      ([z0, z1]: Span) => extent(z0, z1, 0, M * K),
-      ([z0, z1]: Span) => extent(z0, z1, 1, K * N),
-      ...(epi?.hasBias ? [() => null] : []),
-      ([z0, z1]: Span) => [z0 * M * N, z1 * M * N] as Span,
-    ];
-    const split = (limits: SplitLimits): KernelCall[] =>
-      splitItems(name, batches, limits, touches, 'batch matrix').map(({ span: [z0, z1], windows }) => {
-        const out = windows[windows.length - 1]!;
-        const count = tilesM * tilesN * (z1 - z0);
-        const part: Record<MatMulParam, number> = {
-          ...params, count, z0,
-          aShift: (0 - windows[0]!.offset) >>> 0,
-          bShift: (0 - windows[1]!.offset) >>> 0,
-          outShift: (z0 * M * N - out.offset) >>> 0,
-        };
-        return {
-          ...call,
-          uniforms: MATMUL_PARAMS.map((f) => ({ u32: part[f] })),
-          workgroups: register ? linearWorkgroups(count, REGISTER_WORKGROUP) : linearWorkgroups(count, 1),
-          windows,
-        };
-      });
-    return { ...call, split };
+  };
+  if (batches !== 1) {
+    const byBatches = splitBatches(call.name, g, hasBias, limits);
+    // p.count holds the batches of a part here; part() multiplies it by the tiles.
+    if (byBatches) {
+      return byBatches.map(({ span: [z0, z1], windows }) =>
+        part(windows, {
+          ...params, count: z1 - z0, z0,
+          aShift: -windows[0]!.offset,
+          bShift: -windows[1]!.offset,
+          outShift: z0 * M * N - windows[windows.length - 1]!.offset,
+        }),
+      );
+    }
   }
-  // …and an unbatched one by ranges of rows of A and out (B must fit).
-  const split = (limits: SplitLimits): KernelCall[] =>
-    searchParts(name, limits, (parts) => {
-      const calls: KernelCall[] = [];
-      for (const [m0, m1] of ranges(M, parts)) {
-        // Rows of A are contiguous, or (transposed) columns read across every k.
-        const aWindow = windowOver(transposeA ? [m0, (K - 1) * M + m1] : [m0 * K, m1 * K], limits);
-        const outWindow = windowOver([m0 * N, m1 * N], limits);
-        if (!aWindow || !outWindow) return null;
-        const tilesM = Math.ceil((m1 - m0) / tileRows);
-        const count = tilesM * tilesN;
-        const part: Record<MatMulParam, number> = {
-          ...params, M: m1 - m0, tilesM, count,
-          aShift: (m0 * params.aRow - aWindow.offset) >>> 0,
-          outShift: m0 * N - outWindow.offset,
-        };
-        calls.push({
-          ...call,
-          uniforms: MATMUL_PARAMS.map((f) => ({ u32: part[f] })),
-          workgroups: register ? linearWorkgroups(count, REGISTER_WORKGROUP) : linearWorkgroups(count, 1),
-          windows: epi?.hasBias ? [aWindow, undefined, undefined, outWindow] : [aWindow, undefined, outWindow],
-        });
-      }
-      return calls;
-    });
-  return { ...call, split };
+  const calls: KernelCall[] = [];
+  for (let z = 0; z < batches; z++) {
+    const [aBase, bBase] = batchOffsets(layout, z);
+    const L = { M, N, K, aBase, aRow: params.aRow, aK: params.aK, bBase, bK: params.bK, bCol: params.bCol, outBase: z * M * N, hasBias };
+    for (const { m: [m0, m1], n: [n0, n1], k: [k0, k1], firstK, lastK, windows } of gridParts(call.name, L, limits)) {
+      calls.push(
+        part(windows, {
+          ...params, M: m1 - m0, N: n1 - n0, K: k1 - k0, count: 1, z0: z,
+          aShift: m0 * params.aRow + k0 * params.aK - windows[0].offset,
+          bShift: k0 * params.bK + n0 * params.bCol - windows[1].offset,
+          outShift: z * M * N + m0 * N + n0 - windows[windows.length - 1].offset,
+          colShift: hasBias ? n0 - windows[2].offset : n0,
+          accumulate: +!firstK,
+          raw: +!lastK,
+        }),
+      );
+    }
+  }
+  return calls;
+}
+
+/** Ranges of batches whose windows fit, or null when one batch's matrices alone do not. */
+function splitBatches(name: string, g: Geometry, hasBias: boolean, limits: SplitLimits): ItemPart[] | null {
+  const { M, K, N, layout } = g;
+  const extent = (z0: number, z1: number, which: 0 | 1, size: number): Span => {
+    let lo = Infinity;
+    let hi = 0;
+    for (let z = z0; z < z1; z++) {
+      const off = batchOffsets(layout, z)[which];
+      lo = Math.min(lo, off);
+      hi = Math.max(hi, off + size);
+    }
+    return [lo, hi];
+  };
+  const touches = [
+    ([z0, z1]: Span) => extent(z0, z1, 0, M * K),
+    ([z0, z1]: Span) => extent(z0, z1, 1, K * N),
+    ...(hasBias ? [(): Span => [0, N]] : []),
+    ([z0, z1]: Span) => [z0 * M * N, z1 * M * N] as Span,
+  ];
+  try {
+    return splitItems(name, sizeOf(g.batch), limits, touches, 'batch matrix');
+  } catch (e) {
+    if (e instanceof BackendError) return null;
+    throw e;
+  }
 }
 
 /** The CPU kernel: per batch, a register-blocked product (then the epilogue); a transposed B is copied to [K, N] first. */

@@ -16,14 +16,14 @@ export interface WindowAxis {
 
 /** Input rows [lo, hi) that output rows [o0, o1) read (clamped to the input). */
 export function inputRowsOf(a: WindowAxis, o0: number, o1: number): Span {
-  const lo = Math.max(0, o0 * a.s - a.pad);
-  return [Math.min(lo, a.inSize), Math.max(lo, Math.min(a.inSize, (o1 - 1) * a.s - a.pad + (a.k - 1) * a.d + 1))];
+  const lo = Math.min(a.inSize, Math.max(0, o0 * a.s - a.pad));
+  return [lo, Math.max(lo, Math.min(a.inSize, (o1 - 1) * a.s - a.pad + (a.k - 1) * a.d + 1))];
 }
 
 /** Output rows [lo, hi) whose windows read any of input rows [i0, i1). */
 export function outputRowsOf(a: WindowAxis, i0: number, i1: number): Span {
-  const lo = Math.max(0, Math.ceil((i0 + a.pad - (a.k - 1) * a.d) / a.s));
-  return [Math.min(lo, a.outSize), Math.max(lo, Math.min(a.outSize, Math.floor((i1 - 1 + a.pad) / a.s) + 1))];
+  const lo = Math.min(a.outSize, Math.max(0, Math.ceil((i0 + a.pad - (a.k - 1) * a.d) / a.s)));
+  return [lo, Math.max(lo, Math.min(a.outSize, Math.floor((i1 - 1 + a.pad) / a.s) + 1))];
 }
 
 /**

@@ -1,16 +1,18 @@
 // softmax and logSoftmax along one axis, and their gradients. Each is one "row" kernel: x is
 // viewed as [outer, R, inner] and one invocation owns a row of R values (max, then Σexp, then
 // the outputs), so the forward pass is one dispatch and the max shift never enters the tape.
-import { linearWorkgroups, WORKGROUP_SIZE, type KernelCall } from '../backend/kernel.js';
-import { splitItems, type Span } from '../backend/split.js';
-import { DTypeError, fmtShape } from '../errors.js';
+// Rows longer than one GPU binding run in passes over windows of each row (softmax-long.ts).
+import { linearWorkgroups, WORKGROUP_SIZE, type KernelCall, type SplitLimits } from '../backend/kernel.js';
+import { splitItems, type ItemPart, type Span } from '../backend/split.js';
+import { BackendError, DTypeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
 import { normalizeAxis, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { OpDef } from './op.js';
+import { longRowParts } from './softmax-long.js';
 
 /** What a row kernel computes; the gradient modes read (dy, y) instead of x. */
-type RowMode = 'softmax' | 'logSoftmax' | 'softmaxGrad' | 'logSoftmaxGrad';
+export type RowMode = 'softmax' | 'logSoftmax' | 'softmaxGrad' | 'logSoftmaxGrad';
 
 interface AxisAttrs {
   /** Non-negative axis. */
@@ -96,16 +98,25 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     },
   };
   // Beyond one binding: ranges of rows, every tensor bound over the elements they span (the
-  // same window for all); a row that alone exceeds a binding cannot be split this way.
+  // same window for all); rows that alone exceed a binding run in passes over ranges of their
+  // values (softmax-long.ts).
   const base = (i: number) => Math.floor(i / inner) * reduced * inner + (i % inner);
   const touch = ([lo, hi]: Span): Span => [base(lo), base(hi - 1) + (reduced - 1) * inner + 1];
+  const byRows = (limits: SplitLimits): ItemPart[] | null => {
+    try {
+      return splitItems(mode, n, limits, Array<typeof touch>(inputs + 1).fill(touch), `row of ${reduced} values`);
+    } catch (e) {
+      if (e instanceof BackendError) return null;
+      throw e;
+    }
+  };
   const split: KernelCall['split'] = (limits) =>
-    splitItems(mode, n, limits, Array<typeof touch>(inputs + 1).fill(touch), `row of ${reduced} values`).map(({ span: [first, end], windows }) => ({
+    byRows(limits)?.map(({ span: [first, end], windows }) => ({
       ...call,
       uniforms: uniformsOf(first, end, windows[0]!.offset),
       workgroups: linearWorkgroups(end - first),
       windows,
-    }));
+    })) ?? longRowParts(call, mode, [outer, reduced, inner], inputs, limits);
   return { ...call, split };
 }
 

@@ -178,9 +178,18 @@ export class WebGpuBackend implements Backend {
     if (!storages.some((s) => s.size > maxElements)) return this.dispatch(call, storages, inputs.length);
     if (!call.split) throw this.tooLarge(call, storages, 'cannot be split into smaller dispatches');
     const parts = call.split(this.bindingLimits);
-    const unfit = parts.some((part) => storages.some((s, i) => (part.windows?.[i]?.size ?? s.size) > maxElements));
-    if (unfit) throw this.tooLarge(call, storages, 'was split into parts that still bind too much');
-    for (const part of parts) this.dispatch(part, storages, inputs.length);
+    // Parts that carry partial results from one dispatch to the next (per-row running sums)
+    // share a scratch storage, bound after the outputs; it is freed once they are recorded.
+    const scratchSize = Math.max(0, ...parts.map((part) => part.scratch ?? 0));
+    const scratch = scratchSize > 0 ? this.allocate(scratchSize, 'float32') : null;
+    const bound = (part: KernelCall) => (part.scratch && scratch ? [...storages, scratch] : storages);
+    try {
+      const unfit = parts.some((part) => bound(part).some((s, i) => (part.windows?.[i]?.size ?? s.size) > maxElements));
+      if (unfit) throw this.tooLarge(call, storages, 'was split into parts that still bind too much');
+      for (const part of parts) this.dispatch(part, bound(part), inputs.length);
+    } finally {
+      if (scratch) this.free(scratch);
+    }
   }
 
   private tooLarge(call: KernelCall, storages: readonly Storage[], why: string): BackendError {
