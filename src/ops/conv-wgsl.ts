@@ -94,6 +94,28 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let n4 = (p.N + 3u) / 4u;`;
 }
 
+/**
+ * backpropInput: the taps [kyLo, kyHi) × [kxLo, kxHi) that some row of the tile may read — tap ky
+ * reads dy row (y − ky·dh)/sh, which exists when 0 ≤ y − ky·dh < aH·sh (y = pixel row + pt ≥ 0).
+ * Bounds from the tile's smallest and largest y (and x): a superset of every row's taps, so the
+ * per-row tests still decide, but the border taps no row reads are not multiplied by zero.
+ */
+function tapRanges(R: number[]): string {
+  const axis = (v: string, k: string, d: string, size: string, s: string): string[] => {
+    const vs = R.map((r) => `u32(${v}${r})`);
+    const fold = (f: string) => vs.slice(1).reduce((acc, e) => `${f}(${acc}, ${e})`, vs[0]!);
+    const K = v === 'y' ? 'ky' : 'kx';
+    return [
+      `let ${v}Min = ${fold('min')};`,
+      `let ${v}Max = ${fold('max')};`,
+      `let ${v}Span = p.${size} * p.${s};`,
+      `let ${K}Lo = select(0u, (${v}Min - ${v}Span) / p.${d} + 1u, ${v}Min >= ${v}Span);`,
+      `let ${K}Hi = min(p.${k}, ${v}Max / p.${d} + 1u);`,
+    ];
+  };
+  return [...axis('y', 'kh', 'dh', 'aH', 'sh'), ...axis('x', 'kw', 'dw', 'aW', 'sw')].map((l) => `  ${l}`).join('\n');
+}
+
 /** Uniform order of `gatherGemmWgsl`'s Params. */
 export const GATHER_FIELDS = [
   'tiles', 'colTiles', 'M', 'N', 'kc', 'rowH', 'rowW', 'aH', 'aW', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'pt', 'pl',
@@ -148,10 +170,11 @@ export function gatherGemmWgsl(kind: 'forward' | 'backpropInput', tile: ConvTile
 ${columnSetup(tile)}
 ${rowSetup.join('\n')}
 ${each(R, C, (r, c) => `  var acc${r}_${c} = vec4<f32>(0.0);`)}
-  for (var ky = 0u; ky < p.kh; ky++) {
+${fwd ? '' : tapRanges(R)}
+  for (var ky = ${fwd ? '0u' : 'kyLo'}; ky < ${fwd ? 'p.kh' : 'kyHi'}; ky++) {
     let kyd = i32(ky * p.dh);
 ${yLines.join('\n')}
-    for (var kx = 0u; kx < p.kw; kx++) {
+    for (var kx = ${fwd ? '0u' : 'kxLo'}; kx < ${fwd ? 'p.kw' : 'kxHi'}; kx++) {
       let kxd = i32(kx * p.dw);
 ${xLines.join('\n')}
       let k0 = (ky * p.kw + kx) * p.kc;
