@@ -132,9 +132,10 @@ export const GATHER_FIELDS = [
  * A[m, (ky,kx,c)] = x[img, y·sh − pt + ky·dh, x·sw − pl + kx·dw, c]. backpropInput: a = dy,
  * B = the filter transposed to [kh,kw,outC,inC], and A reads dy at ((y + pt − ky·dh)/sh, …)
  * where that divides exactly (the taps of the transposed convolution). `epi` (forward only): the
- * fused bias/activation applied as each output is stored.
+ * fused bias/activation applied as each output is stored. `oneChannel` (kc = 1, e.g. a first layer on
+ * grey images): no channel loop, whose overhead per tap would match the tap's own work.
  */
-export function gatherGemmWgsl(kind: 'forward' | 'backpropInput', tile: ConvTile, epi: EpilogueWgsl | null = null): string {
+export function gatherGemmWgsl(kind: 'forward' | 'backpropInput', tile: ConvTile, epi: EpilogueWgsl | null = null, oneChannel = false): string {
   const { rows, cols4, bVec } = tile;
   const R = range(rows);
   const C = range(cols4);
@@ -150,6 +151,15 @@ export function gatherGemmWgsl(kind: 'forward' | 'backpropInput', tile: ConvTile
           `let ok${v}${r} = i${v}${r} < p.${size} && t${v}${r} % p.${s} == 0u;`,
         ];
   const indent = (n: number) => (l: string) => ' '.repeat(n) + l;
+  // One step of the reduction: row k of B times the tile's A values at base + c.
+  const products = (k: string, c: string): string =>
+    [
+      ...R.map((r) => `let a${r} = select(0.0, a[base${r}${c}], ok${r});`),
+      ...C.map((j) => `let b${j} = ${loadB(bVec, k, j)};`),
+      ...R.flatMap((r) => C.map((j) => `acc${r}_${j} = fma(vec4<f32>(a${r}), b${j}, acc${r}_${j});`)),
+    ]
+      .map(indent(c ? 8 : 6))
+      .join('\n');
   const rowSetup = R.flatMap((r) => [
     `let m${r} = min(mBase + ${r}u, p.M - 1u) + p.m0;`,
     `let img${r} = m${r} / (p.rowH * p.rowW) * p.aH;`,
@@ -178,11 +188,9 @@ ${yLines.join('\n')}
       let kxd = i32(kx * p.dw);
 ${xLines.join('\n')}
       let k0 = (ky * p.kw + kx) * p.kc;
-      for (var c = 0u; c < p.kc; c++) {
-${R.map((r) => `        let a${r} = select(0.0, a[base${r} + c], ok${r});`).join('\n')}
-${C.map((c) => `        let b${c} = ${loadB(bVec, '(k0 + c)', c)};`).join('\n')}
-${each(R, C, (r, c) => `        acc${r}_${c} = fma(vec4<f32>(a${r}), b${c}, acc${r}_${c});`)}
-      }
+${oneChannel ? products('k0', '') : `      for (var c = 0u; c < p.kc; c++) {
+${products('(k0 + c)', ' + c')}
+      }`}
     }
   }
 ${R.map((r) => `  if (mBase + ${r}u < p.M) {\n${C.map((c) => storeColumns(bVec, `mBase + ${r}u`, c, `acc${r}_${c}`, !!epi)).join('\n')}\n  }`).join('\n')}
