@@ -94,6 +94,28 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let n4 = (p.N + 3u) / 4u;`;
 }
 
+/**
+ * backpropInput: the taps [kyLo, kyHi) × [kxLo, kxHi) that some row of the tile may read — tap ky
+ * reads dy row (y − ky·dh)/sh, which exists when 0 ≤ y − ky·dh < aH·sh (y = pixel row + pt ≥ 0).
+ * Bounds from the tile's smallest and largest y (and x): a superset of every row's taps, so the
+ * per-row tests still decide, but the border taps no row reads are not multiplied by zero.
+ */
+function tapRanges(R: number[]): string {
+  const axis = (v: string, k: string, d: string, size: string, s: string): string[] => {
+    const vs = R.map((r) => `u32(${v}${r})`);
+    const fold = (f: string) => vs.slice(1).reduce((acc, e) => `${f}(${acc}, ${e})`, vs[0]!);
+    const K = v === 'y' ? 'ky' : 'kx';
+    return [
+      `let ${v}Min = ${fold('min')};`,
+      `let ${v}Max = ${fold('max')};`,
+      `let ${v}Span = p.${size} * p.${s};`,
+      `let ${K}Lo = select(0u, (${v}Min - ${v}Span) / p.${d} + 1u, ${v}Min >= ${v}Span);`,
+      `let ${K}Hi = min(p.${k}, ${v}Max / p.${d} + 1u);`,
+    ];
+  };
+  return [...axis('y', 'kh', 'dh', 'aH', 'sh'), ...axis('x', 'kw', 'dw', 'aW', 'sw')].map((l) => `  ${l}`).join('\n');
+}
+
 /** Uniform order of `gatherGemmWgsl`'s Params. */
 export const GATHER_FIELDS = [
   'tiles', 'colTiles', 'M', 'N', 'kc', 'rowH', 'rowW', 'aH', 'aW', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'pt', 'pl',
@@ -114,9 +136,10 @@ export const GATHER_FIELDS = [
  * B = the filter transposed to [kh,kw,outC,inC], and A reads dy at ((y + pt − ky·dh)/sh, …)
  * where that divides exactly (the taps of the transposed convolution). `epi` (forward only): the
  * fused bias/activation applied as each output is stored. Only filter rows [ky0, ky1) are summed;
- * backpropInput adds to out when ky0 > 0 (a later part of a split by taps).
+ * backpropInput adds to out when ky0 > 0 (a later part of a split by taps). `oneChannel` (kc = 1,
+ * e.g. a first layer on grey images): no channel loop, whose overhead per tap would match the tap's own work.
  */
-export function gatherGemmWgsl(kind: 'forward' | 'backpropInput', tile: ConvTile, epi: EpilogueWgsl | null = null): string {
+export function gatherGemmWgsl(kind: 'forward' | 'backpropInput', tile: ConvTile, epi: EpilogueWgsl | null = null, oneChannel = false): string {
   const { rows, cols4, bVec } = tile;
   const R = range(rows);
   const C = range(cols4);
@@ -132,6 +155,15 @@ export function gatherGemmWgsl(kind: 'forward' | 'backpropInput', tile: ConvTile
           `let ok${v}${r} = i${v}${r} < p.${size} && t${v}${r} % p.${s} == 0u;`,
         ];
   const indent = (n: number) => (l: string) => ' '.repeat(n) + l;
+  // One step of the reduction: row k of B times the tile's A values at base + c.
+  const products = (k: string, c: string): string =>
+    [
+      ...R.map((r) => `let a${r} = select(0.0, a[base${r}${c}], ok${r});`),
+      ...C.map((j) => `let b${j} = ${loadB(bVec, k, j)};`),
+      ...R.flatMap((r) => C.map((j) => `acc${r}_${j} = fma(vec4<f32>(a${r}), b${j}, acc${r}_${j});`)),
+    ]
+      .map(indent(c ? 8 : 6))
+      .join('\n');
   const rowSetup = R.flatMap((r) => [
     `let m${r} = min(mBase + ${r}u, p.M - 1u) + p.m0;`,
     `let img${r} = m${r} / (p.rowH * p.rowW) * p.aH;`,
@@ -152,18 +184,17 @@ export function gatherGemmWgsl(kind: 'forward' | 'backpropInput', tile: ConvTile
 ${columnSetup(tile)}
 ${rowSetup.join('\n')}
 ${each(R, C, (r, c) => `  var acc${r}_${c} = vec4<f32>(0.0);`)}
-  for (var ky = p.ky0; ky < p.ky1; ky++) {
+${fwd ? '' : tapRanges(R)}
+  for (var ky = ${fwd ? 'p.ky0' : 'max(kyLo, p.ky0)'}; ky < ${fwd ? 'p.ky1' : 'min(kyHi, p.ky1)'}; ky++) {
     let kyd = i32(ky * p.dh);
 ${yLines.join('\n')}
-    for (var kx = 0u; kx < p.kw; kx++) {
+    for (var kx = ${fwd ? '0u' : 'kxLo'}; kx < ${fwd ? 'p.kw' : 'kxHi'}; kx++) {
       let kxd = i32(kx * p.dw);
 ${xLines.join('\n')}
       let k0 = (ky * p.kw + kx) * p.kc;
-      for (var c = 0u; c < p.kc; c++) {
-${R.map((r) => `        let a${r} = select(0.0, a[base${r} + c], ok${r});`).join('\n')}
-${C.map((c) => `        let b${c} = ${loadB(bVec, '(k0 + c)', c)};`).join('\n')}
-${each(R, C, (r, c) => `        acc${r}_${c} = fma(vec4<f32>(a${r}), b${c}, acc${r}_${c});`)}
-      }
+${oneChannel ? products('k0', '') : `      for (var c = 0u; c < p.kc; c++) {
+${products('(k0 + c)', ' + c')}
+      }`}
     }
   }
 ${R.map((r) => `  if (mBase + ${r}u < p.M) {\n${C.map((c) => storeColumns(bVec, `mBase + ${r}u`, c, `acc${r}_${c}`, !!epi, fwd ? '' : 'p.ky0 > 0u')).join('\n')}\n  }`).join('\n')}

@@ -217,9 +217,10 @@ function registerGatherKernel(forward: boolean, g: ConvGeometry, epi: Epilogue |
   const colTiles = colTilesOf(N);
   const tiles = Math.ceil(M / tile.rows) * colTiles;
   const values = { ...g, ...WHOLE, ky0: 0, ky1: g.kh, ...partUniforms(part, tile.bVec ? 4 : 1), tiles, colTiles, M, N, kc, rowH, rowW, aH, aW };
+  const oneChannel = kc === 1;
   return {
-    variant: `register:${tileKey(tile)}`,
-    wgsl: () => gatherGemmWgsl(forward ? 'forward' : 'backpropInput', tile, epi && epilogueWgsl(epi.activation, epi.hasBias)),
+    variant: `register:${tileKey(tile)}${oneChannel ? ':c1' : ''}`,
+    wgsl: () => gatherGemmWgsl(forward ? 'forward' : 'backpropInput', tile, epi && epilogueWgsl(epi.activation, epi.hasBias), oneChannel),
     uniforms: fields(GATHER_FIELDS, values),
     workgroups: linearWorkgroups(tiles),
   };
