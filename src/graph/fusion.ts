@@ -2,9 +2,10 @@
 // output storage is allocated and marked pending, holding the expression that computes it. An
 // elementwise consumer that reads a pending value element for element folds that expression into
 // its own, so a chain (x·w + b → relu → dropout mask …) becomes one kernel. Anything else that
-// needs the value (a routine such as matMul, a read, a flush) realizes it; pending values of the
-// same shape that share an input are realized together, as one kernel with several outputs —
-// which is how an optimizer's new parameter and slots leave in one dispatch.
+// needs the value (a routine such as matMul, a read, a flush) realizes it. Values of one shape
+// computed together leave as one kernel with several outputs: at a flush all of them, and on
+// demand the variables' pending values that share an input with the one asked for — which is how
+// an optimizer's new parameter and slots leave in one dispatch. Values disposed unread never run.
 import type { Backend, Storage } from '../backend/backend.js';
 import type { KernelCall } from '../backend/kernel.js';
 import { nodeCount, renumber, substitute, type Expr } from '../ops/elementwise/expr.js';
