@@ -9,10 +9,6 @@
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flatIndex(gid, nwg);
   if (i >= p.n) { return; }
-  let n4 = p.C / 4u;
-  let c4 = i % n4;
-  let ox = i / n4 % p.outW;
-  let oy = i / n4 / p.outW % p.outH;
-  let b = i / n4 / p.outW / p.outH;
-  out[i - p.oShift] = windowArgMax4(b, oy, ox, c4).best;
+  let w = windowOf4(i);
+  out[i - p.oShift] = windowArgMax4(w.x, w.y, w.z, w.w).best;
 }

@@ -7,6 +7,12 @@
 /** The max of a window per lane, and where it is: the pixel (b·H + y)·W + x, or 0xffffffff for no tap. */
 struct WindowMax4 { best: vec4<f32>, at: vec4<u32> }
 
+/** The window and channel group of vec4 invocation i over [B, outH, outW, C/4]: (b, oy, ox, c4). */
+fn windowOf4(i: u32) -> vec4<u32> {
+  let n4 = p.C / 4u;
+  return vec4<u32>(i / n4 / p.outW / p.outH, i / n4 / p.outW % p.outH, i / n4 % p.outW, i % n4);
+}
+
 /** Max of window (b, oy, ox) in channels 4·c4 … 4·c4 + 3. */
 fn windowArgMax4(b: u32, oy: u32, ox: u32, c4: u32) -> WindowMax4 {
   let y0 = windowStart(oy, p.sh, p.pt);
