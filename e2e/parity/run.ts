@@ -1,6 +1,7 @@
 // Runs parity cases in the page: the same seeded inputs on the CPU and on WebGPU, forward and
 // backward (valueAndGrads with a random output gradient, so the whole vector-Jacobian product
 // is compared, not just that of a sum), and the error of WebGPU relative to the CPU's norm.
+import { mulberry32 as rng } from '../../src/data/random.js';
 import type { Tensor } from '../../src/index.js';
 import type { NT, OpFn, ParityCase } from './case.js';
 import type { ParityRow } from './report.js';
@@ -14,18 +15,6 @@ interface Result {
   shape: readonly number[];
   output: ArrayLike<number>;
   grads: ArrayLike<number>[];
-}
-
-/** mulberry32: small, seeded, the same in every browser. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A per-case seed from the run's seed and the case's name, so adding a case changes no other. */

@@ -1,19 +1,11 @@
 // Seeded random inputs for tests: fresh every run (the seed is printed), reproducible on demand.
+import { mulberry32 } from '../../src/data/random.js';
 
 /** This run's seed: NEURITE_SEED if set, else the clock. */
 export const SEED = Number(process.env.NEURITE_SEED ?? Date.now() % 2 ** 31);
 
-/** A small deterministic generator (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic generator: the library's own seeded generator (mulberry32). */
+export const rng = mulberry32;
 
 let counter = 0;
 /** A generator seeded from this run's seed and a per-call counter, so each call differs. */

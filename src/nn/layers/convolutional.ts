@@ -4,13 +4,13 @@
 import { ArgumentError, ShapeError } from '../../errors.js';
 import { fusedConv2d } from '../../ops/conv.js';
 import type { FusedActivation } from '../../ops/matmul-epilogue.js';
-import type { Tensor, Variable } from '../../tensor.js';
-import type { ActivationName } from '../activations.js';
-import { ConfigReader, initializerJson, paddingOf, positiveInt, regularizerJson, tuple, type InitializerSpec, type RegularizerLike } from './config.js';
-import { Layer, fmtShapeN, registerLayer, type LayerArgs, type Shape } from './layer.js';
+import type { Tensor } from '../../tensor.js';
+import { ConfigReader, paddingOf, positiveInt, tuple } from './config.js';
+import { KernelLayer, readKernelLayerArgs, type KernelLayerArgs } from './kernel-layer.js';
+import { fmtShapeN, registerLayer, type Shape } from './layer.js';
 
 /** Options of `layers.conv2d`. */
-export interface Conv2DArgs extends LayerArgs {
+export interface Conv2DArgs extends KernelLayerArgs {
   /** Output channels. */
   filters: number;
   /** Kernel height and width (one number for both). */
@@ -23,13 +23,6 @@ export interface Conv2DArgs extends LayerArgs {
   dilationRate?: number | [number, number];
   /** Only 'channelsLast' (NHWC). */
   dataFormat?: 'channelsLast';
-  activation?: ActivationName;
-  useBias?: boolean;
-  kernelInitializer?: InitializerSpec;
-  biasInitializer?: InitializerSpec;
-  kernelRegularizer?: RegularizerLike | null;
-  biasRegularizer?: RegularizerLike | null;
-  seed?: number;
 }
 
 /** Output length of one spatial dim under TF's padding rules. */
@@ -40,17 +33,13 @@ export function convOutputLength(size: number | null, kernel: number, stride: nu
 }
 
 /** 2-D convolution layer over NHWC inputs. */
-export class Conv2D extends Layer {
+export class Conv2D extends KernelLayer {
   readonly className = 'Conv2D';
   readonly filters: number;
   readonly kernelSize: [number, number];
   readonly strides: [number, number];
   readonly padding: 'valid' | 'same';
   readonly dilationRate: [number, number];
-  readonly useBias: boolean;
-  private readonly args: Conv2DArgs;
-  kernel: Variable | null = null;
-  bias: Variable | null = null;
 
   constructor(args: Conv2DArgs) {
     super(args, 'Conv2D');
@@ -63,9 +52,6 @@ export class Conv2D extends Layer {
     if (args.dataFormat !== undefined && args.dataFormat !== 'channelsLast') {
       throw new ArgumentError(`${where}: dataFormat '${args.dataFormat}' is not supported (only 'channelsLast', NHWC)`);
     }
-    this.useBias = args.useBias ?? true;
-    this.args = args;
-    this.setActivation(args.activation);
   }
 
   protected override get inputRank(): number {
@@ -76,13 +62,7 @@ export class Conv2D extends Layer {
     const inC = inputShape[3];
     if (inC === null) throw new ShapeError(`Conv2D '${this.name}': the channel dim of input ${fmtShapeN(inputShape)} must be known`);
     const [kh, kw] = this.kernelSize;
-    this.kernel = this.addWeight('kernel', [kh, kw, inC, this.filters], this.args.kernelInitializer ?? 'glorotUniform', {
-      regularizer: this.args.kernelRegularizer,
-      seed: this.args.seed,
-    });
-    if (this.useBias) {
-      this.bias = this.addWeight('bias', [this.filters], this.args.biasInitializer ?? 'zeros', { regularizer: this.args.biasRegularizer });
-    }
+    this.addKernelAndBias([kh, kw, inC, this.filters], this.filters);
   }
 
   protected forward(x: Tensor): Tensor {
@@ -113,15 +93,7 @@ export class Conv2D extends Layer {
       padding: this.padding,
       data_format: 'channels_last',
       dilation_rate: [...this.dilationRate],
-      activation: this.activation,
-      use_bias: this.useBias,
-      kernel_initializer: initializerJson(this.args.kernelInitializer ?? 'glorotUniform', this.args.seed),
-      bias_initializer: initializerJson(this.args.biasInitializer ?? 'zeros', undefined),
-      kernel_regularizer: regularizerJson(this.args.kernelRegularizer),
-      bias_regularizer: regularizerJson(this.args.biasRegularizer),
-      activity_regularizer: null,
-      kernel_constraint: null,
-      bias_constraint: null,
+      ...this.kernelConfig(),
     };
   }
 
@@ -129,18 +101,12 @@ export class Conv2D extends Layer {
     const format = c.str('data_format', 'channels_last');
     if (format !== 'channels_last') throw new ArgumentError(`data_format '${format}' is not supported (only channels_last)`);
     return new Conv2D({
-      ...c.base(),
+      ...readKernelLayerArgs(c),
       filters: c.int('filters'),
       kernelSize: c.ints('kernel_size', 2) as [number, number],
       strides: c.ints('strides', 2, [1, 1]) as [number, number],
       dilationRate: c.ints('dilation_rate', 2, [1, 1]) as [number, number],
       padding: c.str('padding', 'valid') as 'valid' | 'same',
-      activation: c.str('activation', 'linear') as ActivationName,
-      useBias: c.bool('use_bias', true),
-      kernelInitializer: c.initializer('kernel_initializer', 'glorotUniform'),
-      biasInitializer: c.initializer('bias_initializer', 'zeros'),
-      kernelRegularizer: c.regularizer('kernel_regularizer'),
-      biasRegularizer: c.regularizer('bias_regularizer'),
     });
   }
 }

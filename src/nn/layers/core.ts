@@ -5,55 +5,30 @@ import { fusedMatMul } from '../../ops/matmul.js';
 import type { FusedActivation } from '../../ops/matmul-epilogue.js';
 import { dropout } from '../../ops/nn.js';
 import { reshape } from '../../ops/transform.js';
-import type { Tensor, Variable } from '../../tensor.js';
+import type { Tensor } from '../../tensor.js';
 import type { ActivationName } from '../activations.js';
-import { ConfigReader, initializerJson, positiveInt, regularizerJson, type InitializerSpec, type RegularizerLike } from './config.js';
+import { ConfigReader, positiveInt } from './config.js';
+import { KernelLayer, readKernelLayerArgs, type KernelLayerArgs } from './kernel-layer.js';
 import { Layer, fmtShapeN, registerLayer, type LayerArgs, type Shape } from './layer.js';
 
 /** Options of `layers.dense`. */
-export interface DenseArgs extends LayerArgs {
+export interface DenseArgs extends KernelLayerArgs {
   /** Output features. */
   units: number;
-  /** Applied to x·W + b (default 'linear'). */
-  activation?: ActivationName;
-  /** Add a bias (default true). */
-  useBias?: boolean;
-  /** Default 'glorotUniform'. */
-  kernelInitializer?: InitializerSpec;
-  /** Default 'zeros'. */
-  biasInitializer?: InitializerSpec;
-  kernelRegularizer?: RegularizerLike | null;
-  biasRegularizer?: RegularizerLike | null;
-  /** Seed of the kernel initializer, for reproducible models. */
-  seed?: number;
 }
 
 /** A fully connected layer over the last axis: activation(x·kernel + bias). */
-export class Dense extends Layer {
+export class Dense extends KernelLayer {
   readonly className = 'Dense';
   readonly units: number;
-  readonly useBias: boolean;
-  private readonly args: DenseArgs;
-  kernel: Variable | null = null;
-  bias: Variable | null = null;
 
   constructor(args: DenseArgs) {
     super(args, 'Dense');
     this.units = positiveInt(args.units, `Dense '${this.name}': units`);
-    this.useBias = args.useBias ?? true;
-    this.args = args;
-    this.setActivation(args.activation);
   }
 
   protected override build(inputShape: Shape): void {
-    const inDim = lastDim(this, inputShape);
-    this.kernel = this.addWeight('kernel', [inDim, this.units], this.args.kernelInitializer ?? 'glorotUniform', {
-      regularizer: this.args.kernelRegularizer,
-      seed: this.args.seed,
-    });
-    if (this.useBias) {
-      this.bias = this.addWeight('bias', [this.units], this.args.biasInitializer ?? 'zeros', { regularizer: this.args.biasRegularizer });
-    }
+    this.addKernelAndBias([lastDim(this, inputShape), this.units], this.units);
   }
 
   protected forward(x: Tensor): Tensor {
@@ -72,31 +47,11 @@ export class Dense extends Layer {
   }
 
   protected layerConfig(): Record<string, unknown> {
-    return {
-      units: this.units,
-      activation: this.activation,
-      use_bias: this.useBias,
-      kernel_initializer: initializerJson(this.args.kernelInitializer ?? 'glorotUniform', this.args.seed),
-      bias_initializer: initializerJson(this.args.biasInitializer ?? 'zeros', undefined),
-      kernel_regularizer: regularizerJson(this.args.kernelRegularizer),
-      bias_regularizer: regularizerJson(this.args.biasRegularizer),
-      activity_regularizer: null,
-      kernel_constraint: null,
-      bias_constraint: null,
-    };
+    return { units: this.units, ...this.kernelConfig() };
   }
 
   static fromConfig(c: ConfigReader): Dense {
-    return new Dense({
-      ...c.base(),
-      units: c.int('units'),
-      activation: c.str('activation', 'linear') as ActivationName,
-      useBias: c.bool('use_bias', true),
-      kernelInitializer: c.initializer('kernel_initializer', 'glorotUniform'),
-      biasInitializer: c.initializer('bias_initializer', 'zeros'),
-      kernelRegularizer: c.regularizer('kernel_regularizer'),
-      biasRegularizer: c.regularizer('bias_regularizer'),
-    });
+    return new Dense({ ...readKernelLayerArgs(c), units: c.int('units') });
   }
 }
 
