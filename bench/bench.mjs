@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { adapterName as nameOf, adapterWarning, decideVulkanEnv, machineFacts, prepareVulkanEnv } from '../dist/cli/vulkan-env.js';
-import { BATCH, measureHostCost, randomArray, timeMedian as timeIt, tutorialCnn } from './common.mjs';
+import { fitSamplesPerSecond, measureHostCost, neuriteApi, randomArray, tfjsApi, timeMedian as timeIt } from './common.mjs';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
 const quick = args.has('quick');
@@ -69,27 +69,13 @@ const STEPS = quick ? 2 : 4;
 
 async function neuriteTrain(backend) {
   await nt.setBackend(backend);
-  const model = tutorialCnn(nt.layers, nt.sequential);
-  model.compile({ optimizer: nt.adam({ learningRate: 1e-3 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-  const n = BATCH * STEPS;
-  const x = nt.tensor(randomArray(n * 784, 3).map((v) => v + 0.5), [n, 28, 28, 1]);
-  const y = nt.tensor(Int32Array.from({ length: n }, (_, i) => i % 10), [n], 'int32');
-  const s = await timeIt(() => model.fit(x, y, { epochs: 1, batchSize: BATCH, shuffle: false, verbose: 0 }), { warmup: 1, reps: quick ? 1 : 2 });
-  nt.dispose([x, y]);
-  return n / s;
+  return fitSamplesPerSecond(neuriteApi(nt), { steps: STEPS, reps: quick ? 1 : 2 });
 }
 
 async function tfTrain(backend) {
   await tf.setBackend(backend);
   await tf.ready();
-  const model = tutorialCnn(tfl.layers, tfl.sequential);
-  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-  const n = BATCH * STEPS;
-  const x = tf.tensor(randomArray(n * 784, 3).map((v) => v + 0.5), [n, 28, 28, 1]);
-  const y = tf.tensor(Float32Array.from({ length: n }, (_, i) => i % 10), [n]);
-  const s = await timeIt(() => model.fit(x, y, { epochs: 1, batchSize: BATCH, shuffle: false, verbose: 0 }), { warmup: 1, reps: quick ? 1 : 2 });
-  tf.dispose([x, y]);
-  return n / s;
+  return fitSamplesPerSecond(tfjsApi(tf, tfl), { steps: STEPS, reps: quick ? 1 : 2 });
 }
 
 const rows = [];

@@ -3,7 +3,7 @@
 // no work, so the time is the JavaScript that builds and encodes each step. Run as its own process
 // (bench.mjs and gpu.mjs spawn it) because it replaces navigator.gpu; prints one JSON line with --json.
 import { installNullGpu } from './null-webgpu.mjs';
-import { BATCH, randomArray, tutorialCnn } from './common.mjs';
+import { BATCH, neuriteApi, tfjsApi, trainingRun } from './common.mjs';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
 const quick = args.has('quick');
@@ -15,26 +15,6 @@ const nt = await import('../dist/index.js');
 const tf = await import('@tensorflow/tfjs-core');
 await import('@tensorflow/tfjs-backend-webgpu');
 const tfl = await import('@tensorflow/tfjs-layers');
-
-const n = BATCH * STEPS;
-const pixels = randomArray(n * 784, 3).map((v) => v + 0.5);
-const labels = Int32Array.from({ length: n }, (_, i) => i % 10);
-
-/** A compiled tutorial CNN of one library with its data, and its fit and predict passes. */
-function setUp(lib) {
-  const model = lib.model();
-  model.compile({ optimizer: lib.adam(), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-  const x = lib.tensor(pixels, [n, 28, 28, 1]);
-  const y = lib.labels();
-  return {
-    fit: () => model.fit(x, y, { epochs: 1, batchSize: BATCH, shuffle: false, verbose: 0 }),
-    predict: async () => {
-      const out = model.predict(x, { batchSize: BATCH });
-      await out.data();
-      out.dispose();
-    },
-  };
-}
 
 /** Seconds of one run of `fn`. */
 async function once(fn) {
@@ -61,21 +41,11 @@ async function measureAll(libs) {
 
 // Each library on its own backend: Neurite's tensors live on its webgpu backend, TF.js's on its own.
 await nt.setBackend('webgpu');
-const neuriteLib = setUp({
-  model: () => tutorialCnn(nt.layers, nt.sequential),
-  adam: () => nt.adam({ learningRate: 1e-3 }),
-  tensor: (v, s) => nt.tensor(v, s),
-  labels: () => nt.tensor(labels, [n], 'int32'),
-});
+const neuriteRun = trainingRun(neuriteApi(nt), { steps: STEPS });
 await tf.setBackend('webgpu');
 await tf.ready();
-const tfjsLib = setUp({
-  model: () => tutorialCnn(tfl.layers, tfl.sequential),
-  adam: () => tf.train.adam(1e-3),
-  tensor: (v, s) => tf.tensor(v, s),
-  labels: () => tf.tensor(Float32Array.from(labels), [n]),
-});
-const [neurite, tfjs] = await measureAll([neuriteLib, tfjsLib]);
+const tfjsRun = trainingRun(tfjsApi(tf, tfl), { steps: STEPS });
+const [neurite, tfjs] = await measureAll([neuriteRun, tfjsRun]);
 
 const result = { steps: STEPS, reps: REPS, neurite, tfjs };
 if (args.has('json')) {
