@@ -131,6 +131,7 @@ const header = `| benchmark | unit | ${cols.join(' | ')} | webgpu: neurite's lea
 const target = new URL('../BENCHMARKS.md', import.meta.url);
 const previous = existsSync(target) ? readFileSync(target, 'utf8') : '';
 const measured = new Set(rows.map((r) => r.what));
+const previousDate = /^- Date: (.+)$/m.exec(previous)?.[1];
 // With --only, rows of the benchmarks not run this time are kept from the previous report.
 const keptRows = only
   ? previous.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| benchmark') && !measured.has(l.split(' | ')[0].slice(2)))
@@ -147,7 +148,9 @@ Produced by \`npm run bench\` (bench/bench.mjs): Neurite and TF.js 4.22 measured
 process, on the same WebGPU adapter and on the CPU. Higher is better, except for times (ms). Each
 figure is the median of a few timed runs after a warm-up, including the readback of the result.
 The host rows time the tutorial CNN (batch 64, Adam) on a null WebGPU device that does no work
-(bench/null-webgpu.mjs): the JavaScript cost of a step, which bounds training on a fast GPU.${only ? ` This run measured only '${only}'; the other rows are from the previous run.` : ''}
+(bench/null-webgpu.mjs): the JavaScript cost of a step, which bounds training on a fast GPU.${only ? `
+
+This run measured only '${only}'; the other rows are from the previous run${previousDate ? ` (${previousDate})` : ''}.` : ''}
 
 - Date: ${date}
 - Machine: ${machine}
