@@ -24,14 +24,15 @@ async function once(fn) {
 }
 
 /**
- * Milliseconds per step (median over REPS) of each library's fit and predict. The libraries take
+ * Milliseconds per step (median over REPS epochs; 3 × REPS predict passes) of each library's fit and predict. The libraries take
  * turns rep by rep, so load from other processes on the machine falls on both alike.
  */
 async function measureAll(libs) {
   const times = libs.map(() => ({ fit: [], predict: [] }));
   for (const kind of ['fit', 'predict']) {
     for (const lib of libs) for (let i = 0; i < 2; i++) await lib[kind](); // warm-up: pipelines, pools
-    for (let r = 0; r < REPS; r++) {
+    // A predict pass is ~20× shorter than a fit epoch, so more of them for as steady a median.
+    for (let r = 0; r < (kind === 'predict' ? 3 * REPS : REPS); r++) {
       for (let i = 0; i < libs.length; i++) times[i][kind].push(await once(libs[i][kind]));
     }
   }
