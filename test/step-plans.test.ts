@@ -142,12 +142,17 @@ describe.each(BACKENDS)('step plans on %s', (backend) => {
     expect(await model.trainOnBatch(xs, ys)).toBeCloseTo(Math.log(4), 5);
     expect(model.stepPlans.stats().replayed).toBe(replayedBefore + 1);
 
-    // A new learning rate takes effect: a zero rate leaves every weight as it is.
-    (model.optimizer as nt.Optimizer).learningRate = 0;
+    // A new optimizer (compile) takes effect: a zero rate leaves every weight as it is...
     conv.trainable = true;
+    const optimizer = nt.sgd({ learningRate: 0 });
+    model.compile({ optimizer, loss: 'categoricalCrossentropy' });
     const still = await weightsOf(model);
     await fit();
     (await weightsOf(model)).forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(still[i])));
+    // ...and so does a new learning rate of the same optimizer (a schedule).
+    optimizer.learningRate = 0.1;
+    await fit();
+    (await weightsOf(model)).forEach((w, i) => expect(Array.from(w)).not.toEqual(Array.from(still[i])));
     nt.dispose([xs, ys]);
     model.dispose();
   });
