@@ -116,10 +116,14 @@ if (!only || only === 'train') {
 if (!only || only === 'host') {
   // On the null device (host-cost.mjs, a child process): the JavaScript cost of a step alone.
   const host = await measureHostCost({ quick });
-  for (const [what, key] of [['host per fit step, null device', 'stepMs'], ['host per predict batch, null device', 'predictMs']]) {
-    const values = { 'neurite-webgpu': host.neurite[key], 'tfjs-webgpu': host.tfjs[key] };
-    console.log(`${what.padEnd(36)} neurite ${fmt(values['neurite-webgpu'])} ms, tfjs ${fmt(values['tfjs-webgpu'])} ms`);
-    rows.push({ what, unit: 'ms', values });
+  const measures = [['host per fit step, null device', 'stepMs'], ['host per predict batch, null device', 'predictMs']];
+  for (const [suffix, neurite] of [['', host.neurite], [' (step plans off)', host.neuriteNoPlans]]) {
+    if (!neurite) continue; // a build without setStepPlans
+    for (const [what, key] of measures) {
+      const values = { 'neurite-webgpu': neurite[key], 'tfjs-webgpu': host.tfjs[key] };
+      console.log(`${(what + suffix).padEnd(52)} neurite ${fmt(values['neurite-webgpu'])} ms, tfjs ${fmt(values['tfjs-webgpu'])} ms`);
+      rows.push({ what: what + suffix, unit: 'ms', values });
+    }
   }
 }
 

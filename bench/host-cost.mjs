@@ -46,9 +46,20 @@ const neuriteRun = trainingRun(neuriteApi(nt), { steps: STEPS });
 await tf.setBackend('webgpu');
 await tf.ready();
 const tfjsRun = trainingRun(tfjsApi(tf, tfl), { steps: STEPS });
-const [neurite, tfjs] = await measureAll([neuriteRun, tfjsRun]);
+// The same Neurite model with step plans off (every step through autograd and fusion), taking
+// its turn beside the others: what the plans save.
+const withoutPlans = (fn) => async () => {
+  nt.setStepPlans(false);
+  try {
+    await fn();
+  } finally {
+    nt.setStepPlans(true);
+  }
+};
+const plansOff = nt.setStepPlans ? { fit: withoutPlans(neuriteRun.fit), predict: withoutPlans(neuriteRun.predict) } : null;
+const [neurite, tfjs, neuriteNoPlans] = await measureAll(plansOff ? [neuriteRun, tfjsRun, plansOff] : [neuriteRun, tfjsRun]);
 
-const result = { steps: STEPS, reps: REPS, neurite, tfjs };
+const result = { steps: STEPS, reps: REPS, neurite, tfjs, neuriteNoPlans };
 if (args.has('json')) {
   console.log(JSON.stringify(result));
 } else {
@@ -56,5 +67,6 @@ if (args.has('json')) {
   console.log(`host ms per step on the null device (batch ${BATCH}, ${STEPS} steps, median of ${REPS}):`);
   console.log(`  fit step      neurite ${f(neurite.stepMs)}  tfjs-webgpu ${f(tfjs.stepMs)}  (${f(tfjs.stepMs / neurite.stepMs)}× less)`);
   console.log(`  predict batch neurite ${f(neurite.predictMs)}  tfjs-webgpu ${f(tfjs.predictMs)}  (${f(tfjs.predictMs / neurite.predictMs)}× less)`);
+  if (neuriteNoPlans) console.log(`  step plans off: fit step ${f(neuriteNoPlans.stepMs)}, predict batch ${f(neuriteNoPlans.predictMs)}`);
 }
 process.exit(0);
