@@ -113,6 +113,7 @@ row(`CNN fit, batch ${TRAIN.batch}, TF.js 4.22 webgpu`, `${f1(tfRate)} samples/s
 const host = await measureHostCost({ quick: small });
 row('host per fit step (null device)', `Neurite ${host.neurite.stepMs.toFixed(2)} ms`, `TF.js ${host.tfjs.stepMs.toFixed(2)} ms`);
 row('host per predict batch (null device)', `Neurite ${host.neurite.predictMs.toFixed(2)} ms`, `TF.js ${host.tfjs.predictMs.toFixed(2)} ms`);
+if (host.neuriteNoPlans) row('host per fit step, step plans off (null device)', `Neurite ${host.neuriteNoPlans.stepMs.toFixed(2)} ms`);
 
 let failures = 0;
 for (const tiling of TILINGS) {
