@@ -121,7 +121,8 @@ export class Sequential implements CallbackModel {
     try {
       const parts: Tensor[] = [];
       for (let start = 0; start < source.size; start += batchSize) {
-        const batch = source.range(start, Math.min(source.size, start + batchSize))();
+        // In a tidy: making a batch may leave intermediates (a slice's view, a cast), which it disposes.
+        const batch = engine.tidy(() => source.range(start, Math.min(source.size, start + batchSize))());
         parts.push(this.predictBatch(batch.xs));
         batch.xs.dispose();
         batch.ys?.dispose();
