@@ -202,7 +202,7 @@ export abstract class Layer {
    * writing into it, so the result keeps these values. The caller owns (disposes) them.
    */
   getWeights(): Tensor[] {
-    return this.weights.map((v) => engine.view(v, v.shape));
+    return this.weights.map((v) => engine.view(v, v.shape, 'getWeights'));
   }
 
   /** Sets every weight (in `weights` order) after checking all the shapes, so a mismatch changes nothing. */
