@@ -17,6 +17,9 @@ const VARIANTS = [
   { name: 'parity split over 1 KiB bindings', webgpu: { maxBindingBytes: 1024 } },
 ];
 
+// Cases are many and short: a trace or screenshot per case would cost more than the case itself.
+test.use({ trace: 'off', screenshot: 'off' });
+
 for (const variant of VARIANTS) {
   test.describe(variant.name, () => {
     // One page for all cases of a variant: loading it per case would double the run. Its console
