@@ -25,18 +25,18 @@ fn nt_bits(u: u32) -> f32 { return bitcast<f32>(u); }
 // undefined (SwiftShader: max(NaN, 0) = 0, exp(NaN) = +Inf, log(-1) = log(1), log(0) = -88), so
 // the functions below test the bits, which no compiler may fold away as it may fold x != x.
 fn nt_is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
-fn nt_max(a: f32, b: f32) -> f32 { return select(max(a, b), a + b, nt_is_nan(a) || nt_is_nan(b)); }
-fn nt_min(a: f32, b: f32) -> f32 { return select(min(a, b), a + b, nt_is_nan(a) || nt_is_nan(b)); }
+fn nt_max(a: f32, b: f32) -> f32 { return select(max(a, b), a + b, nt_is_nan(a) | nt_is_nan(b)); }
+fn nt_min(a: f32, b: f32) -> f32 { return select(min(a, b), a + b, nt_is_nan(a) | nt_is_nan(b)); }
 fn nt_exp(x: f32) -> f32 { return select(exp(x), x, nt_is_nan(x)); }
 fn nt_sign(x: f32) -> f32 { return select(sign(x), x, nt_is_nan(x)); }
 fn nt_log(x: f32) -> f32 {
   if (x == 0.0) { return nt_bits(0xff800000u); }
-  return select(log(x), nt_bits(0x7fc00000u), x < 0.0 || nt_is_nan(x));
+  return select(log(x), nt_bits(0x7fc00000u), (x < 0.0) | nt_is_nan(x));
 }
 // tanh through exp overflows to NaN for large |x| on some drivers; clamp first (tanh(±15) == ±1 in f32).
 // Below |x| = 1e-4, tanh(x) == x in f32, and (e − 1)/(e + 1) would lose x to rounding.
 fn nt_tanh(x: f32) -> f32 {
-  if (nt_is_nan(x) || abs(x) < 1e-4) { return x; }
+  if (nt_is_nan(x) | (abs(x) < 1e-4)) { return x; }
   let c = clamp(x, -15.0, 15.0); let e = exp(2.0 * c); return (e - 1.0) / (e + 1.0);
 }
 // WGSL pow is undefined for a negative base; match Math.pow for integral exponents.
