@@ -56,14 +56,18 @@ describe('saving in Node is atomic', () => {
     return new Promise((resolve, reject) => {
       const proc = spawn(process.execPath, [child, dir, String(UNITS)], { stdio: ['ignore', 'pipe', 'pipe'] });
       let last = -1;
+      let output = '';
       let errors = '';
       proc.stderr.on('data', (d) => (errors += d));
       proc.stdout.on('data', (d: Buffer) => {
-        const versions = [...String(d).matchAll(/saved (\d+)/g)].map((m) => Number(m[1]));
+        output += String(d);
+        // Complete lines only: a chunk may end inside a number.
+        const versions = [...output.slice(0, output.lastIndexOf('\n') + 1).matchAll(/saved (\d+)/g)].map((m) => Number(m[1]));
         if (last < 0 && versions.length) setTimeout(() => proc.kill('SIGKILL'), delayMs);
         last = Math.max(last, ...versions);
       });
-      proc.on('exit', (code, signal) => {
+      // 'close', not 'exit': every line the child wrote before it died has been read by then.
+      proc.on('close', (code, signal) => {
         if (signal === 'SIGKILL') resolve(last);
         else reject(new Error(`the saving child exited with ${code} before it was killed: ${errors}`));
       });
