@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as nt from '../src/index.js';
 import { BACKENDS, useBackend } from './helpers/backends.js';
-import { freshRng, integers } from './helpers/random.js';
+import { freshRng, integers, uniform } from './helpers/random.js';
 
 const f32 = Math.fround;
 /** The smallest normal float32: GPUs may flush smaller (subnormal) results to zero. */
@@ -187,6 +187,38 @@ describe.each(BACKENDS)('numerics on %s', (backend) => {
     expect(Number.isFinite(loss) && loss > 0).toBe(true);
     expect(Array.from(await grads[0].data()).every(Number.isFinite)).toBe(true);
     nt.dispose([p, z, value, ...grads]);
+  });
+
+  it('matMul: a NaN in A makes its row of the product NaN and nothing else', async () => {
+    const [m, k, n] = [5, 7, 3];
+    const a = Array.from(uniform(m * k));
+    a[2 * k + 3] = Number.NaN;
+    const b = nt.tensor(Float32Array.from(uniform(k * n, 0.5, 1)), [k, n]);
+    const out = await apply(a, [m, k], (x) => nt.matMul(x, b));
+    b.dispose();
+    expect(Array.from(out, (v, i) => Number.isNaN(v) === (Math.floor(i / n) === 2)).every(Boolean), `NaN mask of ${Array.from(out)}`).toBe(true);
+  });
+
+  it.each([
+    ['valid', 1],
+    ['same', 1],
+    ['same', 2],
+  ] as const)("conv2d (%s, stride %d): a NaN pixel makes exactly the outputs whose window covers it NaN", async (padding, stride) => {
+    const [h, w, c, kh] = [6, 7, 2, 3];
+    const pixel = { r: 2, c: 4 };
+    const x = Array.from(uniform(h * w * c));
+    x[(pixel.r * w + pixel.c) * c + 1] = Number.NaN;
+    const filter = nt.tensor(Float32Array.from(uniform(kh * kh * c * 2, 0.5, 1)), [kh, kh, c, 2]);
+    const out = await apply(x, [1, h, w, c], (t) => nt.conv2d(t, filter, { padding, strides: stride }));
+    filter.dispose();
+    // TF's 'same': pad (kh − 1 − ((size − 1) % stride)) … total, the smaller half on top/left.
+    const before = (size: number) => (padding === 'valid' ? 0 : Math.floor(Math.max(kh - (size % stride === 0 ? stride : size % stride), 0) / 2));
+    const outH = padding === 'valid' ? Math.floor((h - kh) / stride) + 1 : Math.ceil(h / stride);
+    const outW = padding === 'valid' ? Math.floor((w - kh) / stride) + 1 : Math.ceil(w / stride);
+    expect(out.length).toBe(outH * outW * 2);
+    const covers = (o: number, p: number, size: number) => o * stride - before(size) <= p && p < o * stride - before(size) + kh;
+    const mask = Array.from(out, (_, i) => covers(Math.floor(i / 2 / outW), pixel.r, h) && covers(Math.floor(i / 2) % outW, pixel.c, w));
+    expect(Array.from(out, (v) => Number.isNaN(v)), `NaN outputs of a ${outH}×${outW} map`).toEqual(mask);
   });
 
   describe('max pooling over ties', () => {
