@@ -1,4 +1,7 @@
 // Neurite's public API: everything a user imports comes from here.
+// The reference is kept in dist/index.d.ts (preserve) so that a consumer's compiler loads the
+// WebGPU types (GPUDevice, GPUBuffer, …) the declarations use, without skipLibCheck.
+/// <reference types="@webgpu/types" preserve="true" />
 export { Tensor, Variable, type NestedArray } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
 export { NeuriteError, ShapeError, DTypeError, DisposedTensorError, BackendError, ArgumentError } from './errors.js';
