@@ -29,7 +29,7 @@ export class LayersModel extends BaseModel {
   readonly className = 'Model';
   readonly inputs: SymbolicTensor[];
   readonly outputs: SymbolicTensor[];
-  /** Every layer of the graph once, input layers first, then in topological order. */
+  /** Every layer of the graph once, in Keras's order (by depth from the outputs, deepest first), which is also the weights' order. */
   readonly layers: Layer[];
   /** The nodes to run, in topological order (input layers' nodes excluded). */
   private readonly nodes: LayerNode[];
@@ -44,9 +44,9 @@ export class LayersModel extends BaseModel {
       }
     });
     if (new Set(this.inputs).size !== this.inputs.length) throw new ArgumentError(`model '${this.name}': an input is listed twice`);
-    this.nodes = this.topologicalNodes();
-    const layers = [...this.inputs.map((t) => t.sourceLayer), ...this.nodes.map((n) => n.layer)];
-    this.layers = [...new Set(layers)];
+    const { nodes, layerIndex } = this.traverse();
+    this.nodes = nodes.filter((n) => !(n.layer instanceof InputLayer));
+    this.layers = kerasLayerOrder(nodes, layerIndex, this.inputs);
     const names = new Map<string, Layer>();
     for (const layer of this.layers) {
       const other = names.get(layer.name);
@@ -168,30 +168,48 @@ export class LayersModel extends BaseModel {
     return x.dtype === t.dtype ? x : cast(x, t.dtype);
   }
 
-  /** Every node the outputs depend on, each after the nodes it reads (depth-first, post-order). */
-  private topologicalNodes(): LayerNode[] {
+  /**
+   * Every node the outputs depend on, each after the nodes it reads (depth-first from the
+   * outputs, post-order, input layers' nodes included), and each layer's position in that
+   * traversal on first visit (Keras breaks ties in its layer order with it).
+   */
+  private traverse(): { nodes: LayerNode[]; layerIndex: Map<Layer, number> } {
     const order: LayerNode[] = [];
+    const layerIndex = new Map<Layer, number>();
     const done = new Set<LayerNode>();
-    const active = new Set<LayerNode>();
     const visit = (t: SymbolicTensor, path: string): void => {
       const node = t.node;
-      if (node.layer instanceof InputLayer) {
-        if (!this.inputs.includes(t)) {
-          throw new ArgumentError(`model '${this.name}': the graph is disconnected: ${path} depends on input '${node.layer.name}', which is not among the model's inputs`);
-        }
-        return;
+      if (node.layer instanceof InputLayer && !this.inputs.includes(t)) {
+        throw new ArgumentError(`model '${this.name}': the graph is disconnected: ${path} depends on input '${node.layer.name}', which is not among the model's inputs`);
       }
       if (done.has(node)) return;
-      if (active.has(node)) throw new ArgumentError(`model '${this.name}': the graph has a cycle through layer '${node.layer.name}'`);
-      active.add(node);
+      if (!layerIndex.has(node.layer)) layerIndex.set(node.layer, layerIndex.size);
       for (const input of node.inputs) visit(input, path);
-      active.delete(node);
       done.add(node);
       order.push(node);
     };
     this.outputs.forEach((t, i) => visit(t, `output ${i} ('${t.sourceLayer.name}')`));
-    return order;
+    return { nodes: order, layerIndex };
   }
+}
+
+/**
+ * The layers in Keras's (and TF.js's) order: each node's depth is its longest distance from an
+ * output, a layer's the largest of its nodes'; deeper layers first, ties by traversal order.
+ * Inputs no output depends on come last.
+ */
+function kerasLayerOrder(postOrder: readonly LayerNode[], layerIndex: Map<Layer, number>, inputs: readonly SymbolicTensor[]): Layer[] {
+  const nodeDepth = new Map<LayerNode, number>();
+  const layerDepth = new Map<Layer, number>();
+  for (const node of [...postOrder].reverse()) {
+    const depth = Math.max(nodeDepth.get(node) ?? 0, layerDepth.get(node.layer) ?? 0);
+    nodeDepth.set(node, depth);
+    layerDepth.set(node.layer, depth);
+    for (const t of node.inputs) nodeDepth.set(t.node, Math.max(depth + 1, nodeDepth.get(t.node) ?? 0));
+  }
+  const layers = [...layerDepth.keys()].sort((a, b) => layerDepth.get(b)! - layerDepth.get(a)! || layerIndex.get(a)! - layerIndex.get(b)!);
+  const unused = inputs.map((t) => t.sourceLayer).filter((l) => !layerDepth.has(l));
+  return [...layers, ...unused];
 }
 
 /** A list of symbolic tensors from one or a list, checked. */
