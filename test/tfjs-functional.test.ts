@@ -49,6 +49,16 @@ function randomWeights(specs: { name: string; shape: number[] }[]): Float32Array
 
 const N = 5;
 
+/** Both models' predictions on the same fresh random inputs agree within 1e-5. */
+async function expectSamePredictions(tfModel: tfl.LayersModel, model: nt.LayersModel): Promise<void> {
+  const [xi, xs] = [uniform(N * 6 * 6 * 3), uniform(N * 5)];
+  const expected = tf.tidy(() => (tfModel.predict([tf.tensor(Float32Array.from(xi), [N, 6, 6, 3]), tf.tensor(Float32Array.from(xs), [N, 5])]) as tf.Tensor).dataSync());
+  const inputs = [nt.tensor(Float32Array.from(xi), [N, 6, 6, 3]), nt.tensor(Float32Array.from(xs), [N, 5])];
+  const out = model.predict(inputs) as nt.Tensor;
+  expectAllClose(await out.data(), expected, { rtol: 0, atol: 1e-5 }, 'Neurite vs TF.js predictions');
+  nt.dispose([...inputs, out]);
+}
+
 describe.each(BACKENDS)('functional models and TF.js on %s', (backend) => {
   beforeAll(async () => {
     await tf.setBackend('cpu');
@@ -66,16 +76,11 @@ describe.each(BACKENDS)('functional models and TF.js on %s', (backend) => {
       artifacts = a;
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }));
-    const model = nt.modelFromArtifacts(artifacts as unknown as ModelArtifacts, 'tfjs');
+    const model = nt.modelFromArtifacts(artifacts as unknown as ModelArtifacts, 'tfjs') as nt.LayersModel;
     expect(model).toBeInstanceOf(nt.LayersModel);
     expect(model.layers.map((l) => l.name)).toEqual(tfModel.layers.map((l) => l.name));
 
-    const [xi, xs] = [uniform(N * 6 * 6 * 3), uniform(N * 5)];
-    const expected = (tfModel.predict([tf.tensor(Float32Array.from(xi), [N, 6, 6, 3]), tf.tensor(Float32Array.from(xs), [N, 5])]) as tf.Tensor).dataSync();
-    const inputs = [nt.tensor(Float32Array.from(xi), [N, 6, 6, 3]), nt.tensor(Float32Array.from(xs), [N, 5])];
-    const out = model.predict(inputs) as nt.Tensor;
-    expectAllClose(await out.data(), expected, { rtol: 0, atol: 1e-5 }, 'Neurite vs TF.js predictions');
-    nt.dispose([...inputs, out]);
+    await expectSamePredictions(tfModel, model);
     model.dispose();
     tfModel.dispose();
   });
@@ -93,12 +98,7 @@ describe.each(BACKENDS)('functional models and TF.js on %s', (backend) => {
     const tfModel = await tfl.loadLayersModel(tf.io.fromMemory(artifacts as unknown as tf.io.ModelArtifacts));
     expect(tfModel.layers.map((l) => l.name)).toEqual(model.layers.map((l) => l.name));
 
-    const [xi, xs] = [uniform(N * 6 * 6 * 3), uniform(N * 5)];
-    const expected = (tfModel.predict([tf.tensor(Float32Array.from(xi), [N, 6, 6, 3]), tf.tensor(Float32Array.from(xs), [N, 5])]) as tf.Tensor).dataSync();
-    const inputs = [nt.tensor(Float32Array.from(xi), [N, 6, 6, 3]), nt.tensor(Float32Array.from(xs), [N, 5])];
-    const out = model.predict(inputs) as nt.Tensor;
-    expectAllClose(await out.data(), expected, { rtol: 0, atol: 1e-5 }, 'Neurite vs TF.js predictions');
-    nt.dispose([...inputs, out]);
+    await expectSamePredictions(tfModel, model);
     model.dispose();
     tfModel.dispose();
   });
