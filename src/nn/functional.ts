@@ -68,13 +68,6 @@ export class LayersModel extends BaseModel {
     return [...this.inputs[0].shape];
   }
 
-  /** The layer named `name`, or an ArgumentError listing the names. */
-  getLayer(name: string): Layer {
-    const layer = this.layers.find((l) => l.name === name);
-    if (!layer) throw new ArgumentError(`model '${this.name}'.getLayer: no layer named '${name}' (layers: ${this.layers.map((l) => l.name).join(', ')})`);
-    return layer;
-  }
-
   /** Predictions for `x` (one tensor per input): one tensor per output, a list when there are several. */
   override predict(x: ModelInputs | DataSource, args: { batchSize?: number } = {}): Tensor | Tensor[] {
     return super.predict(x, args);

@@ -339,6 +339,13 @@ export abstract class BaseModel implements CallbackModel {
     for (const layer of this.layers) layer.trainable = value;
   }
 
+  /** The layer named `name` (to read its `output` for a feature extractor, or freeze it), or an ArgumentError listing the names. */
+  getLayer(name: string): Layer {
+    const layer = this.layers.find((l) => l.name === name);
+    if (!layer) throw new ArgumentError(`${this.name}.getLayer: no layer named '${name}' (layers: ${this.layers.map((l) => l.name).join(', ')})`);
+    return layer;
+  }
+
   /** Total number of weights' scalars. */
   countParams(): number {
     return this.layers.reduce((n, l) => n + l.countParams(), 0);

@@ -6,6 +6,8 @@ import type { Tensor } from '../tensor.js';
 import { Layer, fmtShapeN, type Shape } from './layers/layer.js';
 import { BaseModel, uniqueModelName, type ModelInputs } from './model-base.js';
 import type { DataSource } from './data.js';
+import { input } from './layers/input.js';
+import type { SymbolicTensor } from './symbolic.js';
 import { formatCount, type SummaryRow } from './summary.js';
 
 export type { ModelCompileArgs, CompiledMetric } from './model-base.js';
@@ -32,6 +34,41 @@ export class Sequential extends BaseModel {
 
   get outputCount(): number {
     return 1;
+  }
+
+  /**
+   * The model as a graph: a symbolic input of the declared shape with every layer applied to it
+   * in turn (made once, on first use). With `outputs` and each layer's `output`, a Sequential
+   * model's layers feed functional models: `model({ inputs: seq.inputs, outputs: seq.getLayer('dense_1').output })`.
+   */
+  get inputs(): SymbolicTensor[] {
+    return [this.graph().input];
+  }
+
+  /** The symbolic output of the last layer (see `inputs`). */
+  get outputs(): SymbolicTensor[] {
+    return [this.graph().output];
+  }
+
+  /** The layer named `name`; its `output` is the symbolic one of `inputs`' graph (made here if the input shape is known). */
+  override getLayer(name: string): Layer {
+    if (this.inputShape && this.layers.length > 0) this.graph();
+    return super.getLayer(name);
+  }
+
+  private symbolicGraph: { input: SymbolicTensor; output: SymbolicTensor; layers: number } | null = null;
+
+  private graph(): { input: SymbolicTensor; output: SymbolicTensor } {
+    if (this.symbolicGraph?.layers !== this.layers.length) {
+      const shape = this.inputShape;
+      if (!shape) throw new ShapeError(`${this.name}.inputs: the input shape is unknown; give the first layer an inputShape`);
+      if (this.layers.length === 0) throw new ArgumentError(`${this.name}: the model has no layers`);
+      const x = input({ batchShape: shape, name: `${this.name}_input` });
+      let h = x;
+      for (const layer of this.layers) h = layer.apply(h);
+      this.symbolicGraph = { input: x, output: h, layers: this.layers.length };
+    }
+    return this.symbolicGraph;
   }
 
 /** Appends a layer. The first layer needs an `inputShape` (or `batchInputShape`) for summary/build. */
