@@ -167,6 +167,13 @@ describe.each(BACKENDS)('functional models on %s', (backend) => {
     expectAllClose(loss, [mse + ce], { rtol: 1e-4, atol: 1e-5 }, 'evaluate loss = Σ output losses');
     expectAllClose(labelAcc, [hits / n], { rtol: 0, atol: 1e-6 }, 'label accuracy');
     expect(Number.isFinite(valueAcc[0])).toBe(true);
+
+    // Another round of fit, evaluate and batched predict leaves no tensor behind.
+    const live = nt.memory().numTensors;
+    await model.fit(xt, [yv, yl], { epochs: 2, batchSize: 16, verbose: 0, validationSplit: 0.25 });
+    await values(await model.evaluate(xt, [yv, yl], { batchSize: 20 }));
+    await values(model.predict(xt, { batchSize: 10 }));
+    expect(nt.memory().numTensors).toBe(live);
     nt.dispose([xt, yv, yl]);
     model.dispose();
   });

@@ -58,20 +58,21 @@ export class Sequential extends BaseModel {
 
   private symbolicGraph: { input: SymbolicTensor; output: SymbolicTensor; layers: number } | null = null;
 
+  /** The symbolic graph, made on first use and extended by layers added since (each layer applied once). */
   private graph(): { input: SymbolicTensor; output: SymbolicTensor } {
-    if (this.symbolicGraph?.layers !== this.layers.length) {
+    if (!this.symbolicGraph) {
       const shape = this.inputShape;
       if (!shape) throw new ShapeError(`${this.name}.inputs: the input shape is unknown; give the first layer an inputShape`);
       if (this.layers.length === 0) throw new ArgumentError(`${this.name}: the model has no layers`);
       const x = input({ batchShape: shape, name: `${this.name}_input` });
-      let h = x;
-      for (const layer of this.layers) h = layer.apply(h);
-      this.symbolicGraph = { input: x, output: h, layers: this.layers.length };
+      this.symbolicGraph = { input: x, output: x, layers: 0 };
     }
-    return this.symbolicGraph;
+    const g = this.symbolicGraph;
+    for (; g.layers < this.layers.length; g.layers++) g.output = this.layers[g.layers].apply(g.output);
+    return g;
   }
 
-/** Appends a layer. The first layer needs an `inputShape` (or `batchInputShape`) for summary/build. */
+  /** Appends a layer. The first layer needs an `inputShape` (or `batchInputShape`) for summary/build. */
   add(layer: Layer): void {
     if (!(layer instanceof Layer)) throw new ArgumentError(`${this.name}.add: expected a layer (e.g. layers.dense({ units: 10 })), got ${typeof layer}`);
     if (this.layers.includes(layer)) throw new ArgumentError(`${this.name}.add: layer '${layer.name}' is already in the model`);
