@@ -1,0 +1,149 @@
+// Property-based shape fuzzing (fast-check): a case is either valid, and must match its float64
+// reference forward and backward, or invalid by the test's own rule, and must raise a ShapeError
+// or ArgumentError naming the op and the shapes. Seeds derive from the run's NEURITE_SEED, so a
+// failure replays with NEURITE_SEED=<seed> (plus NEURITE_FUZZ_PATH=<path> to jump to the case).
+import fc from 'fast-check';
+import { expect } from 'vitest';
+import * as nt from '../../src/index.js';
+import { fmtShape } from '../../src/errors.js';
+import { expectAllClose } from './close.js';
+import { numericGradient, sizeOf, weighted } from './numeric.js';
+import { SEED, rng, uniform } from './random.js';
+
+/** One input of a case: float64 values (exactly representable in its dtype) and a shape. */
+export interface CaseInput {
+  values: Float64Array;
+  shape: number[];
+  dtype?: 'float32' | 'int32';
+}
+
+/** A fuzzed call of one op. */
+export interface FuzzCase {
+  /** The op name its errors must start with. */
+  op: string;
+  /** Seeds the weights of the gradient check (inputs are drawn from the same generated seed). */
+  seed: number;
+  inputs: CaseInput[];
+  /** The library call. */
+  build(xs: nt.Tensor[]): nt.Tensor;
+  /**
+   * The test's own verdict: null for a valid call, or the shapes an error message must name.
+   * Written from the op's documented rules, independently of the library's checks.
+   */
+  invalid: number[][] | null;
+  /** For valid cases: the output shape and the float64 forward pass. */
+  outShape?: number[];
+  reference?(xs: Float64Array[]): Float64Array;
+  /** Inputs whose gradient is checked against central differences of the reference. */
+  differentiable?: number[];
+  /** Compare int32 outputs exactly (argMax). */
+  exact?: boolean;
+}
+
+/** Tolerance relative to the reference's largest magnitude: fp32 sums cancel. */
+export interface FuzzTolerance {
+  rtol: number;
+}
+
+/** A generator of case values seeded by the generated case, so a replayed path gets the same values. */
+export type Rng = () => number;
+
+/** Seeds for case values: part of the generated case, so shrinking and replay keep them. */
+export const seedArb = fc.integer({ min: 0, max: 2 ** 31 - 1 });
+
+const named = (e: unknown): e is nt.ShapeError | nt.ArgumentError => e instanceof nt.ShapeError || e instanceof nt.ArgumentError;
+
+/** Runs `c` on the current backend and checks it: the reference's answer or a named error, and no tensor left behind. */
+export async function checkCase(c: FuzzCase, { rtol }: FuzzTolerance): Promise<void> {
+  const live = nt.memory().liveTensors;
+  const label = `${c.op} on ${c.inputs.map((x) => fmtShape(x.shape)).join(', ')}`;
+  const inputs = () => c.inputs.map((x) => nt.tensor(x.dtype === 'int32' ? Int32Array.from(x.values) : Float32Array.from(x.values), x.shape));
+  if (c.invalid) {
+    let outcome: unknown = null;
+    try {
+      const y = nt.tidy(() => c.build(inputs()));
+      outcome = `an output of shape ${fmtShape(y.shape)}`;
+      y.dispose();
+    } catch (e) {
+      outcome = e;
+    }
+    if (!named(outcome)) expect.fail(`${label}: expected a ShapeError or ArgumentError, got ${outcome instanceof Error ? `${outcome.name}: ${outcome.message}` : String(outcome)}`);
+    const message = (outcome as Error).message;
+    expect(message.startsWith(`${c.op}`), `${label}: message names the op: ${message}`).toBe(true);
+    for (const s of c.invalid) expect(message, `${label}: message names ${fmtShape(s)}`).toContain(fmtShape(s));
+  } else {
+    await checkValid(c, inputs, label, rtol);
+  }
+  expect(nt.memory().liveTensors, `${label}: live tensors after the case`).toBe(live);
+}
+
+async function checkValid(c: FuzzCase, inputs: () => nt.Tensor[], label: string, rtol: number): Promise<void> {
+  const xs = c.inputs.map((x) => x.values);
+  const expected = c.reference!(xs);
+  const wrt = c.differentiable ?? [];
+  const weights = uniform(expected.length, -1, 1, rng(c.seed ^ 0x5bd1e995));
+  const outs = nt.tidy(() => {
+    const ts = inputs();
+    const y = c.build(ts);
+    if (wrt.length === 0) return [y];
+    const w = nt.tensor(Float32Array.from(weights), y.shape);
+    const gs = nt.grads((...vs: nt.Tensor[]) => nt.sum(nt.mul(c.build(ts.map((t, i) => (wrt.includes(i) ? vs[wrt.indexOf(i)] : t))), w)))(wrt.map((i) => ts[i]));
+    return [y, ...gs];
+  });
+  const [y, ...gs] = outs;
+  try {
+    expect([...y.shape], `${label}: output shape`).toEqual(c.outShape);
+    const values = await y.data();
+    compare(values, expected, c.exact ? 0 : rtol, `${label}: forward`);
+    for (const [j, i] of wrt.entries()) {
+      const f = (v: Float64Array) => weighted(c.reference!(xs.map((x, k) => (k === i ? v : x))), weights);
+      compare(await gs[j].data(), numericGradient(f, xs[i]), rtol, `${label}: gradient w.r.t. input ${i}`);
+    }
+  } finally {
+    nt.dispose(outs);
+  }
+}
+
+/**
+ * |a − e| ≤ rtol·(|e| + max(max|e|, 1)): relative, with a floor at the reference's scale or at
+ * the inputs' (values and weights are O(1), and fp32 rounds sums of such terms at that scale even
+ * where they cancel, as in softmax's gradient).
+ */
+function compare(actual: ArrayLike<number>, expected: Float64Array, rtol: number, what: string): void {
+  const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+  expectAllClose(actual, expected, { rtol, atol: rtol * scale }, what);
+}
+
+/** How many cases a property runs, per backend: SwiftShader dispatches cost milliseconds each. */
+export function runsFor(backend: nt.BackendName, cpuRuns: number): number {
+  return backend === 'cpu' ? cpuRuns : Math.max(4, Math.ceil(cpuRuns / 3));
+}
+
+function hash(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/**
+ * Checks `property` on `numRuns` generated values. The seed is NEURITE_SEED mixed with `name`;
+ * a failure reports the shrunk counterexample and how to replay it.
+ */
+export async function fuzz<T>(name: string, arb: fc.Arbitrary<T>, property: (v: T) => Promise<void>, numRuns: number): Promise<void> {
+  const seed = (SEED ^ hash(name)) | 0;
+  const path = process.env.NEURITE_FUZZ_PATH;
+  const details = await fc.check(fc.asyncProperty(arb, property), { seed, numRuns, ...(path ? { path } : {}) });
+  if (!details.failed) return;
+  const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+  expect.fail(
+    `${name}: failed on ${fc.stringify(details.counterexample)} after ${details.numRuns} cases (shrunk ${details.numShrinks} times)\n` +
+      `replay: NEURITE_SEED=${SEED} NEURITE_FUZZ_PATH=${details.counterexamplePath} (fast-check seed ${seed})\n${error}`,
+  );
+}
+
+/** Shapes: rank in [minRank, maxRank], dims in [1, maxDim]. */
+export const shapeArb = (minRank: number, maxRank: number, maxDim: number): fc.Arbitrary<number[]> =>
+  fc.array(fc.integer({ min: 1, max: maxDim }), { minLength: minRank, maxLength: maxRank });
+
+/** A float input of `shape` with values in [lo, hi). */
+export const input = (r: Rng, shape: number[], lo = -2, hi = 2): CaseInput => ({ values: uniform(sizeOf(shape), lo, hi, r), shape });
