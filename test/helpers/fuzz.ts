@@ -114,9 +114,12 @@ function compare(actual: ArrayLike<number>, expected: Float64Array, rtol: number
   expectAllClose(actual, expected, { rtol, atol: rtol * scale }, what);
 }
 
-/** How many cases a property runs, per backend: SwiftShader dispatches cost milliseconds each. */
-export function runsFor(backend: nt.BackendName, cpuRuns: number): number {
-  return backend === 'cpu' ? cpuRuns : Math.max(4, Math.ceil(cpuRuns / 3));
+/**
+ * How many cases a property runs on `backend`: fewer on WebGPU, where SwiftShader compiles a
+ * pipeline per new kernel shape and each dispatch costs milliseconds (a third unless given).
+ */
+export function runsFor(backend: nt.BackendName, cpuRuns: number, gpuRuns = Math.ceil(cpuRuns / 3)): number {
+  return backend === 'cpu' ? cpuRuns : gpuRuns;
 }
 
 function hash(s: string): number {
