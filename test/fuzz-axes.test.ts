@@ -2,10 +2,10 @@
 // the losses, transpose, slice, pad, concat, gather, broadcastTo and reshape. Random (and
 // sometimes out-of-range) arguments; forward and backward against float64 references.
 import fc from 'fast-check';
-import { beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import * as nt from '../src/index.js';
-import { BACKENDS, RTOL, useBackend } from './helpers/backends.js';
-import { checkCase, fuzz, input, runsFor, seedArb, shapeArb, type FuzzCase } from './helpers/fuzz.js';
+import { checkCase, fuzz, input, seedArb, type FuzzCase } from './helpers/fuzz.js';
+import { FUZZ_TARGETS, runsOn, shapesFor, tolerance, useFuzzTarget } from './helpers/fuzz-targets.js';
 import { coordsOf, indexOf, sizeOf } from './helpers/numeric.js';
 import { broadcastShape, broadcastSource, reduceAxes, remap, REDUCERS, softmaxCrossEntropyRef, softmaxRef } from './helpers/reference.js';
 import { rng } from './helpers/random.js';
@@ -129,34 +129,34 @@ function pairLossCase(name: string, shape: number[], predShape: number[], seed: 
   };
 }
 
-describe.each(BACKENDS)('shape fuzzing of axes, boxes and losses on %s', (backend) => {
-  const tol = { rtol: RTOL[backend] };
-  beforeAll(() => useBackend(backend));
+describe.each(FUZZ_TARGETS)('shape fuzzing of axes, boxes and losses on $name', (target) => {
+  useFuzzTarget(target);
+  const tol = tolerance(target);
 
   it('reductions over random axes (one, several, all, out of range), keepDims or not', async () => {
     const arb = fc.record({
       kind: fc.constantFrom(...Object.keys(REDUCTIONS)),
-      shape: shapeArb(0, 4, 5),
+      shape: shapesFor(target, 0, 4, 5),
       axis: fc.oneof(fc.constant(undefined), axisArb, fc.array(axisArb, { maxLength: 3 })),
       keepDims: fc.boolean(),
       seed: seedArb,
     });
-    await fuzz(`reduce/${backend}`, arb, (v) => checkCase(reductionCase(v.kind, v.shape, v.axis, v.keepDims, v.seed), tol), runsFor(backend, 50));
+    await fuzz(`reduce/${target.name}`, arb, (v) => checkCase(reductionCase(v.kind, v.shape, v.axis, v.keepDims, v.seed), tol), runsOn(target, 50));
   });
 
   it('argMax and argMin along a random axis', async () => {
-    const arb = fc.record({ kind: fc.constantFrom('argMax' as const, 'argMin' as const), shape: shapeArb(1, 4, 5), axis: axisArb, seed: seedArb });
-    await fuzz(`arg/${backend}`, arb, (v) => checkCase(argCase(v.kind, v.shape, v.axis, v.seed), tol), runsFor(backend, 30));
+    const arb = fc.record({ kind: fc.constantFrom('argMax' as const, 'argMin' as const), shape: shapesFor(target, 1, 4, 5), axis: axisArb, seed: seedArb });
+    await fuzz(`arg/${target.name}`, arb, (v) => checkCase(argCase(v.kind, v.shape, v.axis, v.seed), tol), runsOn(target, 30));
   });
 
   it('softmax and logSoftmax along a random axis', async () => {
-    const arb = fc.record({ log: fc.boolean(), shape: shapeArb(1, 4, 5), axis: axisArb, seed: seedArb });
-    await fuzz(`softmax/${backend}`, arb, (v) => checkCase(softmaxCase(v.log, v.shape, v.axis, v.seed), tol), runsFor(backend, 30));
+    const arb = fc.record({ log: fc.boolean(), shape: shapesFor(target, 1, 4, 5), axis: axisArb, seed: seedArb });
+    await fuzz(`softmax/${target.name}`, arb, (v) => checkCase(softmaxCase(v.log, v.shape, v.axis, v.seed), tol), runsOn(target, 30));
   });
 
   it('softmaxCrossEntropy, dense and sparse, with matching or mismatched labels', async () => {
     const arb = fc
-      .record({ shape: shapeArb(1, 3, 5), sparse: fc.boolean(), mismatch: fc.option(fc.nat(3), { freq: 4 }), seed: seedArb })
+      .record({ shape: shapesFor(target, 1, 3, 5), sparse: fc.boolean(), mismatch: fc.option(fc.nat(3), { freq: 4 }), seed: seedArb })
       .map(({ shape, sparse, mismatch, seed }) => {
         const labelShape = sparse ? shape.slice(0, -1) : shape.slice();
         if (mismatch !== null) {
@@ -165,24 +165,24 @@ describe.each(BACKENDS)('shape fuzzing of axes, boxes and losses on %s', (backen
         }
         return { shape, sparse, labelShape, seed };
       });
-    await fuzz(`crossEntropy/${backend}`, arb, (v) => checkCase(crossEntropyCase(v.shape, v.sparse, v.labelShape, v.seed), tol), runsFor(backend, 30));
+    await fuzz(`crossEntropy/${target.name}`, arb, (v) => checkCase(crossEntropyCase(v.shape, v.sparse, v.labelShape, v.seed), tol), runsOn(target, 30));
   });
 
   it('meanSquaredError and binaryCrossentropy with matching or mismatched shapes', async () => {
-    const arb = fc.record({ name: fc.constantFrom(...Object.keys(PAIR_LOSSES)), shape: shapeArb(1, 3, 5), other: fc.option(shapeArb(1, 3, 5), { freq: 4 }), seed: seedArb });
-    await fuzz(`pairLoss/${backend}`, arb, (v) => checkCase(pairLossCase(v.name, v.shape, v.other ?? v.shape, v.seed), tol), runsFor(backend, 24));
+    const arb = fc.record({ name: fc.constantFrom(...Object.keys(PAIR_LOSSES)), shape: shapesFor(target, 1, 3, 5), other: fc.option(shapesFor(target, 1, 3, 5), { freq: 4 }), seed: seedArb });
+    await fuzz(`pairLoss/${target.name}`, arb, (v) => checkCase(pairLossCase(v.name, v.shape, v.other ?? v.shape, v.seed), tol), runsOn(target, 24));
   });
 
   it('transpose by random permutations (and non-permutations)', async () => {
     const arb = fc
-      .record({ shape: shapeArb(1, 5, 4), keys: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 5, maxLength: 5 }), broken: fc.option(fc.nat(4), { freq: 5 }), seed: seedArb })
+      .record({ shape: shapesFor(target, 1, 5, 4), keys: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 5, maxLength: 5 }), broken: fc.option(fc.nat(4), { freq: 5 }), seed: seedArb })
       .map(({ shape, keys, broken, seed }) => {
         const perm = shape.map((_, i) => i).sort((p, q) => keys[p] - keys[q]);
         if (broken !== null) perm[broken % perm.length] = (perm[broken % perm.length] + 1) % (perm.length + 1);
         return { shape, perm, seed };
       });
     await fuzz(
-      `transpose/${backend}`,
+      `transpose/${target.name}`,
       arb,
       ({ shape, perm, seed }) => {
         const ok = [...perm].sort((p, q) => p - q).every((p, i) => p === i);
@@ -201,19 +201,19 @@ describe.each(BACKENDS)('shape fuzzing of axes, boxes and losses on %s', (backen
           tol,
         );
       },
-      runsFor(backend, 30),
+      runsOn(target, 30),
     );
   });
 
   it('slice boxes inside and outside the tensor', async () => {
     const arb = fc.record({
-      shape: shapeArb(1, 4, 5),
+      shape: shapesFor(target, 1, 4, 5),
       begin: fc.array(fc.integer({ min: -1, max: 5 }), { minLength: 4, maxLength: 4 }),
       size: fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 4, maxLength: 4 }),
       seed: seedArb,
     });
     await fuzz(
-      `slice/${backend}`,
+      `slice/${target.name}`,
       arb,
       ({ shape, begin: b, size: s, seed }) => {
         const begin = b.slice(0, shape.length);
@@ -233,19 +233,19 @@ describe.each(BACKENDS)('shape fuzzing of axes, boxes and losses on %s', (backen
           tol,
         );
       },
-      runsFor(backend, 30),
+      runsOn(target, 30),
     );
   });
 
   it('pad with random (sometimes negative) paddings and values', async () => {
     const arb = fc.record({
-      shape: shapeArb(0, 4, 4),
+      shape: shapesFor(target, 0, 4, 4),
       paddings: fc.array(fc.tuple(fc.integer({ min: -1, max: 3 }), fc.integer({ min: 0, max: 3 })), { minLength: 4, maxLength: 4 }),
       value: fc.constantFrom(0, -1.5, 2),
       seed: seedArb,
     });
     await fuzz(
-      `pad/${backend}`,
+      `pad/${target.name}`,
       arb,
       ({ shape, paddings: p, value, seed }) => {
         const paddings = p.slice(0, shape.length);
@@ -269,20 +269,20 @@ describe.each(BACKENDS)('shape fuzzing of axes, boxes and losses on %s', (backen
           tol,
         );
       },
-      runsFor(backend, 30),
+      runsOn(target, 30),
     );
   });
 
   it('concat of 1–3 tensors along a random axis, with matching or mismatched dims', async () => {
     const arb = fc.record({
-      shape: shapeArb(1, 4, 4),
+      shape: shapesFor(target, 1, 4, 4),
       axis: axisArb,
       sizes: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }),
       mismatch: fc.option(fc.nat(3), { freq: 5 }),
       seed: seedArb,
     });
     await fuzz(
-      `concat/${backend}`,
+      `concat/${target.name}`,
       arb,
       ({ shape, axis, sizes, mismatch, seed }) => {
         const rank = shape.length;
@@ -314,14 +314,14 @@ describe.each(BACKENDS)('shape fuzzing of axes, boxes and losses on %s', (backen
           tol,
         );
       },
-      runsFor(backend, 30),
+      runsOn(target, 30),
     );
   });
 
   it('gather along a random axis with random (some out-of-range) indices', async () => {
-    const arb = fc.record({ shape: shapeArb(1, 3, 4), axis: axisArb, indexShape: shapeArb(0, 2, 4), seed: seedArb });
+    const arb = fc.record({ shape: shapesFor(target, 1, 3, 4), axis: axisArb, indexShape: shapesFor(target, 0, 2, 4), seed: seedArb });
     await fuzz(
-      `gather/${backend}`,
+      `gather/${target.name}`,
       arb,
       ({ shape, axis, indexShape, seed }) => {
         const rank = shape.length;
@@ -348,14 +348,14 @@ describe.each(BACKENDS)('shape fuzzing of axes, boxes and losses on %s', (backen
           tol,
         );
       },
-      runsFor(backend, 30),
+      runsOn(target, 30),
     );
   });
 
   it('broadcastTo random targets, and reshape to random shapes', async () => {
-    const arb = fc.record({ shape: shapeArb(0, 3, 4), target: shapeArb(0, 4, 4), reshape: fc.boolean(), minusOne: fc.boolean(), seed: seedArb });
+    const arb = fc.record({ shape: shapesFor(target, 0, 3, 4), target: shapesFor(target, 0, 4, 4), reshape: fc.boolean(), minusOne: fc.boolean(), seed: seedArb });
     await fuzz(
-      `broadcastTo/${backend}`,
+      `broadcastTo/${target.name}`,
       arb,
       ({ shape, target, reshape, minusOne, seed }) => {
         if (reshape) {
@@ -393,7 +393,7 @@ describe.each(BACKENDS)('shape fuzzing of axes, boxes and losses on %s', (backen
           tol,
         );
       },
-      runsFor(backend, 30),
+      runsOn(target, 30),
     );
   });
 });

@@ -2,10 +2,10 @@
 // every unary op on random shapes, and random fusion chains mixing both, with fusion on and off,
 // forward and backward against float64 references, on every backend.
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import * as nt from '../src/index.js';
-import { BACKENDS, RTOL, useBackend } from './helpers/backends.js';
-import { checkCase, fuzz, input, runsFor, seedArb, shapeArb, type CaseInput, type FuzzCase, type Rng } from './helpers/fuzz.js';
+import { checkCase, fuzz, input, seedArb, type CaseInput, type FuzzCase, type Rng } from './helpers/fuzz.js';
+import { FUZZ_TARGETS, runsOn, shapesFor, tolerance, useFuzzTarget } from './helpers/fuzz-targets.js';
 import { broadcastBinary, broadcastShape } from './helpers/reference.js';
 import { rng } from './helpers/random.js';
 
@@ -141,27 +141,27 @@ function chainCase(full: number[], first: { drop: number; ones: boolean[] }, ste
   };
 }
 
-describe.each(BACKENDS)('elementwise shape fuzzing on %s', (backend) => {
-  const tol = { rtol: RTOL[backend] };
-  beforeAll(() => useBackend(backend));
+describe.each(FUZZ_TARGETS)('elementwise shape fuzzing on $name', (target) => {
+  useFuzzTarget(target);
+  const tol = tolerance(target);
   afterAll(() => nt.setElementwiseFusion(true));
 
   it('binary ops over random broadcast pairs: the reference, or a ShapeError naming both shapes', async () => {
     const arb = fc.record({
       name: fc.constantFrom(...Object.keys(BINARY)),
-      full: shapeArb(0, 4, 4),
+      full: shapesFor(target, 0, 4, 4),
       a: operandArb,
       b: operandArb,
       breakAt: fc.option(fc.nat(3), { freq: 4 }),
       seed: seedArb,
     });
-    await fuzz(`binary/${backend}`, arb, ({ name, full, a, b, breakAt, seed }) => checkCase(binaryCase(name, full, a, b, breakAt, seed), tol), runsFor(backend, 60));
+    await fuzz(`binary/${target.name}`, arb, ({ name, full, a, b, breakAt, seed }) => checkCase(binaryCase(name, full, a, b, breakAt, seed), tol), runsOn(target, 60));
   });
 
   it('unary ops on random shapes', async () => {
-    const arb = fc.record({ name: fc.constantFrom(...Object.keys(UNARY)), shape: shapeArb(0, 4, 5), seed: seedArb });
+    const arb = fc.record({ name: fc.constantFrom(...Object.keys(UNARY)), shape: shapesFor(target, 0, 4, 5), seed: seedArb });
     await fuzz(
-      `unary/${backend}`,
+      `unary/${target.name}`,
       arb,
       ({ name, shape, seed }) => {
         const spec = UNARY[name];
@@ -177,20 +177,20 @@ describe.each(BACKENDS)('elementwise shape fuzzing on %s', (backend) => {
         };
         return checkCase(c, tol);
       },
-      runsFor(backend, 40),
+      runsOn(target, 40),
     );
   });
 
   it('fusion chains with broadcasting operands, fused and unfused, forward and backward', async () => {
-    const arb = fc.record({ full: shapeArb(1, 4, 4), first: operandArb, steps: fc.array(stepArb, { minLength: 1, maxLength: 5 }), fusion: fc.boolean(), seed: seedArb });
+    const arb = fc.record({ full: shapesFor(target, 1, 4, 4), first: operandArb, steps: fc.array(stepArb, { minLength: 1, maxLength: 5 }), fusion: fc.boolean(), seed: seedArb });
     await fuzz(
-      `chain/${backend}`,
+      `chain/${target.name}`,
       arb,
       async ({ full, first, steps, fusion, seed }) => {
         nt.setElementwiseFusion(fusion);
         await checkCase(chainCase(full, first, steps, seed), tol);
       },
-      runsFor(backend, 40),
+      runsOn(target, 40),
     );
   });
 });
