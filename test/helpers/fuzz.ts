@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import * as nt from '../../src/index.js';
 import { fmtShape } from '../../src/errors.js';
-import { expectAllClose } from './close.js';
+import { expectCloseAtScale } from './close.js';
 import { numericGradient, sizeOf, weighted } from './numeric.js';
 import { SEED, rng, uniform } from './random.js';
 
@@ -108,24 +108,14 @@ async function checkValid(c: FuzzCase, inputs: () => nt.Tensor[], label: string,
   try {
     expect([...y.shape], `${label}: output shape`).toEqual(c.outShape);
     const values = await y.data();
-    compare(values, expected, c.exact ? 0 : rtol, `${label}: forward`);
+    expectCloseAtScale(values, expected, c.exact ? 0 : rtol, `${label}: forward`);
     for (const [j, i] of wrt.entries()) {
       const f = (v: Float64Array) => weighted(c.reference!(xs.map((x, k) => (k === i ? v : x))), weights);
-      compare(await gs[j].data(), numericGradient(f, xs[i]), rtol, `${label}: gradient w.r.t. input ${i}`);
+      expectCloseAtScale(await gs[j].data(), numericGradient(f, xs[i]), rtol, `${label}: gradient w.r.t. input ${i}`);
     }
   } finally {
     nt.dispose(outs);
   }
-}
-
-/**
- * |a − e| ≤ rtol·(|e| + max(max|e|, 1)): relative, with a floor at the reference's scale or at
- * the inputs' (values and weights are O(1), and fp32 rounds sums of such terms at that scale even
- * where they cancel, as in softmax's gradient).
- */
-function compare(actual: ArrayLike<number>, expected: Float64Array, rtol: number, what: string): void {
-  const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
-  expectAllClose(actual, expected, { rtol, atol: rtol * scale }, what);
 }
 
 function hash(s: string): number {
