@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import * as nt from '../src/index.js';
+import { covering } from './helpers/coverage.js';
 import { checkCase, fuzz, input, seedArb, type FuzzCase } from './helpers/fuzz.js';
 import { FUZZ_TARGETS, runsOn, shapesFor, tolerance, useFuzzTarget } from './helpers/fuzz-targets.js';
 import { coordsOf, indexOf, sizeOf } from './helpers/numeric.js';
@@ -141,7 +142,10 @@ describe.each(FUZZ_TARGETS)('shape fuzzing of axes, boxes and losses on $name', 
       keepDims: fc.boolean(),
       seed: seedArb,
     });
-    await fuzz(`reduce/${target.name}`, arb, (v) => checkCase(reductionCase(v.kind, v.shape, v.axis, v.keepDims, v.seed), tol), runsOn(target, 50));
+    const examples = Object.keys(REDUCTIONS).map((kind) => ({ kind, shape: [3, 2, 4], axis: [0, 2], keepDims: false, seed: 1 }));
+    await covering({ forward: ['reduce'], gradient: ['reduce'] }, () =>
+      fuzz(`reduce/${target.name}`, arb, (v) => checkCase(reductionCase(v.kind, v.shape, v.axis, v.keepDims, v.seed), tol), runsOn(target, 50), examples),
+    );
   });
 
   it('argMax and argMin along a random axis', async () => {
@@ -151,7 +155,10 @@ describe.each(FUZZ_TARGETS)('shape fuzzing of axes, boxes and losses on $name', 
 
   it('softmax and logSoftmax along a random axis', async () => {
     const arb = fc.record({ log: fc.boolean(), shape: shapesFor(target, 1, 4, 5), axis: axisArb, seed: seedArb });
-    await fuzz(`softmax/${target.name}`, arb, (v) => checkCase(softmaxCase(v.log, v.shape, v.axis, v.seed), tol), runsOn(target, 30));
+    const examples = [true, false].map((log) => ({ log, shape: [3, 4], axis: 0, seed: 1 }));
+    await covering({ forward: ['softmax', 'logSoftmax', 'softmaxBackprop', 'logSoftmaxBackprop'], gradient: ['softmax', 'logSoftmax'] }, () =>
+      fuzz(`softmax/${target.name}`, arb, (v) => checkCase(softmaxCase(v.log, v.shape, v.axis, v.seed), tol), runsOn(target, 30), examples),
+    );
   });
 
   it('softmaxCrossEntropy, dense and sparse, with matching or mismatched labels', async () => {
@@ -165,12 +172,18 @@ describe.each(FUZZ_TARGETS)('shape fuzzing of axes, boxes and losses on $name', 
         }
         return { shape, sparse, labelShape, seed };
       });
-    await fuzz(`crossEntropy/${target.name}`, arb, (v) => checkCase(crossEntropyCase(v.shape, v.sparse, v.labelShape, v.seed), tol), runsOn(target, 30));
+    const examples = [true, false].map((sparse) => ({ shape: [3, 4], sparse, labelShape: sparse ? [3] : [3, 4], seed: 1 }));
+    await covering({ forward: ['softmaxCrossEntropy', 'softmaxCrossEntropyBackprop'], gradient: ['softmaxCrossEntropy'] }, () =>
+      fuzz(`crossEntropy/${target.name}`, arb, (v) => checkCase(crossEntropyCase(v.shape, v.sparse, v.labelShape, v.seed), tol), runsOn(target, 30), examples),
+    );
   });
 
   it('meanSquaredError and binaryCrossentropy with matching or mismatched shapes', async () => {
     const arb = fc.record({ name: fc.constantFrom(...Object.keys(PAIR_LOSSES)), shape: shapesFor(target, 1, 3, 5), other: fc.option(shapesFor(target, 1, 3, 5), { freq: 4 }), seed: seedArb });
-    await fuzz(`pairLoss/${target.name}`, arb, (v) => checkCase(pairLossCase(v.name, v.shape, v.other ?? v.shape, v.seed), tol), runsOn(target, 24));
+    const examples = Object.keys(PAIR_LOSSES).map((name) => ({ name, shape: [3, 2], other: null, seed: 1 }));
+    await covering({ forward: ['squaredDifference', 'binaryCrossentropy', 'sigmoidCrossEntropy'], gradient: ['squaredDifference', 'binaryCrossentropy', 'sigmoidCrossEntropy'] }, () =>
+      fuzz(`pairLoss/${target.name}`, arb, (v) => checkCase(pairLossCase(v.name, v.shape, v.other ?? v.shape, v.seed), tol), runsOn(target, 24), examples),
+    );
   });
 
   it('transpose by random permutations (and non-permutations)', async () => {
@@ -181,7 +194,7 @@ describe.each(FUZZ_TARGETS)('shape fuzzing of axes, boxes and losses on $name', 
         if (broken !== null) perm[broken % perm.length] = (perm[broken % perm.length] + 1) % (perm.length + 1);
         return { shape, perm, seed };
       });
-    await fuzz(
+    await covering({ forward: ['transpose'], gradient: ['transpose'] }, () => fuzz(
       `transpose/${target.name}`,
       arb,
       ({ shape, perm, seed }) => {
@@ -202,7 +215,8 @@ describe.each(FUZZ_TARGETS)('shape fuzzing of axes, boxes and losses on $name', 
         );
       },
       runsOn(target, 30),
-    );
+      [{ shape: [2, 3, 4], perm: [2, 0, 1], seed: 1 }],
+    ));
   });
 
   it('slice boxes inside and outside the tensor', async () => {
@@ -212,7 +226,7 @@ describe.each(FUZZ_TARGETS)('shape fuzzing of axes, boxes and losses on $name', 
       size: fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 4, maxLength: 4 }),
       seed: seedArb,
     });
-    await fuzz(
+    await covering({ forward: ['slice'], gradient: ['slice'] }, () => fuzz(
       `slice/${target.name}`,
       arb,
       ({ shape, begin: b, size: s, seed }) => {
@@ -234,7 +248,8 @@ describe.each(FUZZ_TARGETS)('shape fuzzing of axes, boxes and losses on $name', 
         );
       },
       runsOn(target, 30),
-    );
+      [{ shape: [4, 5], begin: [1, 2, 0, 0], size: [2, 3, 0, 0], seed: 1 }],
+    ));
   });
 
   it('pad with random (sometimes negative) paddings and values', async () => {
@@ -244,7 +259,7 @@ describe.each(FUZZ_TARGETS)('shape fuzzing of axes, boxes and losses on $name', 
       value: fc.constantFrom(0, -1.5, 2),
       seed: seedArb,
     });
-    await fuzz(
+    await covering({ forward: ['pad'], gradient: ['pad'] }, () => fuzz(
       `pad/${target.name}`,
       arb,
       ({ shape, paddings: p, value, seed }) => {
@@ -270,7 +285,8 @@ describe.each(FUZZ_TARGETS)('shape fuzzing of axes, boxes and losses on $name', 
         );
       },
       runsOn(target, 30),
-    );
+      [{ shape: [2, 3], paddings: [[1, 0], [0, 2], [0, 0], [0, 0]] as [number, number][], value: 0, seed: 1 }],
+    ));
   });
 
   it('concat of 1–3 tensors along a random axis, with matching or mismatched dims', async () => {
@@ -320,7 +336,7 @@ describe.each(FUZZ_TARGETS)('shape fuzzing of axes, boxes and losses on $name', 
 
   it('gather along a random axis with random (some out-of-range) indices', async () => {
     const arb = fc.record({ shape: shapesFor(target, 1, 3, 4), axis: axisArb, indexShape: shapesFor(target, 0, 2, 4), seed: seedArb });
-    await fuzz(
+    await covering({ forward: ['gather', 'gatherBackprop'], gradient: ['gather'] }, () => fuzz(
       `gather/${target.name}`,
       arb,
       ({ shape, axis, indexShape, seed }) => {
@@ -349,12 +365,13 @@ describe.each(FUZZ_TARGETS)('shape fuzzing of axes, boxes and losses on $name', 
         );
       },
       runsOn(target, 30),
-    );
+      [{ shape: [4, 3], axis: 0, indexShape: [5], seed: 1 }],
+    ));
   });
 
   it('broadcastTo random targets, and reshape to random shapes', async () => {
     const arb = fc.record({ shape: shapesFor(target, 0, 3, 4), target: shapesFor(target, 0, 4, 4), reshape: fc.boolean(), minusOne: fc.boolean(), seed: seedArb });
-    await fuzz(
+    await covering({ forward: ['broadcastTo'], gradient: ['broadcastTo'] }, () => fuzz(
       `broadcastTo/${target.name}`,
       arb,
       ({ shape, target, reshape, minusOne, seed }) => {
@@ -394,6 +411,7 @@ describe.each(FUZZ_TARGETS)('shape fuzzing of axes, boxes and losses on $name', 
         );
       },
       runsOn(target, 30),
-    );
+      [{ shape: [3, 1], target: [2, 3, 4], reshape: false, minusOne: false, seed: 1 }],
+    ));
   });
 });

@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, it } from 'vitest';
 import * as nt from '../src/index.js';
+import { covering } from './helpers/coverage.js';
 import { checkCase, fuzz, input, seedArb, type CaseInput, type FuzzCase, type Rng } from './helpers/fuzz.js';
 import { FUZZ_TARGETS, runsOn, shapesFor, tolerance, useFuzzTarget } from './helpers/fuzz-targets.js';
 import { broadcastBinary, broadcastShape } from './helpers/reference.js';
@@ -155,12 +156,25 @@ describe.each(FUZZ_TARGETS)('elementwise shape fuzzing on $name', (target) => {
       breakAt: fc.option(fc.nat(3), { freq: 4 }),
       seed: seedArb,
     });
-    await fuzz(`binary/${target.name}`, arb, ({ name, full, a, b, breakAt, seed }) => checkCase(binaryCase(name, full, a, b, breakAt, seed), tol), runsOn(target, 60));
+    const examples = Object.keys(BINARY).map((name) => ({ name, full: [3, 2], a: { drop: 0, ones: [false, false, false, false] }, b: { drop: 1, ones: [false, false, false, false] }, breakAt: null, seed: 1 }));
+    await covering(
+      {
+        forward: ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'greater', 'greaterEqual', 'less', 'lessEqual', 'equal', 'notEqual'],
+        gradient: ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'],
+      },
+      () => fuzz(`binary/${target.name}`, arb, ({ name, full, a, b, breakAt, seed }) => checkCase(binaryCase(name, full, a, b, breakAt, seed), tol), runsOn(target, 60, 20), examples),
+    );
   });
 
   it('unary ops on random shapes', async () => {
     const arb = fc.record({ name: fc.constantFrom(...Object.keys(UNARY)), shape: shapesFor(target, 0, 4, 5), seed: seedArb });
-    await fuzz(
+    const examples = Object.keys(UNARY).map((name) => ({ name, shape: [2, 3], seed: 1 }));
+    await covering(
+      {
+        forward: ['neg', 'exp', 'log', 'sqrt', 'square', 'abs', 'relu', 'leakyRelu', 'elu', 'sigmoid', 'tanh', 'clipByValue', 'sign', 'floor'],
+        gradient: ['neg', 'exp', 'log', 'sqrt', 'square', 'abs', 'relu', 'leakyRelu', 'elu', 'sigmoid', 'tanh', 'clipByValue'],
+      },
+      () => fuzz(
       `unary/${target.name}`,
       arb,
       ({ name, shape, seed }) => {
@@ -177,8 +191,9 @@ describe.each(FUZZ_TARGETS)('elementwise shape fuzzing on $name', (target) => {
         };
         return checkCase(c, tol);
       },
-      runsOn(target, 40),
-    );
+      runsOn(target, 40, 16),
+      examples,
+    ));
   });
 
   it('fusion chains with broadcasting operands, fused and unfused, forward and backward', async () => {

@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import * as nt from '../src/index.js';
+import { covering } from './helpers/coverage.js';
 import { checkCase, fuzz, input, seedArb, type FuzzCase } from './helpers/fuzz.js';
 import { ROUTINE_TARGETS, runsOn, shapeArb, tolerance, useFuzzTarget, type FuzzTarget } from './helpers/fuzz-targets.js';
 import { sizeOf } from './helpers/numeric.js';
@@ -171,11 +172,21 @@ describe.each(ROUTINE_TARGETS)('routine shape fuzzing on $name', (target) => {
   const runs = (cpu: number, gpu: number) => runsOn(target, cpu, gpu);
 
   it('matMul and fusedMatMul: batches, broadcasting, transposes, wrong inner dims, ranks and biases', async () => {
-    await fuzz(`matMul/${target.name}`, matMulArb(target), (p) => checkCase(matMulCase(p), tol), runs(40, 6));
+    const plain: MatMulParams = { aBatch: [2], bBatch: [], M: 3, K: 5, N: 2, tA: false, tB: true, fault: null, fused: null, seed: 1 };
+    const examples = [plain, { ...plain, fused: { bias: true, activation: 'tanh' as const } }];
+    await covering({ forward: ['matMul', 'fusedMatMul'], gradient: ['matMul', 'fusedMatMul'] }, () =>
+      fuzz(`matMul/${target.name}`, matMulArb(target), (p) => checkCase(matMulCase(p), tol), runs(40, 6), examples),
+    );
   });
 
   it('conv2d and fusedConv2d: strides, dilations, paddings, rank-3 inputs, empty outputs and wrong channels; both backprops', async () => {
-    await fuzz(`conv2d/${target.name}`, convArb(target), (p) => checkCase(convCase(p), tol), runs(30, 5));
+    const window: Window = { k: [2, 3], s: [1, 2], d: [1, 1], padding: 'same' };
+    const plain: ConvParams = { N: 2, H: 5, W: 4, C: 2, O: 3, window, rank3: false, wrongChannels: false, fused: null, seed: 1 };
+    const examples = [plain, { ...plain, fused: { bias: true, activation: 'relu' as const } }];
+    await covering(
+      { forward: ['conv2d', 'fusedConv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter'], gradient: ['conv2d', 'fusedConv2d'] },
+      () => fuzz(`conv2d/${target.name}`, convArb(target), (p) => checkCase(convCase(p), tol), runs(30, 5), examples),
+    );
   });
 
   it('maxPool2d and avgPool2d: pool sizes, strides, paddings, rank-3 inputs and empty outputs', async () => {
@@ -185,11 +196,11 @@ describe.each(ROUTINE_TARGETS)('routine shape fuzzing on $name', (target) => {
       window: windowArb(3, 1),
       seed: seedArb,
     });
-    await fuzz(
-      `pool/${target.name}`,
-      arb,
-      (p) => checkCase(poolCase(p), tol),
-      runs(30, 8),
+    const window: Window = { k: [2, 2], s: [2, 1], d: [1, 1], padding: 'same' };
+    const examples = (['max', 'avg'] as const).map((kind) => ({ kind, shape: [1, 5, 4, 2], window, seed: 1 }));
+    await covering(
+      { forward: ['maxPool2d', 'avgPool2d', 'maxPool2dBackprop', 'avgPool2dBackprop'], gradient: ['maxPool2d', 'avgPool2d'] },
+      () => fuzz(`pool/${target.name}`, arb, (p) => checkCase(poolCase(p), tol), runs(30, 8), examples),
     );
   });
 });

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as nt from '../src/index.js';
 import { getLoss } from '../src/nn/losses.js';
 import { BACKENDS, RTOL, useBackend } from './helpers/backends.js';
+import { covering } from './helpers/coverage.js';
 import { expectAllClose, expectCloseAtScale } from './helpers/close.js';
 import { numericGradient, sizeOf } from './helpers/numeric.js';
 import { freshRng, uniform } from './helpers/random.js';
@@ -28,20 +29,24 @@ describe.each(BACKENDS)('small public APIs on %s', (backend) => {
   const rtol = RTOL[backend];
   beforeAll(() => useBackend(backend));
 
-  it.each([
-    ['sign', nt.sign, Math.sign],
-    ['floor', nt.floor, Math.floor],
-  ] as const)('%s matches Math on edge values and random ones, and passes no gradient', async (_name, op, ref) => {
-    const v = edgyValues(37);
-    const x = t32(v, [37]);
-    const y = op(x);
-    expect(y.shape).toEqual([37]);
-    expect(y.dtype).toBe('float32');
-    expectAllClose(await y.data(), v.map(ref), { rtol: 0, atol: 0 });
-    // Piecewise constant: the gradient through it is zero everywhere.
-    const g = nt.grad((z) => nt.sum(nt.mul(op(z), z)))(x);
-    expectAllClose(await g.data(), v.map(ref), { rtol: 0, atol: 0 }, 'd Σ op(x)·x = op(x)');
-    nt.dispose([x, y, g]);
+  it('sign and floor match Math on edge values and random ones, and pass no gradient', async () => {
+    await covering({ forward: ['sign', 'floor'] }, async () => {
+      for (const [op, ref] of [
+        [nt.sign, Math.sign],
+        [nt.floor, Math.floor],
+      ] as const) {
+        const v = edgyValues(37);
+        const x = t32(v, [37]);
+        const y = op(x);
+        expect(y.shape).toEqual([37]);
+        expect(y.dtype).toBe('float32');
+        expectAllClose(await y.data(), v.map(ref), { rtol: 0, atol: 0 }, op.name);
+        // Piecewise constant: no gradient flows through it, so d Σ op(x)·x = op(x).
+        const g = nt.grad((z) => nt.sum(nt.mul(op(z), z)))(x);
+        expectAllClose(await g.data(), v.map(ref), { rtol: 0, atol: 0 }, `${op.name} gradient`);
+        nt.dispose([x, y, g]);
+      }
+    });
   });
 
   it.each([
@@ -67,7 +72,9 @@ describe.each(BACKENDS)('small public APIs on %s', (backend) => {
   it.each(['float32', 'int32'] as const)('onesLike of a %s tensor: ones of its shape and dtype, with no gradient to the input', async (dtype) => {
     const shape = [2, 3, 5];
     const x = dtype === 'int32' ? nt.tensor(Int32Array.from({ length: 30 }, (_, i) => i - 15), shape) : t32(uniform(30), shape);
-    const y = nt.onesLike(x);
+    let y = x;
+    // onesLike is fill, an elementwise kernel of no inputs: the generic 'map' op.
+    await covering({ forward: ['map'] }, () => void (y = nt.onesLike(x)));
     expect(y.shape).toEqual(shape);
     expect(y.dtype).toBe(dtype);
     expect(Array.from(await y.data())).toEqual(new Array(30).fill(1));
@@ -93,6 +100,43 @@ describe.each(BACKENDS)('small public APIs on %s', (backend) => {
     const g = nt.grad((q) => loss.fn(yt, q))(pt);
     expectCloseAtScale(await g.data(), numericGradient(ref, p), rtol, 'mae gradient');
     nt.dispose([yt, pt, value, g]);
+  });
+
+  it('dropout zeroes elements and scales the rest by 1/(1 − rate); its gradient is the same mask; a seed repeats it', async () => {
+    await covering({ forward: ['dropout'], gradient: ['dropout'] }, async () => {
+      const rate = 0.3;
+      const v = uniform(203, 0.5, 1.5);
+      const w = uniform(203, -1, 1);
+      const [x, wt] = [t32(v, [7, 29]), t32(w, [7, 29])];
+      const y = nt.dropout(x, { rate, seed: 11 });
+      const again = nt.dropout(x, { rate, seed: 11 });
+      const g = nt.grad((z) => nt.sum(nt.mul(nt.dropout(z, { rate, seed: 11 }), wt)))(x);
+      const [yv, av, gv] = [await y.data(), await again.data(), await g.data()];
+      expect(Array.from(av)).toEqual(Array.from(yv));
+      const kept = Array.from(yv, (u) => u !== 0);
+      expect(kept.filter(Boolean).length).toBeGreaterThan(100);
+      expect(kept.filter(Boolean).length).toBeLessThan(190);
+      expectCloseAtScale(yv, v.map((u, i) => (kept[i] ? u / (1 - rate) : 0)), rtol, 'dropout values');
+      expectCloseAtScale(gv, w.map((u, i) => (kept[i] ? u / (1 - rate) : 0)), rtol, 'dropout gradient');
+      nt.dispose([x, wt, y, again, g]);
+    });
+  });
+
+  it('randomUniform: the shape, values in [minval, maxval), spread over the range, the same for the same seed', async () => {
+    await covering({ forward: ['randomUniform'] }, async () => {
+      const a = nt.randomUniform([31, 17], { minval: -2, maxval: 3, seed: 5 });
+      const b = nt.randomUniform([31, 17], { minval: -2, maxval: 3, seed: 5 });
+      const [av, bv] = [await a.data(), await b.data()];
+      expect(a.shape).toEqual([31, 17]);
+      expect(Array.from(bv)).toEqual(Array.from(av));
+      expect(Array.from(av).every((u) => u >= -2 && u < 3)).toBe(true);
+      // 527 uniform values: each fifth of the range holds about 105 (5 standard deviations: ±46).
+      for (let k = 0; k < 5; k++) {
+        const inBin = Array.from(av).filter((u) => u >= -2 + k && u < -1 + k).length;
+        expect(Math.abs(inBin - 527 / 5)).toBeLessThan(46);
+      }
+      nt.dispose([a, b]);
+    });
   });
 
   it('compile with the mae loss: evaluate reports mean |ŷ − y| of the predictions, with [batch] labels for [batch, 1] outputs', async () => {

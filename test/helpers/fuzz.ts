@@ -125,14 +125,16 @@ function hash(s: string): number {
 }
 
 /**
- * Checks `property` on `numRuns` generated values. The seed is NEURITE_SEED mixed with `name`;
- * a failure reports the shrunk counterexample and how to replay it.
+ * Checks `property` on `examples` (run first, every time: one valid case per op, so each op of a
+ * family is checked whatever is drawn) and on generated values, `numRuns` in all. The seed is
+ * NEURITE_SEED mixed with `name`; a failure reports the shrunk counterexample and how to replay it.
  */
-export async function fuzz<T>(name: string, arb: fc.Arbitrary<T>, property: (v: T) => Promise<void>, numRuns: number): Promise<void> {
+export async function fuzz<T>(name: string, arb: fc.Arbitrary<T>, property: (v: T) => Promise<void>, numRuns: number, examples: T[] = []): Promise<void> {
   const seed = (SEED ^ hash(name)) | 0;
   const path = process.env.NEURITE_FUZZ_PATH;
   const before = { ...counts };
-  const details = await fc.check(fc.asyncProperty(arb, property), { seed, numRuns, ...(path ? { path } : {}) });
+  const runs = Math.max(numRuns, examples.length);
+  const details = await fc.check(fc.asyncProperty(arb, property), { seed, numRuns: runs, examples: examples.map((e): [T] => [e]), ...(path ? { path } : {}) });
   if (!details.failed) {
     const [valid, refused] = [counts.valid - before.valid, counts.refused - before.refused];
     expect(refused, `${name}: ${refused} of ${valid} valid cases were refused as too large for one binding`).toBeLessThanOrEqual(valid / 2);
