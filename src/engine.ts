@@ -3,8 +3,9 @@
 import type { Backend, Storage } from './backend/backend.js';
 import { CpuBackend } from './backend/cpu.js';
 import type { TypedArray, DType } from './dtype.js';
-import { BackendError, ShapeError, fmtShape } from './errors.js';
+import { ArgumentError, BackendError, ShapeError, fmtShape } from './errors.js';
 import { LazyGraph } from './graph/fusion.js';
+import { Recording, type StepObserver } from './graph/recording.js';
 import type { OpDef } from './ops/op.js';
 import { Tensor, Variable } from './tensor.js';
 
@@ -35,17 +36,44 @@ export interface MemoryInfo {
   bytesInUse: number;
   /** Bytes the backend keeps pooled for reuse. */
   bytesPooled: number;
+  /**
+   * Live tensors by the op that made them (`{ matMul: 2, variable: 4 }`): where a leak comes
+   * from. `liveTensors()` lists them one by one.
+   */
+  byOp: Record<string, number>;
+}
+
+/** One live tensor, as `liveTensors()` lists it. */
+export interface LiveTensor {
+  id: number;
+  /** The op that made it. */
+  op: string;
+  shape: readonly number[];
+  dtype: DType;
+  name?: string;
 }
 
 class Engine {
   private current: Backend = new CpuBackend();
   private readonly scopes: Set<Tensor>[] = [];
   private readonly refCounts = new Map<Storage, number>();
-  private liveTensors = 0;
+  /** Every tensor not yet disposed (a set, not a count, so a leak report can list them). */
+  private readonly live = new Set<Tensor>();
   /** @internal The active tape, if a gradient is being recorded. */
   tape: Tape | null = null;
   /** @internal Pending elementwise values, fused into chains before they run. */
-  readonly graph = new LazyGraph({ retain: (s) => this.retain(s), release: (s, b) => this.unretain(s, b) });
+  readonly graph = new LazyGraph({
+    retain: (s) => this.retain(s),
+    release: (s, b) => this.unretain(s, b),
+    run: (backend, call, inputs, outputs) => {
+      this.observer?.ran(call, inputs, outputs);
+      backend.run(call, inputs, outputs);
+    },
+  });
+  /** Live variables, so a step being recorded can tell which storages are variables' values. */
+  private readonly variables = new Set<Variable>();
+  /** The recording of the step running now, if one is being recorded (see src/graph/step-plans.ts). */
+  private observer: StepObserver | null = null;
 
   get backend(): Backend {
     return this.current;
@@ -56,12 +84,16 @@ class Engine {
     this.current = backend;
   }
 
-  /** @internal A new tensor with fresh storage (or `storage`), tracked by the innermost tidy scope. */
-  makeTensor(shape: readonly number[], dtype: DType, storage?: Storage): Tensor {
+  /** @internal A new tensor made by `op`, with fresh storage (or `storage`), tracked by the innermost tidy scope. */
+  makeTensor(shape: readonly number[], dtype: DType, storage?: Storage, op = 'tensor'): Tensor {
     const size = shape.reduce((a, b) => a * b, 1);
-    const s = storage ?? this.current.allocate(size, dtype);
+    let s = storage;
+    if (!s) {
+      s = this.current.allocate(size, dtype);
+      this.observer?.allocated(s);
+    }
     this.retain(s);
-    const t = new Tensor(shape.slice(), dtype, s, this.current);
+    const t = new Tensor(shape.slice(), dtype, s, this.current, op);
     this.track(t);
     return t;
   }
@@ -69,17 +101,22 @@ class Engine {
   /** @internal A tensor holding a copy of `values`. */
   fromArray(values: TypedArray, shape: readonly number[], dtype: DType): Tensor {
     const t = this.makeTensor(shape, dtype);
-    if (values.length > 0) this.current.write(t.storage!, values);
+    if (values.length > 0) {
+      this.observer?.wrote(t.storage!, values);
+      this.current.write(t.storage!, values);
+    }
     return t;
   }
 
   /** @internal A variable sharing `initial`'s storage (tensors are immutable, so sharing is safe). */
   makeVariable(initial: Tensor, trainable: boolean, name?: string): Variable {
     this.checkBackend('variable', [initial]);
+    this.observer?.unsupported(`a variable${name ? ` '${name}'` : ''} was created`);
     const v = new Variable(initial, trainable, name);
+    this.variables.add(v);
     this.retain(v.storage!);
     this.graph.seal(v.storage!);
-    this.liveTensors++;
+    this.live.add(v);
     return v;
   }
 
@@ -88,7 +125,8 @@ class Engine {
     const storages = inputs.map((t) => t.use(def.name));
     this.checkBackend(def.name, inputs);
     const specs = def.outputs(inputs, attrs);
-    const outputs = specs.map((s) => this.makeTensor(s.shape, s.dtype));
+    const opName = def.opName?.(attrs) ?? def.name;
+    const outputs = specs.map((s) => this.makeTensor(s.shape, s.dtype, undefined, opName));
     if (outputs.some((o) => o.size > 0)) {
       const call = def.kernel(inputs, specs, attrs);
       this.graph.run(this.current, call, storages, outputs.map((o) => o.storage!));
@@ -100,10 +138,10 @@ class Engine {
     return outputs;
   }
 
-  /** @internal A tensor of another shape over the same storage (reshape without a copy). */
-  view(x: Tensor, shape: readonly number[]): Tensor {
-    const storage = x.use('reshape');
-    const t = new Tensor(shape.slice(), x.dtype, storage, x.backend);
+  /** @internal A tensor of another shape over the same storage (reshape without a copy), made by `op`. */
+  view(x: Tensor, shape: readonly number[], op = 'reshape'): Tensor {
+    const storage = x.use(op);
+    const t = new Tensor(shape.slice(), x.dtype, storage, x.backend, op);
     this.retain(storage);
     this.track(t);
     return t;
@@ -124,7 +162,8 @@ class Engine {
     const storage = t.storage;
     if (storage === null) return;
     t.storage = null;
-    this.liveTensors--;
+    this.live.delete(t);
+    if (t instanceof Variable) this.variables.delete(t);
     for (const scope of this.scopes) scope.delete(t);
     this.unretain(storage, t.backend);
   }
@@ -139,6 +178,12 @@ class Engine {
       );
     }
     this.checkBackend('assign', [v, value]);
+    this.observer?.assigned(v, storage);
+    this.adopt(v, storage);
+  }
+
+  /** @internal Points a variable at `storage` (checked by the caller to fit it), releasing its old value. */
+  adopt(v: Variable, storage: Storage): void {
     this.retain(storage);
     this.graph.seal(storage);
     const old = v.storage!;
@@ -146,8 +191,41 @@ class Engine {
     this.unretain(old, v.backend);
   }
 
+  /** @internal Keeps `storage` alive for a holder that is no tensor (a step plan). */
+  retainStorage(storage: Storage): void {
+    this.retain(storage);
+  }
+
+  /** @internal Drops a hold taken with retainStorage. */
+  releaseStorage(storage: Storage, backend: Backend): void {
+    this.unretain(storage, backend);
+  }
+
+  /**
+   * @internal Runs `step` (in a tidy scope; it returns the tensors it keeps) while recording what
+   * it does on the backend, until its pending values are computed too.
+   */
+  recordStep(inputs: readonly Tensor[], step: () => Tensor[]): { outputs: Tensor[]; recording: Recording } {
+    // Work queued before the step is not the step's: compute it now, outside the recording.
+    this.graph.realizeAll(this.current);
+    const byStorage = new Map<Storage, Variable>();
+    for (const v of this.variables) if (v.storage && v.backend === this.current && !byStorage.has(v.storage)) byStorage.set(v.storage, v);
+    const recording = new Recording(this.current, inputs, byStorage);
+    if (this.observer) throw new BackendError('step plans: a step is already being recorded');
+    this.observer = recording;
+    try {
+      const outputs = this.tidy(step);
+      this.graph.realizeAll(this.current);
+      recording.finish(outputs);
+      return { outputs, recording };
+    } finally {
+      this.observer = null;
+    }
+  }
+
   /** @internal */
   async read(t: Tensor, storage: Storage): Promise<TypedArray> {
+    this.observer?.unsupported('a value was read back');
     this.graph.realize([storage]);
     return t.backend.read(storage);
   }
@@ -157,11 +235,12 @@ class Engine {
     if (!t.backend.readSync) {
       throw new BackendError(`dataSync: the ${t.backend.name} backend reads asynchronously; use 'await tensor.data()'`);
     }
+    this.observer?.unsupported('a value was read back');
     this.graph.realize([storage]);
     return t.backend.readSync(storage);
   }
 
-  /** Runs `fn` in a scope that disposes every tensor it created except those it returns. */
+  /** Runs `fn` in a scope that disposes every tensor it created except those it returns; `fn` must be synchronous. */
   tidy<T>(fn: () => T): T {
     this.scopes.push(new Set());
     let result: T;
@@ -171,14 +250,14 @@ class Engine {
       this.endScope(undefined);
       throw e;
     }
-    if (result instanceof Promise) {
-      return result.then(
-        (r) => (this.endScope(r), r),
-        (e) => {
-          this.endScope(undefined);
-          throw e;
-        },
-      ) as T;
+    if (isThenable(result)) {
+      // The scope cannot stay open across the function's awaits: with one global scope stack,
+      // another task's tensors would land in it and be disposed under that task's feet.
+      this.endScope(undefined);
+      result.then(undefined, () => {}); // its own failure is moot now: the caller gets this error
+      throw new ArgumentError(
+        'tidy: the function returned a Promise; tidy scopes only synchronous code. Wrap the synchronous parts in tidy() and, across awaits, free tensors with dispose() (keep() what must outlive a tidy)',
+      );
     }
     this.endScope(result);
     return result;
@@ -198,7 +277,14 @@ class Engine {
 
   memory(): MemoryInfo {
     const m = this.current.memory();
-    return { numTensors: this.liveTensors, bytesInUse: m.bytesInUse, bytesPooled: m.bytesPooled };
+    const byOp: Record<string, number> = {};
+    for (const t of this.live) byOp[t.op] = (byOp[t.op] ?? 0) + 1;
+    return { numTensors: this.live.size, bytesInUse: m.bytesInUse, bytesPooled: m.bytesPooled, byOp };
+  }
+
+  /** Every live tensor, oldest first. */
+  liveTensors(): LiveTensor[] {
+    return [...this.live].map((t) => ({ id: t.id, op: t.op, shape: t.shape, dtype: t.dtype, ...(t.name === undefined ? {} : { name: t.name }) }));
   }
 
   private endScope(result: unknown): void {
@@ -215,7 +301,7 @@ class Engine {
   }
 
   private track(t: Tensor): void {
-    this.liveTensors++;
+    this.live.add(t);
     this.scopes[this.scopes.length - 1]?.add(t);
   }
 
@@ -231,6 +317,7 @@ class Engine {
     }
     this.refCounts.delete(s);
     this.graph.drop(s);
+    this.observer?.freed(s);
     backend.free(s);
   }
 
@@ -243,6 +330,10 @@ class Engine {
       }
     }
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 function collectTensors(value: unknown, out: Set<Tensor>, depth = 0): void {
