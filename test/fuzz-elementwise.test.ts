@@ -142,6 +142,38 @@ function chainCase(full: number[], first: { drop: number; ones: boolean[] }, ste
   };
 }
 
+/**
+ * int32 arithmetic, as documented: computed in float32, then stored truncated toward zero, with
+ * NaN (0/0) stored as 0 and values beyond the int32 range (x/0) clamped to −2³¹ or 2³¹ − 128.
+ */
+function toInt32(v: number): number {
+  const f = Math.fround(v);
+  if (Number.isNaN(f)) return 0;
+  return Math.trunc(Math.min(Math.max(f, -(2 ** 31)), 2 ** 31 - 128));
+}
+
+/** Integer operands, zeros included (never −0: int32 has none); int32 or float32 per operand. */
+function dtypeCase(name: string, full: number[], dtypes: ['int32' | 'float32', 'int32' | 'float32'], seed: number): FuzzCase {
+  const spec = BINARY[name];
+  const r = rng(seed);
+  const ints = (shape: number[], dtype: 'int32' | 'float32', lo: number, hi: number): CaseInput => ({ values: input(r, shape, lo - 0.5, hi + 0.5).values.map((v) => Math.round(v) + 0), shape, dtype });
+  const bShape = full.slice(1);
+  // Powers stay below 2^24, where f32 holds every integer (beyond it the GPU's pow is not exact).
+  const [lo, hi] = name === 'pow' ? [-2, 4] : [-12, 12];
+  const int = dtypes[0] === 'int32' && dtypes[1] === 'int32';
+  return {
+    op: name,
+    seed,
+    inputs: [ints(full, dtypes[0], -12, 12), ints(bShape, dtypes[1], lo, hi)],
+    build: ([x, y]) => spec.f(x, y),
+    invalid: dtypes[0] === dtypes[1] ? null : [full, bShape],
+    dtypeError: true,
+    outShape: full,
+    reference: ([x, y]) => broadcastBinary(x, full, y, bShape, (a, b) => (int && !spec.steps ? toInt32(spec.ref(a, b)) : spec.ref(a, b))),
+    exact: int,
+  };
+}
+
 describe.each(FUZZ_TARGETS)('elementwise shape fuzzing on $name', (target) => {
   useFuzzTarget(target);
   const tol = tolerance(target);
@@ -164,6 +196,14 @@ describe.each(FUZZ_TARGETS)('elementwise shape fuzzing on $name', (target) => {
       },
       () => fuzz(`binary/${target.name}`, arb, ({ name, full, a, b, breakAt, seed }) => checkCase(binaryCase(name, full, a, b, breakAt, seed), tol), runsOn(target, 60, 20), examples),
     );
+  });
+
+  it('binary ops on int32 pairs (x/0 and 0/0 included) and on mixed dtypes (a DTypeError naming both shapes)', async () => {
+    const dtype = fc.constantFrom('int32' as const, 'float32' as const);
+    // Pairs of float32 are the other properties' business (and 0/0 is NaN there).
+    const dtypes = fc.tuple(dtype, dtype).map(([a, b]): ['int32' | 'float32', 'int32' | 'float32'] => (a === 'float32' && b === 'float32' ? ['int32', 'int32'] : [a, b]));
+    const arb = fc.record({ name: fc.constantFrom(...Object.keys(BINARY)), full: shapesFor(target, 1, 3, 5), dtypes, seed: seedArb });
+    await fuzz(`dtypes/${target.name}`, arb, ({ name, full, dtypes, seed }) => checkCase(dtypeCase(name, full, dtypes, seed), tol), runsOn(target, 40));
   });
 
   it('unary ops on random shapes', async () => {

@@ -31,6 +31,8 @@ export interface FuzzCase {
    * Written from the op's documented rules, independently of the library's checks.
    */
   invalid: number[][] | null;
+  /** Invalid for its dtypes rather than its shapes: a DTypeError is expected instead. */
+  dtypeError?: boolean;
   /** For valid cases: the output shape and the float64 forward pass. */
   outShape?: number[];
   reference?(xs: Float64Array[]): Float64Array;
@@ -59,7 +61,7 @@ export const seedArb = fc.integer({ min: 0, max: 2 ** 31 - 1 });
 /** Valid cases checked and refused so far in this file: a property whose cases are mostly refused tests nothing. */
 const counts = { valid: 0, refused: 0 };
 
-const named = (e: unknown): e is nt.ShapeError | nt.ArgumentError => e instanceof nt.ShapeError || e instanceof nt.ArgumentError;
+const named = (e: unknown, dtype: boolean): e is Error => (dtype ? e instanceof nt.DTypeError : e instanceof nt.ShapeError || e instanceof nt.ArgumentError);
 
 /** Runs `c` on the current backend and checks it: the reference's answer or a named error, and no tensor left behind. */
 export async function checkCase(c: FuzzCase, { rtol, refusal }: FuzzTolerance): Promise<void> {
@@ -75,7 +77,8 @@ export async function checkCase(c: FuzzCase, { rtol, refusal }: FuzzTolerance): 
     } catch (e) {
       outcome = e;
     }
-    if (!named(outcome)) expect.fail(`${label}: expected a ShapeError or ArgumentError, got ${outcome instanceof Error ? `${outcome.name}: ${outcome.message}` : String(outcome)}`);
+    const expected = c.dtypeError ? 'a DTypeError' : 'a ShapeError or ArgumentError';
+    if (!named(outcome, c.dtypeError ?? false)) expect.fail(`${label}: expected ${expected}, got ${outcome instanceof Error ? `${outcome.name}: ${outcome.message}` : String(outcome)}`);
     const message = (outcome as Error).message;
     expect(message.startsWith(`${c.op}`), `${label}: message names the op: ${message}`).toBe(true);
     for (const s of c.invalid) expect(message, `${label}: message names ${fmtShape(s)}`).toContain(fmtShape(s));
