@@ -369,6 +369,58 @@ describe.each(FUZZ_TARGETS)('shape fuzzing of axes, boxes and losses on $name', 
     ));
   });
 
+  it('oneHot of random (some out-of-range) indices and depths; expandDims and squeeze at random axes; cast to int32', async () => {
+    const arb = fc.record({ which: fc.constantFrom('oneHot', 'expandDims', 'squeeze', 'cast'), shape: shapesFor(target, 0, 3, 4), axis: axisArb, depth: fc.integer({ min: -1, max: 6 }), seed: seedArb });
+    await fuzz(
+      `reshaping/${target.name}`,
+      arb,
+      ({ which, shape, axis, depth, seed }) => {
+        const r = rng(seed);
+        const rank = shape.length;
+        if (which === 'oneHot') {
+          const indices = Float64Array.from({ length: sizeOf(shape) }, () => Math.floor(r() * (Math.max(depth, 1) + 2)) - 1);
+          return checkCase(
+            {
+              op: 'oneHot',
+              seed,
+              inputs: [{ values: indices, shape, dtype: 'int32' }],
+              build: ([i]) => nt.oneHot(i, depth),
+              invalid: depth >= 1 ? null : [],
+              outShape: [...shape, depth],
+              reference: ([i]) => Float64Array.from({ length: sizeOf(shape) * depth }, (_, k) => +(i[Math.floor(k / depth)] === k % depth)),
+            },
+            tol,
+          );
+        }
+        if (which === 'cast') {
+          // Values with fractions of both signs: cast truncates toward zero.
+          return checkCase(
+            { op: 'cast', seed, inputs: [input(r, shape, -9, 9)], build: ([x]) => nt.cast(x, 'int32'), invalid: null, outShape: shape, reference: ([x]) => x.map(Math.trunc), exact: true },
+            tol,
+          );
+        }
+        const expand = which === 'expandDims';
+        const ok = expand ? axisOk(axis, rank + 1) : axisOk(axis, rank) && shape[norm(axis, rank)] === 1;
+        const ax = norm(axis, expand ? rank + 1 : rank);
+        const outShape = expand ? [...shape.slice(0, ax), 1, ...shape.slice(ax)] : shape.filter((_, i) => i !== ax);
+        return checkCase(
+          {
+            op: which,
+            seed,
+            inputs: [input(r, shape)],
+            build: ([x]) => (expand ? nt.expandDims(x, axis) : nt.squeeze(x, { axis: [axis] })),
+            invalid: ok ? null : [shape],
+            outShape,
+            reference: ([x]) => x,
+            differentiable: [0],
+          },
+          tol,
+        );
+      },
+      runsOn(target, 40),
+    );
+  });
+
   it('broadcastTo random targets, and reshape to random shapes', async () => {
     const arb = fc.record({ shape: shapesFor(target, 0, 3, 4), target: shapesFor(target, 0, 4, 4), reshape: fc.boolean(), minusOne: fc.boolean(), seed: seedArb });
     await covering({ forward: ['broadcastTo'], gradient: ['broadcastTo'] }, () => fuzz(
