@@ -79,6 +79,7 @@ describe('the packed package in a scratch app', () => {
     await sh('node', [tsc, '-p', 'tsconfig.json'], app);
     const lines = (await sh('node', ['out/node-main.js'], app)).trim().split('\n');
     const runs = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as TinyRun);
+    for (const r of runs) console.log(`node, ${r.backend}: loss ${r.firstLoss.toFixed(4)} → ${r.lastLoss.toFixed(4)}`);
     expect(runs.map((r) => r.backend)).toEqual(['cpu', 'webgpu']);
     expectTrained(runs[0], 'cpu');
     expectTrained(runs[1], 'webgpu');
