@@ -4,7 +4,7 @@
 // training with a loss per output, the same steps as Sequential, summary, errors, save and load.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as nt from '../src/index.js';
-import type { IOHandler, ModelArtifacts } from '../src/io/index.js';
+import { ModelFormatError, type IOHandler, type ModelArtifacts } from '../src/io/index.js';
 import { BACKENDS, RTOL, useBackend } from './helpers/backends.js';
 import { expectAllClose } from './helpers/close.js';
 import { integers, uniform } from './helpers/random.js';
@@ -261,6 +261,48 @@ describe('functional models: summary and errors', () => {
     const concrete = nt.tensor([[1, 2, 3]]);
     expect(() => nt.layers.average({ name: 'avg' }).apply([concrete, nt.tensor([[1, 2]])])).toThrow(/Average 'avg': inputs should all have one shape, got \[1,3\], \[1,2\]/);
     concrete.dispose();
+  });
+
+  it('load Keras 3 files (Functional, inbound nodes as keras tensors) and refuse broken graphs, freeing what was built', async () => {
+    const model = mergeGraph();
+    randomizeWeights(model);
+    const handler = memoryHandler();
+    await model.save(handler);
+    type Entry = { name: string; class_name: string; config: Record<string, unknown>; inbound_nodes: [string, number, number, object][][] };
+    const saved = handler.saved!;
+    const topology = () => JSON.parse(JSON.stringify(saved.modelTopology)) as { class_name: string; config: { layers: Entry[] } };
+    const keras3 = topology();
+    keras3.class_name = 'Functional';
+    for (const layer of keras3.config.layers) {
+      if (layer.class_name === 'InputLayer') {
+        layer.config.batch_shape = layer.config.batch_input_shape;
+        delete layer.config.batch_input_shape;
+      }
+      (layer as { inbound_nodes: unknown }).inbound_nodes = layer.inbound_nodes.map((node) => ({
+        args: [node.map(([name, n, t]) => ({ class_name: '__keras_tensor__', config: { shape: null, dtype: 'float32', keras_history: [name, n, t] } }))],
+        kwargs: {},
+      }));
+    }
+    const loaded = nt.modelFromArtifacts({ ...saved, modelTopology: keras3 }, 'keras3.json');
+    const xs = [nt.ones([2, 3]), nt.ones([2, 5]), nt.zeros([2, 3])];
+    const [a, b] = [await values(model.predict(xs)), await values(loaded.predict(xs))];
+    a.forEach((v, i) => expect(Array.from(b[i])).toEqual(Array.from(v)));
+    nt.dispose(xs);
+    loaded.dispose();
+
+    const live = nt.memory().numTensors;
+    const dangling = topology();
+    dangling.config.layers.find((l) => l.name === 'head')!.inbound_nodes = [[['nowhere', 0, 0, {}]]];
+    expect(() => nt.modelFromArtifacts({ ...saved, modelTopology: dangling }, 'broken.json')).toThrow(
+      new ModelFormatError(`broken.json: layer 'head' inbound node 0 reads ["nowhere",0,0], which no layer of the file produces`),
+    );
+    const misfit = topology();
+    misfit.config.layers.find((l) => l.name === 'sum')!.inbound_nodes = [[['shared', 0, 0, {}], ['b', 0, 0, {}]]];
+    expect(() => nt.modelFromArtifacts({ ...saved, modelTopology: misfit }, 'misfit.json')).toThrow(
+      /misfit.json: layer 'sum' \(Add\) cannot be applied to its inbound node 0: Add 'sum': inputs should all have one shape, got \[null,4\], \[null,5\]/,
+    );
+    expect(nt.memory().numTensors).toBe(live);
+    model.dispose();
   });
 
   it('check inputs, targets and losses against the model', async () => {

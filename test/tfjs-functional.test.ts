@@ -1,6 +1,6 @@
 // Functional models in the TF.js LayersModel format, both ways, against TF.js itself: a graph
-// with two inputs, conv2d, batchNormalization, a residual add, maxPooling2d, flatten,
-// concatenate and a dense head, built in TF.js and loaded in Neurite, and built in Neurite and
+// with two inputs, conv2d, batchNormalization, a residual add, multiply, average, maxPooling2d,
+// flatten, concatenate and a dense head, built in TF.js and loaded in Neurite, and built in Neurite and
 // loaded in TF.js; predictions agree within 1e-5. (MobileNet's depthwise convolutions and global
 // pooling are the layers branch's; its round trip belongs with them.)
 import * as tf from '@tensorflow/tfjs-core';
@@ -19,6 +19,8 @@ interface LayerFactories {
   batchNormalization(args: object): { apply(x: unknown): unknown };
   activation(args: object): { apply(x: unknown): unknown };
   add(args: object): { apply(x: unknown): unknown };
+  multiply(args: object): { apply(x: unknown): unknown };
+  average(args: object): { apply(x: unknown): unknown };
   maxPooling2d(args: object): { apply(x: unknown): unknown };
   flatten(args: object): { apply(x: unknown): unknown };
   dense(args: object): { apply(x: unknown): unknown };
@@ -32,7 +34,8 @@ function residualGraph(layers: LayerFactories, image: unknown, side: unknown): u
   const r1 = layers.activation({ activation: 'relu', name: 'r1' }).apply(bn);
   const c2 = layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', name: 'c2' }).apply(r1);
   const residual = layers.add({ name: 'residual' }).apply([r1, c2]);
-  const pooled = layers.maxPooling2d({ poolSize: 2, name: 'pool' }).apply(residual);
+  const gated = layers.multiply({ name: 'gated' }).apply([residual, layers.average({ name: 'mean' }).apply([r1, c2, bn])]);
+  const pooled = layers.maxPooling2d({ poolSize: 2, name: 'pool' }).apply(gated);
   const flat = layers.flatten({ name: 'flat' }).apply(pooled);
   const sideFeatures = layers.dense({ units: 6, activation: 'tanh', name: 'side_dense' }).apply(side);
   const joined = layers.concatenate({ name: 'joined' }).apply([flat, sideFeatures]);
