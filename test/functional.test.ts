@@ -147,8 +147,8 @@ describe.each(BACKENDS)('functional models on %s', (backend) => {
     const xt = nt.tensor(Float32Array.from(xv), [n, 4]);
     const yv = nt.tensor(target, [n, 1]);
     const yl = nt.tensor(classes, [n], 'int32');
-    const history = await model.fit(xt, [yv, yl], { epochs: 25, batchSize: 16, verbose: 0, seed: 2 });
-    expect(Object.keys(history.history).sort()).toEqual(['label_acc', 'loss', 'value_acc']);
+    const history = await model.fit(xt, [yv, yl], { epochs: 25, batchSize: 16, verbose: 0, seed: 2, validationData: [xt, [yv, yl]] });
+    expect(Object.keys(history.history).sort()).toEqual(['label_acc', 'loss', 'val_label_acc', 'val_loss', 'val_value_acc', 'value_acc']);
     const losses = history.history.loss;
     expect(losses[losses.length - 1]).toBeLessThan(losses[0] / 2);
     expect(history.history.label_acc[losses.length - 1]).toBeGreaterThan(0.7);
@@ -165,6 +165,7 @@ describe.each(BACKENDS)('functional models on %s', (backend) => {
       if (row.indexOf(Math.max(...row)) === classes[i]) hits++;
     }
     expectAllClose(loss, [mse + ce], { rtol: 1e-4, atol: 1e-5 }, 'evaluate loss = Σ output losses');
+    expectAllClose([history.history.val_loss[losses.length - 1]], [mse + ce], { rtol: 1e-4, atol: 1e-5 }, 'the last epoch’s validation loss');
     expectAllClose(labelAcc, [hits / n], { rtol: 0, atol: 1e-6 }, 'label accuracy');
     expect(Number.isFinite(valueAcc[0])).toBe(true);
 

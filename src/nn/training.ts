@@ -17,7 +17,7 @@ import { keep } from '../scope.js';
 import type { Tensor, Variable } from '../tensor.js';
 import { CallbackList, type CallbackHooks, type Logs, type TrainingParams } from './callbacks.js';
 import { batchInputs, batchTargets, disposeBatch, type Batch, type DataSource } from './data.js';
-import type { BaseModel } from './model-base.js';
+import type { BaseModel, ModelInputs } from './model-base.js';
 import { ProgressBar } from './progress.js';
 
 /** Options of `model.fit`. */
@@ -30,8 +30,8 @@ export interface FitArgs {
   shuffle?: boolean;
   /** Hold out this fraction of the examples (the last ones, before shuffling) for validation. */
   validationSplit?: number;
-  /** Validation examples: [x, y] tensors or a data source. */
-  validationData?: readonly [Tensor, Tensor] | DataSource;
+  /** Validation examples: [x, y] tensors (lists of tensors for several inputs or outputs) or a data source. */
+  validationData?: readonly [ModelInputs, ModelInputs] | DataSource;
   /** Callbacks (instances of Callback, or objects with some of the hooks). */
   callbacks?: CallbackHooks | readonly CallbackHooks[];
   /** 0: silent; 1: a progress bar per epoch (default); 2: one line per epoch. */
