@@ -224,7 +224,7 @@ describe.each(BACKENDS)('functional models on %s', (backend) => {
   });
 });
 
-describe('functional models: summary and errors', () => {
+describe('functional models on cpu: summary, files, host data and errors', () => {
   beforeAll(() => useBackend('cpu'));
 
   it('summarise each layer with what it receives, and count frozen weights as non-trainable', () => {
@@ -240,6 +240,34 @@ describe('functional models: summary and errors', () => {
     expect(lines).toContain('Trainable params: 50');
     expect(lines).toContain('Non-trainable params: 16');
     model.dispose();
+  });
+
+  it('train from host arrays zipped into one source as from lists of tensors', async () => {
+    const n = 30;
+    const [pixels, extra] = [Float32Array.from(uniform(n * 6)), Float32Array.from(uniform(n * 2))];
+    const labels = integers(n, 3);
+    const build = () => {
+      const a = nt.input({ shape: [6] });
+      const b = nt.input({ shape: [2] });
+      const joined = nt.layers.concatenate().apply([nt.layers.dense({ units: 4, activation: 'relu', seed: 1 }).apply(a), b]);
+      const m = nt.model({ inputs: [a, b], outputs: nt.layers.dense({ units: 3, activation: 'softmax', seed: 2 }).apply(joined) });
+      m.compile({ optimizer: nt.sgd({ learningRate: 0.2 }), loss: 'sparseCategoricalCrossentropy' });
+      return m;
+    };
+    const [fromHost, fromTensors] = [build(), build()];
+    const source = nt.data.zip([nt.data.arrays(pixels, [n, 6], labels), nt.data.arrays(extra, [n, 2])]);
+    await fromHost.fit(source, { epochs: 2, batchSize: 8, verbose: 0, seed: 4, validationSplit: 0.2 });
+    const xs = [nt.tensor(pixels, [n, 6]), nt.tensor(extra, [n, 2])];
+    const y = nt.tensor(labels, [n], 'int32');
+    await fromTensors.fit(xs, y, { epochs: 2, batchSize: 8, verbose: 0, seed: 4, validationSplit: 0.2 });
+    const [wh, wt] = [await values(fromHost.getWeights()), await values(fromTensors.getWeights())];
+    wh.forEach((w, i) => expect(Array.from(wt[i]), `weight ${i}`).toEqual(Array.from(w)));
+    expect(() => nt.data.zip([nt.data.arrays(pixels, [n, 6]), nt.data.arrays(extra.subarray(0, 4), [2, 2])])).toThrow(
+      new nt.ArgumentError('data.zip: source 1 has 2 examples, source 0 has 30; they should match'),
+    );
+    nt.dispose([...xs, y]);
+    fromHost.dispose();
+    fromTensors.dispose();
   });
 
   it('refuse a disconnected graph, naming the missing input', () => {
