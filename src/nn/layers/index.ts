@@ -6,6 +6,10 @@ import type { LayerArgs } from './layer.js';
 import { BatchNormalization, type BatchNormalizationArgs } from './normalization.js';
 import { AveragePooling2D, MaxPooling2D, type Pooling2DArgs } from './pooling.js';
 import { SimpleRNN, type SimpleRNNArgs } from './recurrent.js';
+import { Permute, RepeatVector, Reshape, ZeroPadding2D, type PermuteArgs, type RepeatVectorArgs, type ReshapeArgs, type ZeroPadding2DArgs } from './reshaping.js';
+import { GlobalAveragePooling2D, GlobalMaxPooling2D, type GlobalPooling2DArgs } from './global-pooling.js';
+import { Embedding, type EmbeddingArgs } from './embedding.js';
+import { LayerNormalization, type LayerNormalizationArgs } from './layer-normalization.js';
 
 /** Fully connected layer: activation(x·kernel + bias). */
 export const dense = (args: DenseArgs): Dense => new Dense(args);
@@ -25,8 +29,26 @@ export const activation = (args: ActivationArgs): Activation => new Activation(a
 export const simpleRNN = (args: SimpleRNNArgs): SimpleRNN => new SimpleRNN(args);
 /** Normalises features with batch statistics while training and moving averages at inference. */
 export const batchNormalization = (args: BatchNormalizationArgs = {}): BatchNormalization => new BatchNormalization(args);
+/** Reshapes each example to `targetShape` (one dim may be -1). */
+export const reshape = (args: ReshapeArgs): Reshape => new Reshape(args);
+/** Permutes the dims of each example (`dims` 1-based, the batch dim stays first). */
+export const permute = (args: PermuteArgs): Permute => new Permute(args);
+/** Repeats a [batch, features] input n times: [batch, n, features]. */
+export const repeatVector = (args: RepeatVectorArgs): RepeatVector => new RepeatVector(args);
+/** Pads NHWC images with rows and columns of zeros. */
+export const zeroPadding2d = (args: ZeroPadding2DArgs = {}): ZeroPadding2D => new ZeroPadding2D(args);
+/** The mean of each channel over an NHWC image: [batch, c]. */
+export const globalAveragePooling2d = (args: GlobalPooling2DArgs = {}): GlobalAveragePooling2D => new GlobalAveragePooling2D(args);
+/** The max of each channel over an NHWC image: [batch, c]. */
+export const globalMaxPooling2d = (args: GlobalPooling2DArgs = {}): GlobalMaxPooling2D => new GlobalMaxPooling2D(args);
+/** A learned vector per integer token: [batch, …] → [batch, …, outputDim]. */
+export const embedding = (args: EmbeddingArgs): Embedding => new Embedding(args);
+/** Normalises each example over the last axis (or `axis`), then scales and shifts. */
+export const layerNormalization = (args: LayerNormalizationArgs = {}): LayerNormalization => new LayerNormalization(args);
 
 export { Layer, type LayerArgs, type ApplyArgs, type Shape, type LayerConfigJson } from './layer.js';
 export { Activation, Dense, Dropout, Flatten, Conv2D, MaxPooling2D, AveragePooling2D, SimpleRNN, BatchNormalization };
+export { Reshape, Permute, RepeatVector, ZeroPadding2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Embedding, LayerNormalization };
 export type { ActivationArgs, DenseArgs, DropoutArgs, Conv2DArgs, Pooling2DArgs, SimpleRNNArgs, BatchNormalizationArgs };
+export type { ReshapeArgs, PermuteArgs, RepeatVectorArgs, ZeroPadding2DArgs, GlobalPooling2DArgs, EmbeddingArgs, LayerNormalizationArgs };
 export type { InitializerSpec, InitializerFn, RegularizerLike } from './config.js';
