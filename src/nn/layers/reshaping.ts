@@ -54,11 +54,13 @@ export class Reshape extends Layer {
   }
 
   protected layerConfig(): Record<string, unknown> {
-    return { target_shape: [...this.targetShape] };
+    // TF.js writes the inferred dim as null.
+    return { target_shape: this.targetShape.map((d) => (d === -1 ? null : d)) };
   }
 
   static fromConfig(c: ConfigReader): Reshape {
-    return new Reshape({ ...c.base(), targetShape: c.list('target_shape') });
+    const target = c.raw('target_shape');
+    return new Reshape({ ...c.base(), targetShape: (Array.isArray(target) ? target.map((d) => d ?? -1) : target) as number[] });
   }
 }
 
