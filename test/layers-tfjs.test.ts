@@ -1,4 +1,4 @@
-// The newer layers against TF.js 4.22 itself: models built in TF.js with random weights are
+// The newer layers (LSTM and GRU too) against TF.js 4.22 itself: models built in TF.js with random weights are
 // saved in memory and loaded by Neurite, and Neurite's saved models are loaded by TF.js; the
 // predictions must agree within 1e-5 both ways, so configs, weight order and maths all match.
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,8 @@ function randomizeTfjs(model: any): void {
   model.setWeights(model.getWeights().map((w: any) => tf.tensor(Float32Array.from(uniform(w.size, 0.2, 1.2)).map((v, i) => (i % 2 ? v : -v + 1.4)), w.shape)));
 }
 
+// The recurrent layers below use recurrentInitializer 'zeros' (their weights are randomised
+// anyway): TF.js's orthogonal initializer fails under vitest (its QR sees another tfjs-core).
 interface Case {
   name: string;
   build: () => any;
@@ -81,6 +83,30 @@ const CASES: Case[] = [
         ],
       }),
     input: () => ({ values: integers(4 * 6, 9), shape: [4, 6], dtype: 'int32' }),
+  },
+  {
+    name: 'lstm (sequences, backwards) into lstm, dense',
+    build: () =>
+      tfl.sequential({
+        layers: [
+          tfl.layers.lstm({ inputShape: [5, 3], units: 4, recurrentInitializer: 'zeros', returnSequences: true, goBackwards: true }),
+          tfl.layers.lstm({ units: 3, recurrentInitializer: 'zeros', recurrentActivation: 'sigmoid' }),
+          tfl.layers.dense({ units: 2 }),
+        ],
+      }),
+    input: () => ({ values: Float32Array.from(uniform(3 * 5 * 3, -2, 2)), shape: [3, 5, 3], dtype: 'float32' }),
+  },
+  {
+    name: 'gru (sequences) into gru (backwards), dense',
+    build: () =>
+      tfl.sequential({
+        layers: [
+          tfl.layers.gru({ inputShape: [6, 2], units: 5, recurrentInitializer: 'zeros', returnSequences: true }),
+          tfl.layers.gru({ units: 3, recurrentInitializer: 'zeros', goBackwards: true, recurrentActivation: 'sigmoid' }),
+          tfl.layers.dense({ units: 2 }),
+        ],
+      }),
+    input: () => ({ values: Float32Array.from(uniform(2 * 6 * 2, -2, 2)), shape: [2, 6, 2], dtype: 'float32' }),
   },
 ];
 

@@ -6,6 +6,8 @@ import type { LayerArgs } from './layer.js';
 import { BatchNormalization, type BatchNormalizationArgs } from './normalization.js';
 import { AveragePooling2D, MaxPooling2D, type Pooling2DArgs } from './pooling.js';
 import { SimpleRNN, type SimpleRNNArgs } from './recurrent.js';
+import { LSTM, type LSTMArgs } from './lstm.js';
+import { GRU, type GRUArgs } from './gru.js';
 import { Permute, RepeatVector, Reshape, ZeroPadding2D, type PermuteArgs, type RepeatVectorArgs, type ReshapeArgs, type ZeroPadding2DArgs } from './reshaping.js';
 import { GlobalAveragePooling2D, GlobalMaxPooling2D, type GlobalPooling2DArgs } from './global-pooling.js';
 import { Embedding, type EmbeddingArgs } from './embedding.js';
@@ -27,6 +29,10 @@ export const dropout = (args: DropoutArgs): Dropout => new Dropout(args);
 export const activation = (args: ActivationArgs): Activation => new Activation(args);
 /** Fully connected recurrent layer (tanh by default), unrolled over time. */
 export const simpleRNN = (args: SimpleRNNArgs): SimpleRNN => new SimpleRNN(args);
+/** Long short-term memory (TF.js's gate layout i, f, c, o), unrolled over time. */
+export const lstm = (args: LSTMArgs): LSTM => new LSTM(args);
+/** Gated recurrent unit (TF.js's gate layout z, r, h; `resetAfter` for Keras 2.x/3 weights), unrolled over time. */
+export const gru = (args: GRUArgs): GRU => new GRU(args);
 /** Normalises features with batch statistics while training and moving averages at inference. */
 export const batchNormalization = (args: BatchNormalizationArgs = {}): BatchNormalization => new BatchNormalization(args);
 /** Reshapes each example to `targetShape` (one dim may be -1). */
@@ -48,7 +54,7 @@ export const layerNormalization = (args: LayerNormalizationArgs = {}): LayerNorm
 
 export { Layer, type LayerArgs, type ApplyArgs, type Shape, type LayerConfigJson } from './layer.js';
 export { Activation, Dense, Dropout, Flatten, Conv2D, MaxPooling2D, AveragePooling2D, SimpleRNN, BatchNormalization };
-export { Reshape, Permute, RepeatVector, ZeroPadding2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Embedding, LayerNormalization };
+export { Reshape, Permute, RepeatVector, ZeroPadding2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Embedding, LayerNormalization, LSTM, GRU };
 export type { ActivationArgs, DenseArgs, DropoutArgs, Conv2DArgs, Pooling2DArgs, SimpleRNNArgs, BatchNormalizationArgs };
-export type { ReshapeArgs, PermuteArgs, RepeatVectorArgs, ZeroPadding2DArgs, GlobalPooling2DArgs, EmbeddingArgs, LayerNormalizationArgs };
+export type { ReshapeArgs, PermuteArgs, RepeatVectorArgs, ZeroPadding2DArgs, GlobalPooling2DArgs, EmbeddingArgs, LayerNormalizationArgs, LSTMArgs, GRUArgs };
 export type { InitializerSpec, InitializerFn, RegularizerLike } from './config.js';
