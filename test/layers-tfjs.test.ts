@@ -85,6 +85,18 @@ const CASES: Case[] = [
     input: () => ({ values: integers(4 * 6, 9), shape: [4, 6], dtype: 'int32' }),
   },
   {
+    name: 'upSampling2d, conv2dTranspose (valid and same, strided)',
+    build: () =>
+      tfl.sequential({
+        layers: [
+          tfl.layers.upSampling2d({ inputShape: [3, 4, 2], size: [2, 3] }),
+          tfl.layers.conv2dTranspose({ filters: 3, kernelSize: 3, strides: 2, activation: 'relu' }),
+          tfl.layers.conv2dTranspose({ filters: 2, kernelSize: [2, 3], strides: [1, 2], padding: 'same' }),
+        ],
+      }),
+    input: () => ({ values: Float32Array.from(uniform(2 * 3 * 4 * 2)), shape: [2, 3, 4, 2], dtype: 'float32' }),
+  },
+  {
     name: 'lstm (sequences, backwards) into lstm, dense',
     build: () =>
       tfl.sequential({

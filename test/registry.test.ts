@@ -34,6 +34,8 @@ const GRADIENT_TESTS: Record<string, { file: string; call: string }> = {
   fusedMatMul: { file: 'matmul.test.ts', call: 'nt.grads((x, y, z) => nt.sum(nt.mul(nt.fusedMatMul(' },
   conv2d: { file: 'conv.test.ts', call: 'nt.checkGradients(' },
   fusedConv2d: { file: 'conv.test.ts', call: 'nt.grads((xt, wt, bt) => nt.sum(nt.mul(nt.fusedConv2d(' },
+  // conv2dTranspose runs conv2dBackpropInput, which is therefore differentiable too.
+  conv2dBackpropInput: { file: 'layers-upsampling.test.ts', call: 'nt.checkGradients((xi, wi) => nt.sum(nt.mul(nt.conv2dTranspose(' },
   maxPool2d: { file: 'pool.test.ts', call: 'nt.maxPool2d' },
   avgPool2d: { file: 'pool.test.ts', call: 'nt.avgPool2d' },
 };
@@ -49,7 +51,6 @@ const NOT_DIFFERENTIABLE: Record<string, string> = {
   logSoftmaxBackprop: 'a gradient kernel',
   softmaxCrossEntropyBackprop: 'a gradient kernel',
   randomUniform: 'no inputs',
-  conv2dBackpropInput: 'a gradient kernel',
   conv2dBackpropFilter: 'a gradient kernel',
   maxPool2dBackprop: 'a gradient kernel',
   avgPool2dBackprop: 'a gradient kernel',

@@ -34,16 +34,16 @@ export function convOutputLength(size: number | null, kernel: number, stride: nu
 
 /** 2-D convolution layer over NHWC inputs. */
 export class Conv2D extends KernelLayer {
-  readonly className = 'Conv2D';
+  readonly className: string = 'Conv2D';
   readonly filters: number;
   readonly kernelSize: [number, number];
   readonly strides: [number, number];
   readonly padding: 'valid' | 'same';
   readonly dilationRate: [number, number];
 
-  constructor(args: Conv2DArgs) {
-    super(args, 'Conv2D');
-    const where = `Conv2D '${this.name}'`;
+  constructor(args: Conv2DArgs, className = 'Conv2D') {
+    super(args, className);
+    const where = `${className} '${this.name}'`;
     this.filters = positiveInt(args.filters, `${where}: filters`);
     this.kernelSize = tuple(args.kernelSize, 2, [], `${where}: kernelSize`) as [number, number];
     this.strides = tuple(args.strides, 2, [1, 1], `${where}: strides`) as [number, number];
@@ -60,9 +60,13 @@ export class Conv2D extends KernelLayer {
 
   protected override build(inputShape: Shape): void {
     const inC = inputShape[3];
-    if (inC === null) throw new ShapeError(`Conv2D '${this.name}': the channel dim of input ${fmtShapeN(inputShape)} must be known`);
-    const [kh, kw] = this.kernelSize;
-    this.addKernelAndBias([kh, kw, inC, this.filters], this.filters);
+    if (inC === null) throw new ShapeError(`${this.className} '${this.name}': the channel dim of input ${fmtShapeN(inputShape)} must be known`);
+    this.addKernelAndBias(this.kernelShape(inC), this.filters);
+  }
+
+  /** The kernel's shape for inputs of `inC` channels: [kh, kw, inC, filters]. */
+  protected kernelShape(inC: number): number[] {
+    return [...this.kernelSize, inC, this.filters];
   }
 
   protected forward(x: Tensor): Tensor {
@@ -97,18 +101,19 @@ export class Conv2D extends KernelLayer {
     };
   }
 
-  static fromConfig(c: ConfigReader): Conv2D {
+  /** Options read from a Keras config (Conv2D's and Conv2DTranspose's). */
+  static argsFromConfig(c: ConfigReader): Conv2DArgs {
     const format = c.str('data_format', 'channels_last');
     if (format !== 'channels_last') throw new ArgumentError(`data_format '${format}' is not supported (only channels_last)`);
-    return new Conv2D({
+    return {
       ...readKernelLayerArgs(c),
       filters: c.int('filters'),
       kernelSize: c.ints('kernel_size', 2) as [number, number],
       strides: c.ints('strides', 2, [1, 1]) as [number, number],
       dilationRate: c.ints('dilation_rate', 2, [1, 1]) as [number, number],
       padding: c.str('padding', 'valid') as 'valid' | 'same',
-    });
+    };
   }
 }
 
-registerLayer('Conv2D', (c) => Conv2D.fromConfig(c));
+registerLayer('Conv2D', (c) => new Conv2D(Conv2D.argsFromConfig(c)));

@@ -8,7 +8,9 @@ import { AveragePooling2D, MaxPooling2D, type Pooling2DArgs } from './pooling.js
 import { SimpleRNN, type SimpleRNNArgs } from './recurrent.js';
 import { LSTM, type LSTMArgs } from './lstm.js';
 import { GRU, type GRUArgs } from './gru.js';
-import { Permute, RepeatVector, Reshape, ZeroPadding2D, type PermuteArgs, type RepeatVectorArgs, type ReshapeArgs, type ZeroPadding2DArgs } from './reshaping.js';
+import { Permute, RepeatVector, Reshape, UpSampling2D, ZeroPadding2D } from './reshaping.js';
+import type { PermuteArgs, RepeatVectorArgs, ReshapeArgs, UpSampling2DArgs, ZeroPadding2DArgs } from './reshaping.js';
+import { Conv2DTranspose, type Conv2DTransposeArgs } from './conv-transpose.js';
 import { GlobalAveragePooling2D, GlobalMaxPooling2D, type GlobalPooling2DArgs } from './global-pooling.js';
 import { Embedding, type EmbeddingArgs } from './embedding.js';
 import { LayerNormalization, type LayerNormalizationArgs } from './layer-normalization.js';
@@ -43,6 +45,10 @@ export const permute = (args: PermuteArgs): Permute => new Permute(args);
 export const repeatVector = (args: RepeatVectorArgs): RepeatVector => new RepeatVector(args);
 /** Pads NHWC images with rows and columns of zeros. */
 export const zeroPadding2d = (args: ZeroPadding2DArgs = {}): ZeroPadding2D => new ZeroPadding2D(args);
+/** Repeats each pixel of NHWC images (nearest-neighbour upsampling by `size`, default 2). */
+export const upSampling2d = (args: UpSampling2DArgs = {}): UpSampling2D => new UpSampling2D(args);
+/** Transposed 2-D convolution over NHWC images (kernel [kh, kw, filters, inChannels]): upsamples by its strides. */
+export const conv2dTranspose = (args: Conv2DTransposeArgs): Conv2DTranspose => new Conv2DTranspose(args);
 /** The mean of each channel over an NHWC image: [batch, c]. */
 export const globalAveragePooling2d = (args: GlobalPooling2DArgs = {}): GlobalAveragePooling2D => new GlobalAveragePooling2D(args);
 /** The max of each channel over an NHWC image: [batch, c]. */
@@ -54,7 +60,7 @@ export const layerNormalization = (args: LayerNormalizationArgs = {}): LayerNorm
 
 export { Layer, type LayerArgs, type ApplyArgs, type Shape, type LayerConfigJson } from './layer.js';
 export { Activation, Dense, Dropout, Flatten, Conv2D, MaxPooling2D, AveragePooling2D, SimpleRNN, BatchNormalization };
-export { Reshape, Permute, RepeatVector, ZeroPadding2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Embedding, LayerNormalization, LSTM, GRU };
+export { Reshape, Permute, RepeatVector, ZeroPadding2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Embedding, LayerNormalization, LSTM, GRU, UpSampling2D, Conv2DTranspose };
 export type { ActivationArgs, DenseArgs, DropoutArgs, Conv2DArgs, Pooling2DArgs, SimpleRNNArgs, BatchNormalizationArgs };
-export type { ReshapeArgs, PermuteArgs, RepeatVectorArgs, ZeroPadding2DArgs, GlobalPooling2DArgs, EmbeddingArgs, LayerNormalizationArgs, LSTMArgs, GRUArgs };
+export type { ReshapeArgs, PermuteArgs, RepeatVectorArgs, ZeroPadding2DArgs, GlobalPooling2DArgs, EmbeddingArgs, LayerNormalizationArgs, LSTMArgs, GRUArgs, UpSampling2DArgs, Conv2DTransposeArgs };
 export type { InitializerSpec, InitializerFn, RegularizerLike } from './config.js';

@@ -1,10 +1,10 @@
-// Layers that move values without arithmetic: Reshape, Permute, RepeatVector and ZeroPadding2D.
-// Each is a view or one transform op (reshape, transpose, broadcastTo, pad), so its gradient is
-// the op's own; configs carry TF.js's keys (target_shape, dims 1-based, n, padding pairs).
+// Layers that move values without arithmetic: Reshape, Permute, RepeatVector, ZeroPadding2D and
+// UpSampling2D (nearest). Each is a view or transform ops (reshape, transpose, broadcastTo, pad),
+// so its gradient is theirs; configs carry TF.js's keys (target_shape, dims 1-based, n, padding, size).
 import { ArgumentError, ShapeError } from '../../errors.js';
 import { broadcastTo, pad, reshape, transpose } from '../../ops/transform.js';
 import type { Tensor } from '../../tensor.js';
-import { ConfigReader, positiveInt } from './config.js';
+import { ConfigReader, positiveInt, tuple } from './config.js';
 import { Layer, fmtShapeN, registerLayer, type LayerArgs, type Shape } from './layer.js';
 
 /** Options of `layers.reshape`. */
@@ -206,7 +206,62 @@ function padPairs(value: unknown, where: string): [PadPair, PadPair] {
   throw new ArgumentError(`${where}: padding should be a non-negative integer, [rows, cols] or [[top, bottom], [left, right]], got ${JSON.stringify(value)}`);
 }
 
+/** Options of `layers.upSampling2d`. */
+export interface UpSampling2DArgs extends LayerArgs {
+  /** Repeats of each row and column (default 2). */
+  size?: number | readonly [number, number];
+  /** Only 'nearest'. */
+  interpolation?: 'nearest';
+  /** Only 'channelsLast' (NHWC). */
+  dataFormat?: 'channelsLast';
+}
+
+/** Repeats each pixel of NHWC images size[0] times down and size[1] times across (nearest neighbour). */
+export class UpSampling2D extends Layer {
+  readonly className = 'UpSampling2D';
+  readonly size: [number, number];
+
+  constructor(args: UpSampling2DArgs = {}) {
+    super(args, 'UpSampling2D');
+    const where = `UpSampling2D '${this.name}'`;
+    this.size = tuple(args.size as number | number[] | undefined, 2, [2, 2], `${where}: size`) as [number, number];
+    if (args.interpolation !== undefined && args.interpolation !== 'nearest') {
+      throw new ArgumentError(`${where}: interpolation '${args.interpolation}' is not supported (only 'nearest')`);
+    }
+    if (args.dataFormat !== undefined && args.dataFormat !== 'channelsLast') {
+      throw new ArgumentError(`${where}: dataFormat '${args.dataFormat}' is not supported (only 'channelsLast', NHWC)`);
+    }
+  }
+
+  protected override get inputRank(): number {
+    return 4;
+  }
+
+  protected forward(x: Tensor): Tensor {
+    // [n,h,w,c] → [n,h,1,w,1,c] → broadcast to [n,h,sh,w,sw,c] → [n,h·sh,w·sw,c]; the gradient sums each block.
+    const [n, h, w, c] = x.shape;
+    const [sh, sw] = this.size;
+    return reshape(broadcastTo(reshape(x, [n, h, 1, w, 1, c]), [n, h, sh, w, sw, c]), [n, h * sh, w * sw, c]);
+  }
+
+  computeOutputShape(inputShape: Shape): Shape {
+    const grow = (d: number | null, s: number) => (d === null ? null : d * s);
+    return [inputShape[0], grow(inputShape[1], this.size[0]), grow(inputShape[2], this.size[1]), inputShape[3]];
+  }
+
+  protected layerConfig(): Record<string, unknown> {
+    return { size: [...this.size], data_format: 'channels_last', interpolation: 'nearest' };
+  }
+
+  static fromConfig(c: ConfigReader): UpSampling2D {
+    const format = c.str('data_format', 'channels_last');
+    if (format !== 'channels_last') throw new ArgumentError(`data_format '${format}' is not supported (only channels_last)`);
+    return new UpSampling2D({ ...c.base(), size: c.ints('size', 2, [2, 2]) as [number, number], interpolation: c.str('interpolation', 'nearest') as 'nearest' });
+  }
+}
+
 registerLayer('Reshape', (c) => Reshape.fromConfig(c));
 registerLayer('Permute', (c) => Permute.fromConfig(c));
 registerLayer('RepeatVector', (c) => RepeatVector.fromConfig(c));
 registerLayer('ZeroPadding2D', (c) => ZeroPadding2D.fromConfig(c));
+registerLayer('UpSampling2D', (c) => UpSampling2D.fromConfig(c));
