@@ -29,6 +29,7 @@ export * as metrics from './nn/metrics.js';
 export type { Metric } from './nn/metrics.js';
 export { matMul, type MatMulOptions } from './ops/matmul.js';
 export { conv2d, conv2dTranspose, type Conv2dOptions, type Padding } from './ops/conv.js';
+export { depthwiseConv2d } from './ops/depthwise.js';
 export { maxPool2d, avgPool2d, type Pool2dOptions } from './ops/pool.js';
 export * as layers from './nn/layers/index.js';
 export { Layer, type LayerArgs, type ApplyArgs, type Shape } from './nn/layers/index.js';

@@ -85,6 +85,21 @@ const CASES: Case[] = [
     input: () => ({ values: integers(4 * 6, 9), shape: [4, 6], dtype: 'int32' }),
   },
   {
+    name: 'a MobileNet-style block: depthwiseConv2d, batchNormalization, separableConv2d',
+    build: () =>
+      tfl.sequential({
+        layers: [
+          tfl.layers.conv2d({ inputShape: [9, 8, 2], filters: 3, kernelSize: 3, padding: 'same', activation: 'relu' }),
+          tfl.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, strides: 2, padding: 'same' }),
+          tfl.layers.batchNormalization({}),
+          tfl.layers.separableConv2d({ filters: 4, kernelSize: [2, 3], depthMultiplier: 1, activation: 'relu' }),
+          tfl.layers.globalAveragePooling2d({}),
+          tfl.layers.dense({ units: 2 }),
+        ],
+      }),
+    input: () => ({ values: Float32Array.from(uniform(2 * 9 * 8 * 2)), shape: [2, 9, 8, 2], dtype: 'float32' }),
+  },
+  {
     name: 'upSampling2d, conv2dTranspose (valid and same, strided)',
     build: () =>
       tfl.sequential({

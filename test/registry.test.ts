@@ -36,6 +36,7 @@ const GRADIENT_TESTS: Record<string, { file: string; call: string }> = {
   fusedConv2d: { file: 'conv.test.ts', call: 'nt.grads((xt, wt, bt) => nt.sum(nt.mul(nt.fusedConv2d(' },
   // conv2dTranspose runs conv2dBackpropInput, which is therefore differentiable too.
   conv2dBackpropInput: { file: 'layers-upsampling.test.ts', call: 'nt.checkGradients((xi, wi) => nt.sum(nt.mul(nt.conv2dTranspose(' },
+  depthwiseConv2d: { file: 'depthwise.test.ts', call: 'nt.checkGradients((xi, fi) => nt.sum(nt.mul(nt.depthwiseConv2d(' },
   maxPool2d: { file: 'pool.test.ts', call: 'nt.maxPool2d' },
   avgPool2d: { file: 'pool.test.ts', call: 'nt.avgPool2d' },
 };
@@ -52,6 +53,8 @@ const NOT_DIFFERENTIABLE: Record<string, string> = {
   softmaxCrossEntropyBackprop: 'a gradient kernel',
   randomUniform: 'no inputs',
   conv2dBackpropFilter: 'a gradient kernel',
+  depthwiseConv2dBackpropInput: 'a gradient kernel',
+  depthwiseConv2dBackpropFilter: 'a gradient kernel',
   maxPool2dBackprop: 'a gradient kernel',
   avgPool2dBackprop: 'a gradient kernel',
 };

@@ -11,6 +11,7 @@ import { GRU, type GRUArgs } from './gru.js';
 import { Permute, RepeatVector, Reshape, UpSampling2D, ZeroPadding2D } from './reshaping.js';
 import type { PermuteArgs, RepeatVectorArgs, ReshapeArgs, UpSampling2DArgs, ZeroPadding2DArgs } from './reshaping.js';
 import { Conv2DTranspose, type Conv2DTransposeArgs } from './conv-transpose.js';
+import { DepthwiseConv2D, SeparableConv2D, type DepthwiseConv2DArgs, type SeparableConv2DArgs } from './depthwise-conv.js';
 import { GlobalAveragePooling2D, GlobalMaxPooling2D, type GlobalPooling2DArgs } from './global-pooling.js';
 import { Embedding, type EmbeddingArgs } from './embedding.js';
 import { LayerNormalization, type LayerNormalizationArgs } from './layer-normalization.js';
@@ -49,6 +50,10 @@ export const zeroPadding2d = (args: ZeroPadding2DArgs = {}): ZeroPadding2D => ne
 export const upSampling2d = (args: UpSampling2DArgs = {}): UpSampling2D => new UpSampling2D(args);
 /** Transposed 2-D convolution over NHWC images (kernel [kh, kw, filters, inChannels]): upsamples by its strides. */
 export const conv2dTranspose = (args: Conv2DTransposeArgs): Conv2DTranspose => new Conv2DTranspose(args);
+/** Depthwise 2-D convolution: each channel convolved with its own `depthMultiplier` filters. */
+export const depthwiseConv2d = (args: DepthwiseConv2DArgs): DepthwiseConv2D => new DepthwiseConv2D(args);
+/** Depthwise-separable 2-D convolution: depthwise, then a 1×1 convolution to `filters` channels. */
+export const separableConv2d = (args: SeparableConv2DArgs): SeparableConv2D => new SeparableConv2D(args);
 /** The mean of each channel over an NHWC image: [batch, c]. */
 export const globalAveragePooling2d = (args: GlobalPooling2DArgs = {}): GlobalAveragePooling2D => new GlobalAveragePooling2D(args);
 /** The max of each channel over an NHWC image: [batch, c]. */
@@ -60,7 +65,7 @@ export const layerNormalization = (args: LayerNormalizationArgs = {}): LayerNorm
 
 export { Layer, type LayerArgs, type ApplyArgs, type Shape, type LayerConfigJson } from './layer.js';
 export { Activation, Dense, Dropout, Flatten, Conv2D, MaxPooling2D, AveragePooling2D, SimpleRNN, BatchNormalization };
-export { Reshape, Permute, RepeatVector, ZeroPadding2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Embedding, LayerNormalization, LSTM, GRU, UpSampling2D, Conv2DTranspose };
+export { Reshape, Permute, RepeatVector, ZeroPadding2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Embedding, LayerNormalization, LSTM, GRU, UpSampling2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D };
 export type { ActivationArgs, DenseArgs, DropoutArgs, Conv2DArgs, Pooling2DArgs, SimpleRNNArgs, BatchNormalizationArgs };
-export type { ReshapeArgs, PermuteArgs, RepeatVectorArgs, ZeroPadding2DArgs, GlobalPooling2DArgs, EmbeddingArgs, LayerNormalizationArgs, LSTMArgs, GRUArgs, UpSampling2DArgs, Conv2DTransposeArgs };
+export type { ReshapeArgs, PermuteArgs, RepeatVectorArgs, ZeroPadding2DArgs, GlobalPooling2DArgs, EmbeddingArgs, LayerNormalizationArgs, LSTMArgs, GRUArgs, UpSampling2DArgs, Conv2DTransposeArgs, DepthwiseConv2DArgs, SeparableConv2DArgs };
 export type { InitializerSpec, InitializerFn, RegularizerLike } from './config.js';
