@@ -1,8 +1,11 @@
 // The depthwiseConv2d op (its WGSL and CPU kernels and both gradients) and the depthwiseConv2d and
 // separableConv2d layers: forward against float64 references written here (odd sizes, strides,
-// 'same'/'valid', dilations, depth multipliers), gradients through checkGradients; every backend.
-import { beforeAll, describe, expect, it } from 'vitest';
+// 'same'/'valid', dilations, depth multipliers), gradients through checkGradients; every backend,
+// and on WebGPU with 1 KiB bindings, where every kernel runs split by image rows.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as nt from '../src/index.js';
+import { createWebGpuBackend, type WebGpuBackend } from '../src/backend/webgpu/backend.js';
+import { engine } from '../src/engine.js';
 import { ConfigReader } from '../src/nn/layers/config.js';
 import { layerFactory } from '../src/nn/layers/layer.js';
 import { BACKENDS, useBackend } from './helpers/backends.js';
@@ -130,5 +133,46 @@ describe.each(BACKENDS)('depthwise convolution on %s', (backend) => {
     expect(rebuilt(layer).getConfig()).toEqual(config);
     x.dispose();
     layer.dispose();
+  });
+});
+
+describe.runIf(BACKENDS.includes('webgpu'))('depthwise convolution over 1 KiB bindings (split by rows)', () => {
+  let backend: WebGpuBackend;
+  beforeAll(async () => {
+    backend = await createWebGpuBackend({ maxBindingBytes: 1024 });
+    engine.setBackend(backend);
+  });
+  afterAll(async () => {
+    await nt.setBackend('cpu');
+    backend.destroy();
+  });
+
+  it.each(WINDOWS)('forward and both gradients match float64 and the CPU (kernel $kernel, m $m, strides $strides, $padding, dilations $dilations)', async (win) => {
+    const xs = [3, 9, 8, 4];
+    const fs = [...win.kernel, 4, win.m];
+    const [xv, fv] = [uniform(sizeOf(xs)), uniform(sizeOf(fs))];
+    const ref = depthwiseRef(xv, xs, fv, fs, win);
+    const rv = uniform(ref.y.length);
+    // Σ r·y: its gradients are the two backprop kernels applied to r.
+    const f = (x: nt.Tensor, w: nt.Tensor) => nt.sum(nt.mul(nt.depthwiseConv2d(x, w, win), t(rv, ref.shape)));
+    const results = async () => {
+      const [x, w] = [t(xv, xs), t(fv, fs)];
+      const y = nt.depthwiseConv2d(x, w, win);
+      nt.resetStats();
+      const [dx, dw] = nt.grads(f)([x, w]);
+      const out = { y: await y.data(), dx: await dx.data(), dw: await dw.data(), dispatches: nt.stats().dispatches };
+      nt.dispose([x, w, y, dx, dw]);
+      return out;
+    };
+    const split = await results();
+    expect(ref.y.length).toBeGreaterThan(256);
+    expect(normRelativeError(split.y, ref.y)).toBeLessThan(1e-3);
+    await nt.setBackend('cpu');
+    const cpu = await results();
+    engine.setBackend(backend);
+    expect(normRelativeError(split.dx, cpu.dx)).toBeLessThan(1e-3);
+    expect(normRelativeError(split.dw, cpu.dw)).toBeLessThan(1e-3);
+    // More dispatches than the unsplit backward pass's handful: the kernels did split.
+    expect(split.dispatches).toBeGreaterThan(6);
   });
 });

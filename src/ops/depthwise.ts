@@ -1,19 +1,31 @@
 // depthwiseConv2d: each channel of x [N,H,W,C] convolved with its own m filters [kh,kw,C,m]
 // (m the depth multiplier) → [N,outH,outW,C·m], output channel c·m + q, with conv2d's strides,
 // padding and dilations. Three direct kernels (one output element per invocation, WGSL on the
-// kernel skeleton and a CPU loop side by side): the forward pass and its two gradients.
-import { linearWorkgroups, type KernelCall } from '../backend/kernel.js';
+// kernel skeleton and a CPU loop side by side): the forward pass and its two gradients. Beyond one
+// binding each splits by image rows (the filter gradient accumulating over the parts).
+import { linearWorkgroups, type BindingWindow, type KernelCall, type SplitLimits } from '../backend/kernel.js';
+import { ranges, searchParts, windowOver, type Span } from '../backend/split.js';
 import { kernelParams } from '../backend/skeleton.js';
 import { DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
-import { sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { convAttrs, convGeometry, type Conv2dOptions, type ConvAttrs, type ConvGeometry } from './conv.js';
 import type { OpDef } from './op.js';
 
-/** The sizes every depthwise kernel reads (n: the invocations of the dispatch). */
+/**
+ * The sizes every depthwise kernel reads. A dispatch computes elements [first, n) of its output;
+ * aShift, bShift and outShift move global indices of input 0, input 1 and the output into their
+ * binding windows; the filter gradient reduces rows [r0, r1) of dy and adds to df if accumulate.
+ */
 const params = kernelParams({
   n: 'u32',
+  first: 'u32',
+  aShift: 'u32',
+  bShift: 'u32',
+  outShift: 'u32',
+  r0: 'u32',
+  r1: 'u32',
+  accumulate: 'u32',
   batch: 'u32',
   inH: 'u32',
   inW: 'u32',
@@ -45,9 +57,21 @@ function geometry(op: string, xShape: readonly number[], fShape: readonly number
   return { ...convGeometry(op, xShape, [kh, kw, c, c * m], attrs), m };
 }
 
-function uniformsOf(g: DepthwiseGeometry, n: number) {
+/** One dispatch's share: elements [first, n), window shifts, the rows a filter-gradient part reduces. */
+interface Part {
+  n: number;
+  first: number;
+  aShift: number;
+  bShift: number;
+  outShift: number;
+  r0: number;
+  r1: number;
+  accumulate: number;
+}
+
+function uniformsOf(g: DepthwiseGeometry, part: Part) {
   const { batch, inH, inW, inC: C, m, kh, kw, outH, outW, sh, sw, dh, dw, pt, pl } = g;
-  return params.uniforms({ n, batch, inH, inW, C, m, kh, kw, outH, outW, sh, sw, dh, dw, pt, pl });
+  return params.uniforms({ ...part, batch, inH, inW, C, m, kh, kw, outH, outW, sh, sw, dh, dw, pt, pl });
 }
 
 /** WGSL that splits the flat index `i` of a [N,outH,outW,C,m] output into b, oy, ox, c, q. */
@@ -64,7 +88,7 @@ const OUTPUT_COORDS = `
 const forwardWgsl = (): string =>
   params.wgsl({
     storages: [{ name: 'x', type: 'f32' }, { name: 'f', type: 'f32' }, { name: 'y', type: 'f32', write: true }],
-    index: { below: 'n' },
+    index: { from: 'first', below: 'n' },
     body: `${OUTPUT_COORDS}
   var acc = 0.0;
   for (var ky = 0u; ky < p.kh; ky++) {
@@ -73,16 +97,16 @@ const forwardWgsl = (): string =>
     for (var kx = 0u; kx < p.kw; kx++) {
       let ix = i32(ox * p.sw + kx * p.dw) - i32(p.pl);
       if (ix < 0 || ix >= i32(p.inW)) { continue; }
-      acc += x[((b * p.inH + u32(iy)) * p.inW + u32(ix)) * p.C + c] * f[((ky * p.kw + kx) * p.C + c) * p.m + q];
+      acc += x[((b * p.inH + u32(iy)) * p.inW + u32(ix)) * p.C + c - p.aShift] * f[((ky * p.kw + kx) * p.C + c) * p.m + q];
     }
   }
-  y[i] = acc;`,
+  y[i - p.outShift] = acc;`,
   });
 
 const backpropInputWgsl = (): string =>
   params.wgsl({
     storages: [{ name: 'dy', type: 'f32' }, { name: 'f', type: 'f32' }, { name: 'dx', type: 'f32', write: true }],
-    index: { below: 'n' },
+    index: { from: 'first', below: 'n' },
     body: `
   let c = i % p.C;
   var r = i / p.C;
@@ -100,11 +124,11 @@ const backpropInputWgsl = (): string =>
       if (tx < 0 || u32(tx) % p.sw != 0u || u32(tx) / p.sw >= p.outW) { continue; }
       let ox = u32(tx) / p.sw;
       for (var q = 0u; q < p.m; q++) {
-        acc += dy[(((b * p.outH + oy) * p.outW + ox) * p.C + c) * p.m + q] * f[((ky * p.kw + kx) * p.C + c) * p.m + q];
+        acc += dy[(((b * p.outH + oy) * p.outW + ox) * p.C + c) * p.m + q - p.aShift] * f[((ky * p.kw + kx) * p.C + c) * p.m + q];
       }
     }
   }
-  dx[i] = acc;`,
+  dx[i - p.outShift] = acc;`,
   });
 
 const backpropFilterWgsl = (): string =>
@@ -119,15 +143,16 @@ const backpropFilterWgsl = (): string =>
   let kx = r % p.kw;
   let ky = r / p.kw;
   var acc = 0.0;
-  for (var b = 0u; b < p.batch; b++) {
-    for (var oy = 0u; oy < p.outH; oy++) {
-      let iy = i32(oy * p.sh + ky * p.dh) - i32(p.pt);
-      if (iy < 0 || iy >= i32(p.inH)) { continue; }
-      for (var ox = 0u; ox < p.outW; ox++) {
-        let ix = i32(ox * p.sw + kx * p.dw) - i32(p.pl);
-        if (ix < 0 || ix >= i32(p.inW)) { continue; }
-        acc += x[((b * p.inH + u32(iy)) * p.inW + u32(ix)) * p.C + c] * dy[(((b * p.outH + oy) * p.outW + ox) * p.C + c) * p.m + q];
-      }
+  if (p.accumulate != 0u) { acc = df[i]; }
+  for (var row = p.r0; row < p.r1; row++) {
+    let b = row / p.outH;
+    let oy = row % p.outH;
+    let iy = i32(oy * p.sh + ky * p.dh) - i32(p.pt);
+    if (iy < 0 || iy >= i32(p.inH)) { continue; }
+    for (var ox = 0u; ox < p.outW; ox++) {
+      let ix = i32(ox * p.sw + kx * p.dw) - i32(p.pl);
+      if (ix < 0 || ix >= i32(p.inW)) { continue; }
+      acc += x[((b * p.inH + u32(iy)) * p.inW + u32(ix)) * p.C + c - p.aShift] * dy[(((b * p.outH + oy) * p.outW + ox) * p.C + c) * p.m + q - p.bShift];
     }
   }
   df[i] = acc;`,
@@ -154,8 +179,65 @@ function forEachTap(g: DepthwiseGeometry, visit: (xBase: number, yBase: number, 
         }
 }
 
-function call(name: string, wgsl: () => string, g: DepthwiseGeometry, n: number, cpu: KernelCall['cpu']): KernelCall {
-  return { name, key: name, wgsl, uniforms: uniformsOf(g, n), workgroups: linearWorkgroups(n), cpu };
+/** A whole-tensor part: every element, no windows, every row. */
+function wholePart(g: DepthwiseGeometry, n: number): Part {
+  return { n, first: 0, aShift: 0, bShift: 0, outShift: 0, r0: 0, r1: g.batch * g.outH, accumulate: 0 };
+}
+
+/** Rows [r0, r1) of a [batch, rows] grid of image rows of `rowSize` elements: the window of their elements. */
+const rowSpan = (r0: number, r1: number, rowSize: number): Span => [r0 * rowSize, r1 * rowSize];
+
+/**
+ * The elements of a [batch, height, …] tensor (rows of `rowSize`) that rows [r0, r1) of a
+ * [batch, rowsPerImage] grid read, where grid row y of an image reads that image's rows
+ * [lo(y), hi(y)) (clamped to the image): one contiguous span from the first to the last.
+ */
+function readSpan(r0: number, r1: number, rowsPerImage: number, height: number, rowSize: number, lo: (y: number) => number, hi: (y: number) => number): Span {
+  const clamp = (v: number) => Math.min(Math.max(v, 0), height);
+  const first = Math.floor(r0 / rowsPerImage) * height + clamp(lo(r0 % rowsPerImage));
+  const last = Math.floor((r1 - 1) / rowsPerImage) * height + clamp(hi((r1 - 1) % rowsPerImage));
+  return [first * rowSize, Math.max(first, last) * rowSize];
+}
+
+/**
+ * A kernel call that splits by rows of a grid of `rows` rows: `plan` gives each range of rows its
+ * part and windows (input 0, input 1, output), or null when one does not fit.
+ */
+function call(
+  name: string,
+  wgsl: () => string,
+  g: DepthwiseGeometry,
+  n: number,
+  cpu: KernelCall['cpu'],
+  rows: number,
+  plan: (r0: number, r1: number, index: number, limits: SplitLimits) => { part: Part; windows: (BindingWindow | undefined)[] } | null,
+): KernelCall {
+  const whole: KernelCall = { name, key: name, wgsl, uniforms: uniformsOf(g, wholePart(g, n)), workgroups: linearWorkgroups(n), cpu };
+  const split = (limits: SplitLimits): KernelCall[] =>
+    searchParts(name, limits, (parts) => {
+      const planned = ranges(rows, parts).map(([r0, r1], k) => plan(r0, r1, k, limits));
+      if (planned.some((p) => p === null)) return null;
+      return planned.map((p) => ({ ...whole, uniforms: uniformsOf(g, p!.part), workgroups: linearWorkgroups(p!.part.n - p!.part.first), windows: p!.windows }));
+    });
+  return { ...whole, split };
+}
+
+/** Element counts: a row of x and of y, and all of x, y and the filter. */
+function sizes(g: DepthwiseGeometry) {
+  const xRow = g.inW * g.inC;
+  const yRow = g.outW * g.inC * g.m;
+  return { xRow, yRow, x: g.batch * g.inH * xRow, y: g.batch * g.outH * yRow, f: g.kh * g.kw * g.inC * g.m };
+}
+
+/** The x elements that output rows [r0, r1) (of the [batch, outH] grid) read: input rows oy·sh − pt … + (kh−1)·dh. */
+function inputRowsOf(g: DepthwiseGeometry, r0: number, r1: number): Span {
+  const first = (oy: number) => oy * g.sh - g.pt;
+  return readSpan(r0, r1, g.outH, g.inH, g.inW * g.inC, first, (oy) => first(oy) + (g.kh - 1) * g.dh + 1);
+}
+
+/** The window over `span`, or null when it is too large; a tensor that fits is bound whole (undefined). */
+function windowFor(span: Span, size: number, limits: SplitLimits): BindingWindow | undefined | null {
+  return size <= limits.maxElements ? undefined : windowOver(span, limits);
 }
 
 interface BackpropAttrs extends ConvAttrs {
@@ -185,12 +267,22 @@ export const depthwiseConv2dBackpropInputOp: OpDef<BackpropAttrs> = {
   },
   kernel([, f], _o, attrs) {
     const g = geometry('depthwiseConv2dBackpropInput', attrs.shape, f.shape, attrs);
-    return call('depthwiseConv2dBackpropInput', backpropInputWgsl, g, sizeOf(attrs.shape), ([dy, fv], [dx]) => {
+    const s = sizes(g);
+    const cpu: KernelCall['cpu'] = ([dy, fv], [dx]) => {
       dx.fill(0);
       forEachTap(g, (xBase, yBase, fBase) => {
         for (let c = 0; c < g.inC; c++)
           for (let q = 0; q < g.m; q++) dx[xBase + c] += dy[yBase + c * g.m + q] * fv[fBase + c * g.m + q];
       });
+    };
+    // dx row iy reads the dy rows oy with oy·sh + ky·dh − pt = iy for some tap ky.
+    const dyRows = (iy: number): [number, number] => [Math.ceil((iy + g.pt - (g.kh - 1) * g.dh) / g.sh), Math.floor((iy + g.pt) / g.sh) + 1];
+    return call('depthwiseConv2dBackpropInput', backpropInputWgsl, g, s.x, cpu, g.batch * g.inH, (r0, r1, _k, limits) => {
+      const dxWindow = windowFor(rowSpan(r0, r1, s.xRow), s.x, limits);
+      const dyWindow = windowFor(readSpan(r0, r1, g.inH, g.outH, s.yRow, (iy) => dyRows(iy)[0], (iy) => dyRows(iy)[1]), s.y, limits);
+      if (dxWindow === null || dyWindow === null || s.f > limits.maxElements) return null;
+      const part = { n: r1 * s.xRow, first: r0 * s.xRow, aShift: dyWindow?.offset ?? 0, bShift: 0, outShift: dxWindow?.offset ?? 0, r0: 0, r1: 0, accumulate: 0 };
+      return { part, windows: [dyWindow, undefined, dxWindow] };
     });
   },
   grad: null,
@@ -206,12 +298,21 @@ export const depthwiseConv2dBackpropFilterOp: OpDef<BackpropAttrs> = {
   },
   kernel([x], _o, attrs) {
     const g = geometry('depthwiseConv2dBackpropFilter', x.shape, attrs.shape, attrs);
-    return call('depthwiseConv2dBackpropFilter', backpropFilterWgsl, g, sizeOf(attrs.shape), ([xv, dy], [df]) => {
+    const s = sizes(g);
+    const cpu: KernelCall['cpu'] = ([xv, dy], [df]) => {
       df.fill(0);
       forEachTap(g, (xBase, yBase, fBase) => {
         for (let c = 0; c < g.inC; c++)
           for (let q = 0; q < g.m; q++) df[fBase + c * g.m + q] += xv[xBase + c] * dy[yBase + c * g.m + q];
       });
+    };
+    // Each part reduces a range of dy rows into df, the later ones adding to what the earlier wrote.
+    return call('depthwiseConv2dBackpropFilter', backpropFilterWgsl, g, s.f, cpu, g.batch * g.outH, (r0, r1, k, limits) => {
+      const dyWindow = windowFor(rowSpan(r0, r1, s.yRow), s.y, limits);
+      const xWindow = windowFor(inputRowsOf(g, r0, r1), s.x, limits);
+      if (dyWindow === null || xWindow === null || s.f > limits.maxElements) return null;
+      const part = { n: s.f, first: 0, aShift: xWindow?.offset ?? 0, bShift: dyWindow?.offset ?? 0, outShift: 0, r0, r1, accumulate: k > 0 ? 1 : 0 };
+      return { part, windows: [xWindow, dyWindow, undefined] };
     });
   },
   grad: null,
@@ -227,12 +328,20 @@ export const depthwiseConv2dOp: OpDef<ConvAttrs> = {
   },
   kernel([x, f], _o, attrs) {
     const g = geometry('depthwiseConv2d', x.shape, f.shape, attrs);
-    return call('depthwiseConv2d', forwardWgsl, g, g.batch * g.outH * g.outW * g.inC * g.m, ([xv, fv], [y]) => {
+    const s = sizes(g);
+    const cpu: KernelCall['cpu'] = ([xv, fv], [y]) => {
       y.fill(0);
       forEachTap(g, (xBase, yBase, fBase) => {
         for (let c = 0; c < g.inC; c++)
           for (let q = 0; q < g.m; q++) y[yBase + c * g.m + q] += xv[xBase + c] * fv[fBase + c * g.m + q];
       });
+    };
+    return call('depthwiseConv2d', forwardWgsl, g, s.y, cpu, g.batch * g.outH, (r0, r1, _k, limits) => {
+      const yWindow = windowFor(rowSpan(r0, r1, s.yRow), s.y, limits);
+      const xWindow = windowFor(inputRowsOf(g, r0, r1), s.x, limits);
+      if (yWindow === null || xWindow === null || s.f > limits.maxElements) return null;
+      const part = { n: r1 * s.yRow, first: r0 * s.yRow, aShift: xWindow?.offset ?? 0, bShift: 0, outShift: yWindow?.offset ?? 0, r0: 0, r1: 0, accumulate: 0 };
+      return { part, windows: [xWindow, undefined, yWindow] };
     });
   },
   // y is bilinear in x and f: dL/dx and dL/df are the two backprop kernels of dy.
