@@ -154,6 +154,31 @@ describe.each(BACKENDS)('lstm and gru on %s', (backend) => {
     nt.dispose([x, y, h, reversed]);
   });
 
+  it('a sequential model of embedding, lstm, gru and dense trains with fit (loss falls)', async () => {
+    // Does a sequence of 5 tokens from 6 contain token 1?
+    const n = 64;
+    const tokens = Int32Array.from({ length: n * 5 }, (_, i) => (i * 7 + Math.floor(i / 5) * 3) % 6);
+    const labels = Int32Array.from({ length: n }, (_, i) => (tokens.subarray(i * 5, i * 5 + 5).includes(1) ? 1 : 0));
+    const model = nt.sequential({
+      layers: [
+        nt.layers.embedding({ inputDim: 6, outputDim: 4, inputLength: 5, seed: 1 }),
+        nt.layers.lstm({ units: 6, returnSequences: true, seed: 2 }),
+        nt.layers.gru({ units: 5, goBackwards: true, seed: 3 }),
+        nt.layers.dense({ units: 2, activation: 'softmax', seed: 4 }),
+      ],
+    });
+    model.compile({ optimizer: nt.adam({ learningRate: 0.05 }), loss: 'sparseCategoricalCrossentropy' });
+    // fit takes float32 inputs; the embedding casts its tokens to int32.
+    const x = nt.tensor(Float32Array.from(tokens), [n, 5]);
+    const y = nt.tensor(labels, [n], 'int32');
+    const history = await model.fit(x, y, { epochs: 8, batchSize: 32, verbose: 0, seed: 5 });
+    const loss = history.history.loss as number[];
+    expect(loss.every(Number.isFinite)).toBe(true);
+    expect(loss.at(-1)!).toBeLessThan(loss[0] * 0.8);
+    nt.dispose([x, y]);
+    model.dispose();
+  });
+
   it('rejects bad input with messages naming the layer', () => {
     expect(() => nt.tidy(() => nt.layers.lstm({ units: 2 }).apply(nt.zeros([2, 3])))).toThrow(/LSTM '.*': expected input of rank 3/);
     expect(() => nt.layers.gru({ units: 0 })).toThrow(/GRU '.*': units should be a positive integer/);
