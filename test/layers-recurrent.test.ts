@@ -141,6 +141,22 @@ describe.each(BACKENDS)('lstm and gru on %s', (backend) => {
     layer.dispose();
   });
 
+  it('a model with a resetAfter gru (Keras 2.x/3 weights, bias [2, 3·units]) saves and loads with its predictions', async () => {
+    const model = nt.sequential({ layers: [nt.layers.gru({ inputShape: [4, 3], units: 5, resetAfter: true }), nt.layers.dense({ units: 2 })] });
+    model.layers.forEach((layer) => randomizeWeights(layer));
+    let saved: Parameters<typeof nt.modelFromArtifacts>[0] | undefined;
+    await model.save({ save: async (a) => void (saved = a) });
+    expect(JSON.stringify(saved!.modelTopology)).toContain('"reset_after":true');
+    const again = nt.modelFromArtifacts(saved!);
+    expect(again.layers[0].weights[2].shape).toEqual([2, 15]);
+    const x = t(uniform(3 * 4 * 3), [3, 4, 3]);
+    const [a, b] = [model.predict(x), again.predict(x)];
+    expect(Array.from(await b.data())).toEqual(Array.from(await a.data()));
+    nt.dispose([x, a, b]);
+    model.dispose();
+    again.dispose();
+  });
+
   it('simpleRNN runs backwards and returns its state too', async () => {
     const layer = nt.layers.simpleRNN({ units: 2, goBackwards: true, returnState: true });
     const x = t(uniform(2 * 3 * 2), [2, 3, 2]);
