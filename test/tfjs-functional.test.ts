@@ -1,8 +1,8 @@
-// Functional models in the TF.js LayersModel format, both ways, against TF.js itself: a graph
-// with two inputs, conv2d, batchNormalization, a residual add, multiply, average, maxPooling2d,
-// flatten, concatenate and a dense head, built in TF.js and loaded in Neurite, and built in Neurite and
-// loaded in TF.js; predictions agree within 1e-5. (MobileNet's depthwise convolutions and global
-// pooling are the layers branch's; its round trip belongs with them.)
+// Functional models in the TF.js LayersModel format, both ways, against TF.js itself, built in
+// TF.js and loaded in Neurite, and built in Neurite and loaded in TF.js; predictions agree within
+// 1e-5. Two graphs: one with two inputs, conv2d, batchNormalization, a residual add, multiply,
+// average, maxPooling2d, flatten, concatenate and a dense head; and a MobileNet-style one
+// (depthwise-separable blocks, batch norm, a residual add, global average pooling, a dense head).
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -16,6 +16,9 @@ import { uniform } from './helpers/random.js';
 /** The layer API both libraries share for this graph (TF.js's and Neurite's factories take the same options). */
 interface LayerFactories {
   conv2d(args: object): { apply(x: unknown): unknown };
+  depthwiseConv2d(args: object): { apply(x: unknown): unknown };
+  separableConv2d(args: object): { apply(x: unknown): unknown };
+  globalAveragePooling2d(args: object): { apply(x: unknown): unknown };
   batchNormalization(args: object): { apply(x: unknown): unknown };
   activation(args: object): { apply(x: unknown): unknown };
   add(args: object): { apply(x: unknown): unknown };
@@ -28,7 +31,7 @@ interface LayerFactories {
 }
 
 /** The residual graph, in either library: image [6,6,3] and side vector [5] → 3 classes. */
-function residualGraph(layers: LayerFactories, image: unknown, side: unknown): unknown {
+function residualGraph(layers: LayerFactories, [image, side]: unknown[]): unknown {
   const c1 = layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'c1' }).apply(image);
   const bn = layers.batchNormalization({ name: 'bn' }).apply(c1);
   const r1 = layers.activation({ activation: 'relu', name: 'r1' }).apply(bn);
@@ -42,6 +45,25 @@ function residualGraph(layers: LayerFactories, image: unknown, side: unknown): u
   return layers.dense({ units: 3, activation: 'softmax', name: 'head' }).apply(joined);
 }
 
+/** A MobileNet-style graph, in either library: image [8,8,3] → 4 classes. */
+function mobileNetGraph(layers: LayerFactories, [image]: unknown[]): unknown {
+  const stem = layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: 'stem' }).apply(image);
+  const stemOut = layers.activation({ activation: 'relu', name: 'stem_relu' }).apply(layers.batchNormalization({ name: 'stem_bn' }).apply(stem));
+  const dw = layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false, name: 'dw' }).apply(stemOut);
+  const dwOut = layers.activation({ activation: 'relu', name: 'dw_relu' }).apply(layers.batchNormalization({ name: 'dw_bn' }).apply(dw));
+  const pw = layers.batchNormalization({ name: 'pw_bn' }).apply(layers.conv2d({ filters: 8, kernelSize: 1, useBias: false, name: 'pw' }).apply(dwOut));
+  const block = layers.add({ name: 'block_add' }).apply([stemOut, pw]);
+  const sep = layers.separableConv2d({ filters: 12, kernelSize: 3, padding: 'same', activation: 'relu', name: 'sep' }).apply(block);
+  const pooled = layers.globalAveragePooling2d({ name: 'gap' }).apply(sep);
+  return layers.dense({ units: 4, activation: 'softmax', name: 'classes' }).apply(pooled);
+}
+
+/** The graphs, each with its inputs' shapes (no batch dim). */
+const GRAPHS = [
+  { graph: 'a residual graph with two inputs', build: residualGraph, inputs: [[6, 6, 3], [5]] },
+  { graph: 'a MobileNet-style graph', build: mobileNetGraph, inputs: [[8, 8, 3]] },
+];
+
 /** Random weights for every variable, positive where it is a variance. */
 function randomWeights(specs: { name: string; shape: number[] }[]): Float32Array[] {
   return specs.map(({ name, shape }) => {
@@ -53,10 +75,10 @@ function randomWeights(specs: { name: string; shape: number[] }[]): Float32Array
 const N = 5;
 
 /** Both models' predictions on the same fresh random inputs agree within 1e-5. */
-async function expectSamePredictions(tfModel: tfl.LayersModel, model: nt.LayersModel): Promise<void> {
-  const [xi, xs] = [uniform(N * 6 * 6 * 3), uniform(N * 5)];
-  const expected = tf.tidy(() => (tfModel.predict([tf.tensor(Float32Array.from(xi), [N, 6, 6, 3]), tf.tensor(Float32Array.from(xs), [N, 5])]) as tf.Tensor).dataSync());
-  const inputs = [nt.tensor(Float32Array.from(xi), [N, 6, 6, 3]), nt.tensor(Float32Array.from(xs), [N, 5])];
+async function expectSamePredictions(tfModel: tfl.LayersModel, model: nt.LayersModel, shapes: number[][]): Promise<void> {
+  const data = shapes.map((s) => Float32Array.from(uniform(N * s.reduce((a, b) => a * b, 1))));
+  const expected = tf.tidy(() => (tfModel.predict(data.map((d, i) => tf.tensor(d, [N, ...shapes[i]]))) as tf.Tensor).dataSync());
+  const inputs = data.map((d, i) => nt.tensor(d, [N, ...shapes[i]]));
   const out = model.predict(inputs) as nt.Tensor;
   expectAllClose(await out.data(), expected, { rtol: 0, atol: 1e-5 }, 'Neurite vs TF.js predictions');
   nt.dispose([...inputs, out]);
@@ -68,10 +90,9 @@ describe.each(BACKENDS)('functional models and TF.js on %s', (backend) => {
     await useBackend(backend);
   });
 
-  it('a graph built and saved by TF.js loads in Neurite with the same predictions', async () => {
-    const image = tfl.input({ shape: [6, 6, 3], name: 'image' });
-    const side = tfl.input({ shape: [5], name: 'side' });
-    const tfModel = tfl.model({ inputs: [image, side], outputs: residualGraph(tfl.layers as unknown as LayerFactories, image, side) as tfl.SymbolicTensor });
+  it.each(GRAPHS)('$graph, built and saved by TF.js, loads in Neurite with the same predictions', async ({ build, inputs }) => {
+    const symbolic = inputs.map((shape, i) => tfl.input({ shape, name: `input_${i}` }));
+    const tfModel = tfl.model({ inputs: symbolic, outputs: build(tfl.layers as unknown as LayerFactories, symbolic) as tfl.SymbolicTensor });
     const values = randomWeights(tfModel.weights.map((w) => ({ name: w.name, shape: w.shape as number[] })));
     tfModel.setWeights(values.map((v, i) => tf.tensor(v, tfModel.weights[i].shape as number[])));
     let artifacts: tf.io.ModelArtifacts | undefined;
@@ -83,15 +104,14 @@ describe.each(BACKENDS)('functional models and TF.js on %s', (backend) => {
     expect(model).toBeInstanceOf(nt.LayersModel);
     expect(model.layers.map((l) => l.name)).toEqual(tfModel.layers.map((l) => l.name));
 
-    await expectSamePredictions(tfModel, model);
+    await expectSamePredictions(tfModel, model, inputs);
     model.dispose();
     tfModel.dispose();
   });
 
-  it('a graph built and saved by Neurite loads in TF.js with the same predictions', async () => {
-    const image = nt.input({ shape: [6, 6, 3], name: 'image' });
-    const side = nt.input({ shape: [5], name: 'side' });
-    const model = nt.model({ inputs: [image, side], outputs: residualGraph(nt.layers as unknown as LayerFactories, image, side) as nt.SymbolicTensor });
+  it.each(GRAPHS)('$graph, built and saved by Neurite, loads in TF.js with the same predictions', async ({ build, inputs }) => {
+    const symbolic = inputs.map((shape, i) => nt.input({ shape, name: `input_${i}` }));
+    const model = nt.model({ inputs: symbolic, outputs: build(nt.layers as unknown as LayerFactories, symbolic) as nt.SymbolicTensor });
     const values = randomWeights(model.weights.map((w) => ({ name: w.name!, shape: [...w.shape] })));
     const tensors = values.map((v, i) => nt.tensor(v, [...model.weights[i].shape]));
     model.setWeights(tensors);
@@ -101,7 +121,7 @@ describe.each(BACKENDS)('functional models and TF.js on %s', (backend) => {
     const tfModel = await tfl.loadLayersModel(tf.io.fromMemory(artifacts as unknown as tf.io.ModelArtifacts));
     expect(tfModel.layers.map((l) => l.name)).toEqual(model.layers.map((l) => l.name));
 
-    await expectSamePredictions(tfModel, model);
+    await expectSamePredictions(tfModel, model, inputs);
     model.dispose();
     tfModel.dispose();
   });
