@@ -48,7 +48,11 @@ function graphOf(config: Record<string, unknown>, list: unknown[], layers: FileL
       while (next[i] < nodes.length && nodes[next[i]].every((ref) => tensors.has(key(ref)))) {
         const inputs = nodes[next[i]].map((ref) => tensors.get(key(ref))!);
         try {
-          tensors.set(key([layer.name, next[i], 0]), inputs.length === 1 ? layer.apply(inputs[0]) : layer.apply(inputs));
+          const before = layer.inboundNodes.length;
+          if (inputs.length === 1) layer.apply(inputs[0]);
+          else layer.apply(inputs);
+          // Every tensor the node gives (a recurrent layer with returnState gives its states too).
+          layer.inboundNodes[before].outputs.forEach((t, k) => tensors.set(key([layer.name, next[i], k]), t));
         } catch (e) {
           fail(`layer '${layer.name}' (${layer.className}) cannot be applied to its inbound node ${next[i]}: ${(e as Error).message}`);
         }

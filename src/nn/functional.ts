@@ -81,7 +81,8 @@ export class LayersModel extends BaseModel {
     const pre = new Set(this.outputs.filter((_, i) => preActivation[i]));
     for (const node of this.nodes) {
       const args = node.inputs.map((t) => values.get(t)!);
-      values.set(node.outputs[0], node.layer.call(args, { training, preActivation: pre.has(node.outputs[0]) }));
+      if (node.outputs.length === 1) values.set(node.outputs[0], node.layer.call(args, { training, preActivation: pre.has(node.outputs[0]) }));
+      else node.layer.callAll(args, { training }).forEach((y, i) => values.set(node.outputs[i], y));
     }
     return this.outputs.map((t) => values.get(t)!);
   }
@@ -113,7 +114,8 @@ export class LayersModel extends BaseModel {
   /** Output i may end before its activation only when nothing else in the graph reads that tensor. */
   protected fusableOutputLayers(): (Layer | null)[] {
     const read = new Set(this.nodes.flatMap((n) => n.inputs));
-    return this.outputs.map((t) => (t.sourceLayer instanceof InputLayer || read.has(t) || this.outputs.indexOf(t) !== this.outputs.lastIndexOf(t) ? null : t.sourceLayer));
+    const alone = (t: SymbolicTensor) => !read.has(t) && t.node.outputs.length === 1 && this.outputs.indexOf(t) === this.outputs.lastIndexOf(t);
+    return this.outputs.map((t) => (t.sourceLayer instanceof InputLayer || !alone(t) ? null : t.sourceLayer));
   }
 
   /** Layers were built when applied to the symbolic inputs. */

@@ -203,13 +203,33 @@ export abstract class Layer {
     return 'float32';
   }
 
-  /** Records one application of the layer to symbolic inputs (a node) and returns its output. */
-  private applySymbolic(inputs: readonly SymbolicTensor[]): SymbolicTensor {
-    const shape = this.symbolicOutputShape(inputs.map((t) => t.shape));
+  /**
+   * @internal The shapes of every tensor one application gives, for symbolic inputs of
+   * `shapes`: the output alone, but for layers that also return state (recurrent layers with
+   * returnState). Builds the layer.
+   */
+  symbolicOutputShapes(shapes: readonly Shape[]): Shape[] {
+    return [this.symbolicOutputShape(shapes)];
+  }
+
+  /** @internal Every tensor one application gives on concrete inputs (see symbolicOutputShapes). */
+  callAll(inputs: readonly Tensor[], args: ApplyArgs = {}): Tensor[] {
+    return [this.call(inputs, args)];
+  }
+
+  /** Records one application of the layer to symbolic inputs (a node) and returns all it gives. */
+  protected applySymbolicAll(inputs: readonly SymbolicTensor[]): SymbolicTensor[] {
+    const shapes = this.symbolicOutputShapes(inputs.map((t) => t.shape));
     const node: LayerNode = { layer: this, inputs: [...inputs], outputs: [], index: this.inboundNodes.length };
-    node.outputs.push(new SymbolicTensor(shape, this.outputDType(inputs.map((t) => t.dtype)), node, 0));
+    const dtype = this.outputDType(inputs.map((t) => t.dtype));
+    shapes.forEach((shape, i) => node.outputs.push(new SymbolicTensor(shape, dtype, node, i)));
     this.inboundNodes.push(node);
-    return node.outputs[0];
+    return node.outputs;
+  }
+
+  /** Records one application of the layer to symbolic inputs and returns its (first) output. */
+  private applySymbolic(inputs: readonly SymbolicTensor[]): SymbolicTensor {
+    return this.applySymbolicAll(inputs)[0];
   }
 
   /** The layer's applications to symbolic tensors, in order (Keras's inbound nodes). */
