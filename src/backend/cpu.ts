@@ -16,6 +16,8 @@ export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   // No binding limit on the CPU; the WebGPU default keeps fused kernels alike on both backends.
   readonly maxStorageBindings = 8;
+  /** Host memory is never lost. */
+  readonly lostReason = null;
   private counters: BackendStats = emptyStats();
   private bytesInUse = 0;
 
@@ -30,6 +32,10 @@ export class CpuBackend implements Backend {
 
   async read(storage: Storage): Promise<TypedArray> {
     return this.readSync(storage);
+  }
+
+  async readAll(storages: readonly Storage[]): Promise<TypedArray[]> {
+    return storages.map((s) => this.readSync(s));
   }
 
   readSync(storage: Storage): TypedArray {
