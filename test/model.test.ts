@@ -324,8 +324,10 @@ describe.each(BACKENDS)('Sequential on %s', (backend) => {
     // From the second step on (the first creates the optimizer's slots) the count never moves.
     expect(new Set(counts.slice(1)).size).toBe(1);
     // From the fourth step on (the second and third are recorded, then the step plan keeps storage
-    // for its temporaries), bytes may differ mid-epoch by the staging buffer of a readback in flight, not more.
-    expect(Math.max(...bytes.slice(3)) - Math.min(...bytes.slice(3))).toBeLessThanOrEqual(256);
+    // for its temporaries), bytes may differ mid-epoch by the staging buffer of a readback in flight,
+    // not more: the running sums (loss, accuracy, finite steps) and, on WebGPU, fit's host copy of the weights.
+    const readBytes = 4 * (3 + (backend === 'webgpu' ? model.countParams() : 0));
+    expect(Math.max(...bytes.slice(3)) - Math.min(...bytes.slice(3))).toBeLessThanOrEqual(Math.max(256, readBytes * 1.25));
     await model.fit(source, { epochs: 1, batchSize: 8, verbose: 0 });
     expect(nt.memory().numTensors).toBe(afterFirst.numTensors);
     expect(nt.memory().bytesInUse).toBe(afterFirst.bytesInUse);

@@ -2,7 +2,8 @@
 // (+ regularisation) under one tape, gradients, then an atomic optimizer update. Loss and
 // metric sums stay on the device and are read asynchronously every `logEvery` batches, so
 // the GPU never waits for a readback mid-epoch; each step also keeps a device-side flag
-// that turns later updates into no-ops once a loss is non-finite (see `guardedStep`).
+// that turns later updates into no-ops once a loss is non-finite (see `guardedStep`). On WebGPU
+// the same reads bring back the weights, the copy a lost device falls back on (device-loss.ts).
 import { variableGrads } from '../autograd.js';
 import { flush } from '../backend/registry.js';
 import { batchIndices } from '../data/batches.js';
