@@ -137,6 +137,24 @@ describe.each(BACKENDS.filter((b) => b === 'webgpu'))('a lost device on %s', (ba
     optimizer.dispose();
   });
 
+  it('says so when the device was lost before fit could read the weights back', async () => {
+    await useBackend(backend);
+    const { model, optimizer } = compiled(6);
+    model.build();
+    destroyCurrentDevice();
+    const error = await model.fit(source(Float32Array.from(uniform(N * 5)), integers(N, 3)), { epochs: 1, verbose: 0 }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(nt.FitDeviceLostError);
+    expect((error as nt.FitDeviceLostError).weightsStep).toBeNull();
+    expect((error as Error).message).toContain('during epoch 1, batch 1 (step 1 of this fit call)');
+    expect((error as Error).message).toContain('the device was lost before fit read them back');
+    await nt.setBackend('webgpu');
+    model.dispose();
+    optimizer.dispose();
+  });
+
   it('moves a model, and its optimizer state, between the CPU and WebGPU with setBackend', async () => {
     const x = Float32Array.from(uniform(N * 5));
     const y = integers(N, 3);

@@ -52,7 +52,7 @@ export function recoverFromDeviceLoss(model: Sequential, backend: Backend, copy:
   const weightsStep = restored ? copy!.step : null;
   const weights = restored
     ? `The model's weights are the host copy read back ${weightsStep === 0 ? 'before the first step' : `after step ${weightsStep}`} of this call, now held on the CPU, so getWeights(), data() and save() work. `
-    : "The model's weights were on the device and are lost (no host copy was kept: keepHostCopy was off); load or set them before training again. ";
+    : `The model's weights were on the device and are lost (${copy ? 'the device was lost before fit read them back' : 'no host copy was kept: keepHostCopy was off'}); load or set them before training again. `;
   const message =
     `fit: the WebGPU device was lost (${backend.lostReason ?? 'unknown reason'}) during epoch ${at.epoch + 1}, batch ${at.batch + 1} (step ${at.step + 1} of this fit call). ` +
     weights +

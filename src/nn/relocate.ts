@@ -27,8 +27,10 @@ export async function moveToCurrentBackend(model: Movable, op: string): Promise<
   checkNotLost(model, strays, op);
   for (const [backend, vars] of byBackend(strays)) {
     const values = backend.readSync ? vars.map((v) => engine.readSync(v, v.use(op))) : await engine.readAll(vars);
-    // Another call may have moved them while this one awaited the read.
-    vars.forEach((v, i) => away(v) && v.backend === backend && engine.rehome(v, values[i]));
+    vars.forEach((v, i) => {
+      // Another call may have moved it (or disposed it) while this one awaited the read.
+      if (away(v) && v.backend === backend) engine.rehome(v, values[i]);
+    });
   }
 }
 

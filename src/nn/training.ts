@@ -289,11 +289,11 @@ export async function fitLoop(model: Sequential, train: DataSource, val: DataSou
   const backend = engine.backend;
   const copy = HostCopy.forBackend(backend, model.weights, args.keepHostCopy ?? true);
   const at: FitPosition = { epoch: initialEpoch, batch: 0, step: 0 };
-  const state = model.trainingState();
-  state.reset();
   model.stopTraining = false;
   let failure: NonFiniteLossError | null = null;
   try {
+    const state = model.trainingState();
+    state.reset();
     await copy?.take();
     await callbacks.trainBegin();
     for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
