@@ -1,7 +1,7 @@
 // Neurite's public API: everything a user imports comes from here.
 export { Tensor, Variable, type NestedArray } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
-export { NeuriteError, ShapeError, DTypeError, DisposedTensorError, BackendError, ArgumentError } from './errors.js';
+export { NeuriteError, ShapeError, DTypeError, DisposedTensorError, BackendError, DeviceLostError, ArgumentError } from './errors.js';
 export { setBackend, getBackend, stats, resetStats, flush, sync, setElementwiseFusion, type BackendName } from './backend/registry.js';
 export { setStepPlans, stepPlansEnabled } from './graph/step-plans.js';
 export type { BackendStats } from './backend/backend.js';
@@ -37,6 +37,7 @@ export { Sequential, sequential, type ModelCompileArgs, type SequentialArgs } fr
 export { loadModel, modelFromArtifacts } from './nn/load.js';
 export type { SaveResult } from './nn/serialize.js';
 export { NonFiniteLossError, type FitArgs, type History } from './nn/training.js';
+export { FitDeviceLostError } from './nn/device-loss.js';
 export * as callbacks from './nn/callbacks.js';
 export { Callback, type CallbackHooks, type Logs } from './nn/callbacks.js';
 export { ProgressBar, type ProgressOptions } from './nn/progress.js';

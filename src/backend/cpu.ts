@@ -16,6 +16,8 @@ export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   // No binding limit on the CPU; the WebGPU default keeps fused kernels alike on both backends.
   readonly maxStorageBindings = 8;
+  /** Host memory is never lost. */
+  readonly lostReason = null;
   private counters: BackendStats = emptyStats();
   private bytesInUse = 0;
 
@@ -30,6 +32,11 @@ export class CpuBackend implements Backend {
 
   async read(storage: Storage): Promise<TypedArray> {
     return this.readSync(storage);
+  }
+
+  async readAll(storages: readonly Storage[]): Promise<TypedArray[]> {
+    this.counters.readbacks++; // one transfer, as on WebGPU
+    return storages.map((s) => (s as CpuStorage).array.slice());
   }
 
   readSync(storage: Storage): TypedArray {

@@ -23,16 +23,28 @@ export async function setBackend(name: BackendName, options: WebGpuOptions = {})
   if (name === 'webgpu') requestedTiling(options.tiling); // a bad tiling throws before any device is made
   const key = name === 'webgpu' ? `webgpu:${JSON.stringify(Object.entries(options).sort(([a], [b]) => (a < b ? -1 : 1)))}` : name;
   let backend = cache.get(key);
+  if (backend?.lostReason) backend = undefined; // lost: start a new device
   if (!backend) {
-    if (name === 'cpu') backend = engine.backend.name === 'cpu' ? engine.backend : new CpuBackend();
+    if (name === 'cpu') backend = cpuBackend();
     else if (name === 'webgpu') backend = await createWebGpuBackend(options);
     else throw new ArgumentError(`setBackend: unknown backend '${String(name)}' (expected 'webgpu' or 'cpu')`);
     cache.set(key, backend);
-    if (name === 'webgpu') (backend as { onLost?: () => void }).onLost = () => cache.delete(key);
+    const made = backend;
+    if (made instanceof WebGpuBackend) made.onLost = () => cache.get(key) === made && cache.delete(key);
   }
   // Kernels read the tiling when they are built: each WebGPU backend brings back its own choice.
   if (backend instanceof WebGpuBackend) kernelPreferences.tiling = backend.tilingChoice.tiling;
   engine.setBackend(backend);
+}
+
+/**
+ * The CPU backend `setBackend('cpu')` gives (made on first use), current or not: where a model's
+ * weights go when the device that held them is lost.
+ */
+export function cpuBackend(): Backend {
+  let backend = cache.get('cpu');
+  if (!backend) cache.set('cpu', (backend = engine.backend.name === 'cpu' ? engine.backend : new CpuBackend()));
+  return backend;
 }
 
 /** Name of the current backend. */

@@ -33,3 +33,12 @@ export async function useBackend(name: BackendName): Promise<void> {
   if (name === 'webgpu') await withVulkanRetry(() => setBackend(name));
   else await setBackend(name);
 }
+
+/**
+ * The most bytes a readback of fit in flight holds in a staging buffer (rounded up to the pool's
+ * size class): the running sums (`sums`: loss, metrics, finite steps) and, on WebGPU, fit's host
+ * copy of the weights. Memory tests allow bytes in use to move by this much, never more.
+ */
+export function fitReadbackBytes(backend: BackendName, params: number, sums: number): number {
+  return Math.max(256, 1.25 * 4 * (sums + (backend === 'webgpu' ? params : 0)));
+}
