@@ -70,6 +70,8 @@ export class Code {
   // SIMD128: four f32 lanes. Loads and stores assume only 4-byte alignment.
   v128_load(offset = 0): this { return this.simd(0x00, ...this.memarg(2, offset)); }
   v128_store(offset = 0): this { return this.simd(0x0b, ...this.memarg(2, offset)); }
+  /** Loads one f32 into all four lanes (a broadcast load). */
+  v128_load32_splat(offset = 0): this { return this.simd(0x09, ...this.memarg(2, offset)); }
   /** A v128 of four equal f32 lanes. */
   f32x4_const(v: number): this {
     const b = new Uint8Array(new Float32Array([v, v, v, v]).buffer);

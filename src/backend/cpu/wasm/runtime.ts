@@ -1,0 +1,45 @@
+// What wasm kernels run against: the heap their tensors live in, the engine's features, compiled
+// kernel modules (one per kernel variant, instantiated over the heap's memory once) and a scratch
+// block for packed operands.
+import { wasmFeatures, type WasmFeatures } from './features.js';
+import { WasmHeap } from './heap.js';
+import { emitModule, type FunctionDef } from './module.js';
+
+/** Exported kernel functions of one module (pointers are byte addresses in the heap). */
+export type WasmExports = Record<string, (...args: number[]) => number | void>;
+
+/** One heap, its kernels, and scratch space. */
+export class WasmRuntime {
+  readonly heap = new WasmHeap();
+  readonly features: WasmFeatures = wasmFeatures();
+  private readonly modules = new Map<string, WasmExports>();
+  private scratchBlock = { ptr: 0, bytes: 0 };
+
+  /**
+   * The exports of the module `key`, emitted by `build` the first time. Compiled synchronously:
+   * kernel modules are small (a few KB), and the CPU backend runs kernels synchronously.
+   */
+  kernel(key: string, build: (features: WasmFeatures) => readonly FunctionDef[]): WasmExports {
+    let exports = this.modules.get(key);
+    if (!exports) {
+      const bytes = emitModule(build(this.features));
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: this.heap.memory } });
+      exports = instance.exports as WasmExports;
+      this.modules.set(key, exports);
+    }
+    return exports;
+  }
+
+  /**
+   * The address of at least `bytes` of scratch, reused by every kernel (its contents do not
+   * survive the next call). Growing it may grow the memory: derive views after calling this.
+   */
+  scratch(bytes: number): number {
+    if (bytes > this.scratchBlock.bytes) {
+      if (this.scratchBlock.bytes) this.heap.release(this.scratchBlock.ptr, this.scratchBlock.bytes);
+      const size = Math.max(bytes, this.scratchBlock.bytes * 2);
+      this.scratchBlock = { ptr: this.heap.alloc(size), bytes: size };
+    }
+    return this.scratchBlock.ptr;
+  }
+}
