@@ -1,0 +1,122 @@
+// The wasm GEMM core shared by matMul and conv2d: C = A·B from packed operands. `pack` copies a
+// strided matrix into panels (zero-padded to whole panels); `tiles` runs a register-blocked
+// micro-kernel (MR rows × 8 columns of f32x4 accumulators held across the k loop) over them.
+import { Code } from './code.js';
+import { emitMadd, type WasmFeatures } from './features.js';
+import { ValType, type FunctionDef } from './module.js';
+
+/** Rows of A per micro-tile (its accumulators: MR × 2 v128, within x64's 16 vector registers). */
+export const GEMM_MR = 4;
+/** Columns of B per micro-tile: two f32x4. */
+export const GEMM_NR = 8;
+
+const { i32, v128 } = ValType;
+
+/**
+ * pack(src, sR, sC, R, C, dst, W): the R×C matrix X[r][c] = src[r·sR + c·sC] (strides in bytes) as
+ * ⌈C/W⌉ panels, each R rows of W values (columns past C are zeros), panel after panel at dst.
+ * B [K×N] packs with W = NR; A packs as its transpose (R = K, C = M) with W = MR.
+ */
+function packFunction(): FunctionDef {
+  const [src, sR, sC, R, C, dst, W] = [0, 1, 2, 3, 4, 5, 6];
+  const [p0, r, c, col, rowPtr] = [7, 8, 9, 10, 11];
+  const body = new Code()
+    .i32_const(0).local_set(p0)
+    .block().loop() // panels: p0 is the panel's first column
+    .local_get(p0).local_get(C).i32_ge_s().br_if(1)
+    .i32_const(0).local_set(r)
+    .block().loop() // rows
+    .local_get(r).local_get(R).i32_ge_s().br_if(1)
+    .local_get(src).local_get(r).local_get(sR).i32_mul().i32_add().local_set(rowPtr)
+    .i32_const(0).local_set(c)
+    .block().loop() // the panel's W columns
+    .local_get(c).local_get(W).i32_ge_s().br_if(1)
+    .local_get(p0).local_get(c).i32_add().local_tee(col).local_get(C).i32_lt_s()
+    .if()
+    .local_get(dst).local_get(rowPtr).local_get(col).local_get(sC).i32_mul().i32_add().f32_load().f32_store()
+    .else()
+    .local_get(dst).f32_const(0).f32_store()
+    .end()
+    .local_get(dst).i32_const(4).i32_add().local_set(dst)
+    .local_get(c).i32_const(1).i32_add().local_set(c)
+    .br(0).end().end()
+    .local_get(r).i32_const(1).i32_add().local_set(r)
+    .br(0).end().end()
+    .local_get(p0).local_get(W).i32_add().local_set(p0)
+    .br(0).end().end();
+  return { name: 'pack', params: [i32, i32, i32, i32, i32, i32, i32], results: [], locals: [i32, i32, i32, i32, i32], body };
+}
+
+/**
+ * tiles(ap, bp, c, ldc, mBlocks, nPanels, kc, accumulate): for every MR-row panel of packed A
+ * (kc × MR each) and every NR-column panel of packed B (kc × NR each), the MR × NR block of C at
+ * c + i·MR·ldc + j·NR·4 (ldc in bytes) becomes A·B, or C + A·B when `accumulate` is 1 (k blocks
+ * after the first). The accumulators stay in locals for the whole k loop.
+ */
+function tilesFunction(relaxed: boolean): FunctionDef {
+  const [ap, bp, c, ldc, mBlocks, nPanels, kc, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [j, i, k, aPtr, bPtr, cTile, bPanel, row, b0, b1, a] = [8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18];
+  const acc0 = 19; // acc(r, v) = acc0 + 2r + v
+  const acc = (r: number, v: number) => acc0 + 2 * r + v;
+  const body = new Code();
+  // Walks the tile's rows: row = cTile + r·ldc, calling `each` per row.
+  const rows = (each: (r: number) => void) => {
+    body.local_get(cTile).local_set(row);
+    for (let r = 0; r < GEMM_MR; r++) {
+      if (r > 0) body.local_get(row).local_get(ldc).i32_add().local_set(row);
+      each(r);
+    }
+  };
+  body.i32_const(0).local_set(j)
+    .block().loop() // B panels
+    .local_get(j).local_get(nPanels).i32_ge_s().br_if(1)
+    .local_get(bp).local_get(j).local_get(kc).i32_mul().i32_const(GEMM_NR * 4).i32_mul().i32_add().local_set(bPanel)
+    .i32_const(0).local_set(i)
+    .block().loop() // A panels
+    .local_get(i).local_get(mBlocks).i32_ge_s().br_if(1)
+    .local_get(c).local_get(i).local_get(ldc).i32_mul().i32_const(GEMM_MR).i32_mul().i32_add()
+    .local_get(j).i32_const(GEMM_NR * 4).i32_mul().i32_add().local_set(cTile);
+  // Accumulators: loaded from C, or zero.
+  body.local_get(accumulate).if();
+  rows((r) => {
+    for (let v = 0; v < 2; v++) body.local_get(row).v128_load(16 * v).local_set(acc(r, v));
+  });
+  body.else();
+  for (let r = 0; r < GEMM_MR; r++) for (let v = 0; v < 2; v++) body.f32x4_const(0).local_set(acc(r, v));
+  body.end()
+    .local_get(ap).local_get(i).local_get(kc).i32_mul().i32_const(GEMM_MR * 4).i32_mul().i32_add().local_set(aPtr)
+    .local_get(bPanel).local_set(bPtr)
+    .local_get(kc).local_set(k)
+    .block().loop() // k: two B vectors, MR broadcasts of A, 2·MR multiply-adds
+    .local_get(k).i32_eqz().br_if(1)
+    .local_get(bPtr).v128_load(0).local_set(b0)
+    .local_get(bPtr).v128_load(16).local_set(b1);
+  for (let r = 0; r < GEMM_MR; r++) {
+    body.local_get(aPtr).v128_load32_splat(4 * r).local_set(a);
+    for (let v = 0; v < 2; v++) {
+      body.local_get(a).local_get(v === 0 ? b0 : b1);
+      emitMadd(body, relaxed, (cd) => cd.local_get(acc(r, v))).local_set(acc(r, v));
+    }
+  }
+  body.local_get(aPtr).i32_const(GEMM_MR * 4).i32_add().local_set(aPtr)
+    .local_get(bPtr).i32_const(GEMM_NR * 4).i32_add().local_set(bPtr)
+    .local_get(k).i32_const(1).i32_sub().local_set(k)
+    .br(0).end().end();
+  rows((r) => {
+    for (let v = 0; v < 2; v++) body.local_get(row).local_get(acc(r, v)).v128_store(16 * v);
+  });
+  body.local_get(i).i32_const(1).i32_add().local_set(i)
+    .br(0).end().end()
+    .local_get(j).i32_const(1).i32_add().local_set(j)
+    .br(0).end().end();
+  const locals = [...Array<ValType>(8).fill(i32), v128, v128, v128, ...Array<ValType>(2 * GEMM_MR).fill(v128)];
+  return { name: 'tiles', params: Array<ValType>(8).fill(i32), results: [], locals, body };
+}
+
+/** The GEMM module's functions for this engine (relaxed madd where it has it). */
+export function gemmModule(features: WasmFeatures): FunctionDef[] {
+  return [packFunction(), tilesFunction(features.relaxedSimd)];
+}
+
+/** The GEMM module's cache key. */
+export const GEMM_KEY = `gemm:${GEMM_MR}x${GEMM_NR}`;
