@@ -17,11 +17,11 @@ export interface StridedMatrix {
 }
 
 /**
- * C = A·B with A [M×K] and B [K×N] strided (transposes are strides), C row-major [M×N] at byte
- * address `c`. Accumulates in f32 (products of one k block in register accumulators).
+ * C = A·B (or C += A·B with `accumulate`) with A [M×K] and B [K×N] strided (transposes are
+ * strides), C row-major [M×N] at byte address `c`. Sums in f32, in register accumulators.
  */
-export function runGemm(rt: WasmRuntime, a: StridedMatrix, b: StridedMatrix, c: number, M: number, N: number, K: number): void {
-  if (M === 0 || N === 0) return;
+export function runGemm(rt: WasmRuntime, a: StridedMatrix, b: StridedMatrix, c: number, M: number, N: number, K: number, accumulate = false): void {
+  if (M === 0 || N === 0 || (K === 0 && accumulate)) return;
   if (K === 0) {
     rt.heap.f32().fill(0, c / 4, c / 4 + M * N);
     return;
@@ -39,6 +39,7 @@ export function runGemm(rt: WasmRuntime, a: StridedMatrix, b: StridedMatrix, c: 
   const bp = ap + mc * kc * 4;
   const cp = padded ? bp + kc * Np * 4 : c;
   const ldc = (padded ? Np : N) * 4;
+  if (padded && accumulate) copyRows(rt, c, N, cp, Np, M, N);
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kb = Math.min(KC, K - k0);
     pack(b.ptr + 4 * k0 * b.rowStride, 4 * b.rowStride, 4 * b.colStride, kb, N, bp, GEMM_NR);
@@ -46,11 +47,14 @@ export function runGemm(rt: WasmRuntime, a: StridedMatrix, b: StridedMatrix, c: 
       const mb = Math.min(mc, M - m0);
       // A's block is packed as its transpose: kb rows (k) of mb columns (m), in MR-wide panels.
       pack(a.ptr + 4 * (k0 * a.colStride + m0 * a.rowStride), 4 * a.colStride, 4 * a.rowStride, kb, mb, ap, GEMM_MR);
-      tiles(ap, bp, cp + m0 * ldc, ldc, Math.ceil(mb / GEMM_MR), nPanels, kb, k0 > 0 ? 1 : 0);
+      tiles(ap, bp, cp + m0 * ldc, ldc, Math.ceil(mb / GEMM_MR), nPanels, kb, accumulate || k0 > 0 ? 1 : 0);
     }
   }
-  if (padded) {
-    const f32 = rt.heap.f32();
-    for (let i = 0; i < M; i++) f32.copyWithin(c / 4 + i * N, cp / 4 + i * Np, cp / 4 + i * Np + N);
-  }
+  if (padded) copyRows(rt, cp, Np, c, N, M, N);
+}
+
+/** Copies `rows` rows of `width` floats between row-major matrices whose rows are `srcRow` and `dstRow` floats apart. */
+function copyRows(rt: WasmRuntime, src: number, srcRow: number, dst: number, dstRow: number, rows: number, width: number): void {
+  const f32 = rt.heap.f32();
+  for (let i = 0; i < rows; i++) f32.copyWithin(dst / 4 + i * dstRow, src / 4 + i * srcRow, src / 4 + i * srcRow + width);
 }

@@ -13,7 +13,7 @@ export class WasmRuntime {
   readonly heap = new WasmHeap();
   readonly features: WasmFeatures = wasmFeatures();
   private readonly modules = new Map<string, WasmExports>();
-  private scratchBlock = { ptr: 0, bytes: 0 };
+  private readonly scratchBlocks = [{ ptr: 0, bytes: 0 }, { ptr: 0, bytes: 0 }];
 
   /**
    * The exports of the module `key`, emitted by `build` the first time. Compiled synchronously:
@@ -32,14 +32,16 @@ export class WasmRuntime {
 
   /**
    * The address of at least `bytes` of scratch, reused by every kernel (its contents do not
-   * survive the next call). Growing it may grow the memory: derive views after calling this.
+   * survive the next call). Slot 0 is the GEMM core's (packed operands); slot 1 a kernel's own
+   * (e.g. conv's im2col rows). Growing it may grow the memory: derive views after calling this.
    */
-  scratch(bytes: number): number {
-    if (bytes > this.scratchBlock.bytes) {
-      if (this.scratchBlock.bytes) this.heap.release(this.scratchBlock.ptr, this.scratchBlock.bytes);
-      const size = Math.max(bytes, this.scratchBlock.bytes * 2);
-      this.scratchBlock = { ptr: this.heap.alloc(size), bytes: size };
+  scratch(bytes: number, slot: 0 | 1 = 0): number {
+    const block = this.scratchBlocks[slot];
+    if (bytes > block.bytes) {
+      if (block.bytes) this.heap.release(block.ptr, block.bytes);
+      block.bytes = Math.max(bytes, block.bytes * 2);
+      block.ptr = this.heap.alloc(block.bytes);
     }
-    return this.scratchBlock.ptr;
+    return block.ptr;
   }
 }
