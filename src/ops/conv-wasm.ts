@@ -1,12 +1,11 @@
 // conv2d's, fusedConv2d's and both backprops' WebAssembly kernels: im2col rows (each output pixel's
 // window, zeros outside the image) gathered into wasm scratch a band at a time, then multiplied by
-// the filter with the shared wasm GEMM core; the fused epilogue is the JS kernel's own.
+// the filter with the shared wasm GEMM core, then matMul's epilogue for fusedConv2d.
 import type { KernelCall } from '../backend/kernel.js';
-import type { WasmRuntime } from '../backend/cpu/wasm/runtime.js';
 import { runGemm } from '../backend/cpu/wasm/gemm-run.js';
 import { taps } from './conv-cpu.js';
 import type { ConvGeometry } from './conv.js';
-import { cpuEpilogue, type FusedActivation } from './matmul-epilogue.js';
+import { applyEpilogue, type WasmEpilogue } from './matmul-wasm.js';
 
 /** Most floats of im2col rows gathered at once (4 MiB): big enough for long GEMMs, small enough for the cache hierarchy. */
 const BAND_FLOATS = 1 << 20;
@@ -64,7 +63,7 @@ function bandRows(width: number): number {
  * The `wasm` member of conv2d / fusedConv2d (forward) or conv2dBackpropInput (a = dy, b = the
  * filter as [kh,kw,outC,inC]): out[p] = im2col(a)[p] · b, by bands of pixels, then the epilogue.
  */
-export function gatherWasm(forward: boolean, g: ConvGeometry, epi: { activation: FusedActivation; hasBias: boolean } | null): NonNullable<KernelCall['wasm']> {
+export function gatherWasm(forward: boolean, g: ConvGeometry, epi: WasmEpilogue | null): NonNullable<KernelCall['wasm']> {
   const s = gatherOf(forward, g);
   const n = forward ? g.outC : g.inC;
   const width = g.kh * g.kw * s.kc;
@@ -77,13 +76,8 @@ export function gatherWasm(forward: boolean, g: ConvGeometry, epi: { activation:
       im2col(s, rt.heap.f32(), a, p0, p0 + rows, cols / 4);
       runGemm(rt, { ptr: cols, rowStride: width, colStride: 1 }, { ptr: b, rowStride: n, colStride: 1 }, out + 4 * p0 * n, rows, n, width);
     }
-    if (epi) epilogue(rt, epi, bias, out, P, n);
+    if (epi) applyEpilogue(rt, epi, bias, out, P, n);
   };
-}
-
-function epilogue(rt: WasmRuntime, epi: { activation: FusedActivation; hasBias: boolean }, bias: number, out: number, rows: number, n: number): void {
-  const f32 = rt.heap.f32();
-  cpuEpilogue(epi.activation, epi.hasBias ? f32.subarray(bias / 4, bias / 4 + n) : null)(f32, out / 4, rows, n);
 }
 
 /**

@@ -58,3 +58,12 @@ function copyRows(rt: WasmRuntime, src: number, srcRow: number, dst: number, dst
   const f32 = rt.heap.f32();
   for (let i = 0; i < rows; i++) f32.copyWithin(dst / 4 + i * dstRow, src / 4 + i * srcRow, src / 4 + i * srcRow + width);
 }
+
+/**
+ * The fused ops' epilogue over `rows` rows of n floats at byte address c: + bias (byte address,
+ * 0 for none), then relu where `relu`. Other activations are applied by the JS epilogue.
+ */
+export function runBiasRelu(rt: WasmRuntime, c: number, bias: number, rows: number, n: number, relu: boolean): void {
+  const { epilogue } = rt.kernel(GEMM_KEY, gemmModule) as Record<'epilogue', (...args: number[]) => void>;
+  epilogue(c, bias, rows, n, relu ? 1 : 0);
+}

@@ -1,6 +1,7 @@
 // The wasm GEMM core shared by matMul and conv2d: C = A·B from packed operands. `pack` copies a
 // strided matrix into panels (zero-padded to whole panels); `tiles` runs a register-blocked
-// micro-kernel (MR rows × 8 columns of f32x4 accumulators held across the k loop) over them.
+// micro-kernel (MR rows × 8 columns of f32x4 accumulators held across the k loop) over them;
+// `epilogue` adds a bias and applies relu in place (the fused ops' common case).
 import { Code } from './code.js';
 import { emitMadd, type WasmFeatures } from './features.js';
 import { ValType, type FunctionDef } from './module.js';
@@ -113,9 +114,53 @@ function tilesFunction(relaxed: boolean): FunctionDef {
   return { name: 'tiles', params: Array<ValType>(8).fill(i32), results: [], locals, body };
 }
 
+/**
+ * epilogue(c, bias, rows, n, relu): each of `rows` rows of n floats at c gets bias[j] added (when
+ * bias ≠ 0) and, when relu is 1, max(x, 0) (f32x4.max propagates NaN, as the JS reference does).
+ * Four columns at a time, the last n % 4 one by one.
+ */
+function epilogueFunction(): FunctionDef {
+  const [c, bias, rows, n, relu] = [0, 1, 2, 3, 4];
+  const [j, bj, v, x] = [5, 6, 7, 8];
+  const body = new Code();
+  // x (v128 or f32 per `vec`) += bias[j], then relu; the value stays in local v or x.
+  const apply = (vec: boolean) => {
+    const [load, add, max, zero, val] = vec
+      ? [(cd: Code) => cd.v128_load(), (cd: Code) => cd.f32x4_add(), (cd: Code) => cd.f32x4_max(), (cd: Code) => cd.f32x4_const(0), v]
+      : [(cd: Code) => cd.f32_load(), (cd: Code) => cd.f32_add(), (cd: Code) => cd.f32_max(), (cd: Code) => cd.f32_const(0), x];
+    load(body.local_get(c)).local_set(val);
+    body.local_get(bias).if();
+    load(body.local_get(val).local_get(bj));
+    add(body).local_set(val);
+    body.end().local_get(relu).if();
+    zero(body.local_get(val));
+    max(body).local_set(val);
+    body.end().local_get(c).local_get(val);
+    if (vec) body.v128_store();
+    else body.f32_store();
+    body.local_get(c).i32_const(vec ? 16 : 4).i32_add().local_set(c)
+      .local_get(bj).i32_const(vec ? 16 : 4).i32_add().local_set(bj)
+      .local_get(j).i32_const(vec ? 4 : 1).i32_add().local_set(j);
+  };
+  body.block().loop() // rows
+    .local_get(rows).i32_eqz().br_if(1)
+    .i32_const(0).local_set(j).local_get(bias).local_set(bj)
+    .block().loop()
+    .local_get(j).i32_const(4).i32_add().local_get(n).i32_gt_s().br_if(1);
+  apply(true);
+  body.br(0).end().end()
+    .block().loop()
+    .local_get(j).local_get(n).i32_ge_s().br_if(1);
+  apply(false);
+  body.br(0).end().end()
+    .local_get(rows).i32_const(1).i32_sub().local_set(rows)
+    .br(0).end().end();
+  return { name: 'epilogue', params: [i32, i32, i32, i32, i32], results: [], locals: [i32, i32, v128, ValType.f32], body };
+}
+
 /** The GEMM module's functions for this engine (relaxed madd where it has it). */
 export function gemmModule(features: WasmFeatures): FunctionDef[] {
-  return [packFunction(), tilesFunction(features.relaxedSimd)];
+  return [packFunction(), tilesFunction(features.relaxedSimd), epilogueFunction()];
 }
 
 /** The GEMM module's cache key. */
