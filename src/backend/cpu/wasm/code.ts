@@ -31,6 +31,11 @@ export class Code {
   br(depth: number): this { return this.op(0x0c, ...uleb(depth)); }
   br_if(depth: number): this { return this.op(0x0d, ...uleb(depth)); }
 
+  /** Calls function `index` (host imports first, then the module's own). */
+  call(index: number): this { return this.op(0x10, ...uleb(index)); }
+  /** c ? a : b with the stack [a, b, c (i32)]; both a and b are evaluated. */
+  select(): this { return this.op(0x1b); }
+
   // Locals.
   local_get(i: number): this { return this.op(0x20, ...uleb(i)); }
   local_set(i: number): this { return this.op(0x21, ...uleb(i)); }
@@ -61,11 +66,36 @@ export class Code {
   i32_sub(): this { return this.op(0x6b); }
   i32_mul(): this { return this.op(0x6c); }
   i32_shl(): this { return this.op(0x74); }
+  i32_or(): this { return this.op(0x72); }
 
   // f32 arithmetic.
   f32_add(): this { return this.op(0x92); }
   f32_mul(): this { return this.op(0x94); }
   f32_max(): this { return this.op(0x97); }
+
+  // f64 (the elementwise kernels compute in f64, as the JS reference does).
+  f64_const(v: number): this {
+    const b = new Uint8Array(new Float64Array([v]).buffer);
+    return this.op(0x44, ...b);
+  }
+  f64_eq(): this { return this.op(0x61); }
+  f64_ne(): this { return this.op(0x62); }
+  f64_lt(): this { return this.op(0x63); }
+  f64_gt(): this { return this.op(0x64); }
+  f64_le(): this { return this.op(0x65); }
+  f64_ge(): this { return this.op(0x66); }
+  f64_abs(): this { return this.op(0x99); }
+  f64_neg(): this { return this.op(0x9a); }
+  f64_floor(): this { return this.op(0x9c); }
+  f64_sqrt(): this { return this.op(0x9f); }
+  f64_add(): this { return this.op(0xa0); }
+  f64_sub(): this { return this.op(0xa1); }
+  f64_mul(): this { return this.op(0xa2); }
+  f64_div(): this { return this.op(0xa3); }
+  f32_demote_f64(): this { return this.op(0xb6); }
+  f64_convert_i32_s(): this { return this.op(0xb7); }
+  f64_convert_i32_u(): this { return this.op(0xb8); }
+  f64_promote_f32(): this { return this.op(0xbb); }
 
   // SIMD128: four f32 lanes. Loads and stores assume only 4-byte alignment.
   v128_load(offset = 0): this { return this.simd(0x00, ...this.memarg(2, offset)); }

@@ -1,4 +1,5 @@
-// A tiny WebAssembly module emitter: types, one imported memory, functions with locals, exports.
+// A tiny WebAssembly module emitter: types, one imported memory (and host functions), functions
+// with locals, exports.
 // Kernels build their modules' bytes at runtime with it (no native toolchain, no eval); the
 // instruction stream of each function comes from `Code` (code.ts).
 import type { Code } from './code.js';
@@ -60,6 +61,13 @@ export interface FunctionDef {
   readonly body: Code;
 }
 
+/** A host function the module imports from `env` (its index precedes the module's own functions). */
+export interface FunctionImport {
+  readonly name: string;
+  readonly params: readonly ValType[];
+  readonly results: readonly ValType[];
+}
+
 /** The memory every module imports as `env.memory`. */
 export interface MemoryImport {
   /** Pages (64 KiB) the imported memory has at least. */
@@ -68,22 +76,30 @@ export interface MemoryImport {
   readonly shared?: { readonly maxPages: number };
 }
 
-/** The bytes of a module that imports `env.memory` and exports `functions` by name. */
-export function emitModule(functions: readonly FunctionDef[], memory: MemoryImport = { minPages: 0 }): Uint8Array<ArrayBuffer> {
+/**
+ * The bytes of a module that imports `env.memory` (and `hostFunctions`, called by index 0, 1, …)
+ * and exports `functions` by name.
+ */
+export function emitModule(functions: readonly FunctionDef[], memory: MemoryImport = { minPages: 0 }, hostFunctions: readonly FunctionImport[] = []): Uint8Array<ArrayBuffer> {
   const sigs: string[] = [];
-  const typeOf = functions.map((f) => {
+  const typeIndex = (f: { params: readonly ValType[]; results: readonly ValType[] }) => {
     const sig = JSON.stringify([f.params, f.results]);
     if (!sigs.includes(sig)) sigs.push(sig);
     return sigs.indexOf(sig);
-  });
+  };
+  const hostTypes = hostFunctions.map(typeIndex);
+  const typeOf = functions.map(typeIndex);
   const types = vec(sigs.map((s) => {
     const [params, results] = JSON.parse(s) as [number[], number[]];
     return [0x60, ...vec(params.map((p) => [p])), ...vec(results.map((r) => [r]))];
   }));
   const limits = memory.shared ? [0x03, ...uleb(memory.minPages), ...uleb(memory.shared.maxPages)] : [0x00, ...uleb(memory.minPages)];
-  const imports = vec([[...utf8('env'), ...utf8('memory'), 0x02, ...limits]]);
+  const imports = vec([
+    [...utf8('env'), ...utf8('memory'), 0x02, ...limits],
+    ...hostFunctions.map((f, i) => [...utf8('env'), ...utf8(f.name), 0x00, ...uleb(hostTypes[i])]),
+  ]);
   const funcs = vec(typeOf.map((t) => uleb(t)));
-  const exports = vec(functions.map((f, i) => [...utf8(f.name), 0x00, ...uleb(i)]));
+  const exports = vec(functions.map((f, i) => [...utf8(f.name), 0x00, ...uleb(hostFunctions.length + i)]));
   const code = vec(functions.map((f) => {
     // Locals as runs of one type, as the format wants.
     const runs: number[][] = [];

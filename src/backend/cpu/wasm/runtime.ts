@@ -3,7 +3,12 @@
 // block for packed operands.
 import { wasmFeatures, type WasmFeatures } from './features.js';
 import { WasmHeap } from './heap.js';
-import { emitModule, type FunctionDef } from './module.js';
+import { emitModule, type FunctionDef, type FunctionImport } from './module.js';
+
+/** A JS function a module imports (e.g. Math.exp), so wasm kernels compute what the JS reference does. */
+export interface HostFunction extends FunctionImport {
+  readonly fn: (...args: number[]) => number;
+}
 
 /** Exported kernel functions of one module (pointers are byte addresses in the heap). */
 export type WasmExports = Record<string, (...args: number[]) => number | void>;
@@ -19,11 +24,12 @@ export class WasmRuntime {
    * The exports of the module `key`, emitted by `build` the first time. Compiled synchronously:
    * kernel modules are small (a few KB), and the CPU backend runs kernels synchronously.
    */
-  kernel(key: string, build: (features: WasmFeatures) => readonly FunctionDef[]): WasmExports {
+  kernel(key: string, build: (features: WasmFeatures) => readonly FunctionDef[], host: readonly HostFunction[] = []): WasmExports {
     let exports = this.modules.get(key);
     if (!exports) {
-      const bytes = emitModule(build(this.features));
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: this.heap.memory } });
+      const bytes = emitModule(build(this.features), { minPages: 0 }, host);
+      const env = { memory: this.heap.memory, ...Object.fromEntries(host.map((h) => [h.name, h.fn])) };
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env });
       exports = instance.exports as WasmExports;
       this.modules.set(key, exports);
     }

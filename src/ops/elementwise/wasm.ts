@@ -1,0 +1,158 @@
+// The wasm version of elementwise kernels: the same expression (expr.ts) compiled to a wasm loop
+// over one run of the output's last dim. It computes in f64 and calls Math's own exp/log/tanh/
+// pow/sign, exactly as the JS closures do, so both CPU kernel sets give identical results.
+import type { KernelCall } from '../../backend/kernel.js';
+import { Code } from '../../backend/cpu/wasm/code.js';
+import { ValType, type FunctionDef } from '../../backend/cpu/wasm/module.js';
+import type { HostFunction } from '../../backend/cpu/wasm/runtime.js';
+import { sizeOf } from '../../shape.js';
+import type { Expr, FnName } from './expr.js';
+import type { ElementwiseSpec } from './kernel.js';
+
+const { i32, f64 } = ValType;
+
+/** Math functions the JS reference calls, imported so wasm calls the very same ones. */
+const HOST: readonly HostFunction[] = [
+  { name: 'exp', params: [f64], results: [f64], fn: Math.exp },
+  { name: 'log', params: [f64], results: [f64], fn: Math.log },
+  { name: 'tanh', params: [f64], results: [f64], fn: Math.tanh },
+  { name: 'sign', params: [f64], results: [f64], fn: Math.sign },
+  { name: 'pow', params: [f64, f64], results: [f64], fn: (a, b) => (b === 0 ? 1 : Math.pow(a, b)) },
+];
+const hostIndex = (name: string): number => HOST.findIndex((h) => h.name === name);
+
+/** Emits one expression; `input(i)` pushes input i as f64, `attr(i)` attribute i; `temp()` a fresh f64 local. */
+function emitExpr(code: Code, e: Expr, input: (i: number) => void, attr: (i: number) => void, temp: () => number): void {
+  if (e.kind === 'input') return input(e.index);
+  if (e.kind === 'attr') return attr(e.index);
+  if (e.kind === 'const') {
+    code.f64_const(Math.fround(e.value));
+    return;
+  }
+  const args = e.args.map((a) => () => emitExpr(code, a, input, attr, temp));
+  const fn: FnName = e.fn;
+  switch (fn) {
+    case 'max':
+    case 'min': {
+      // (a > b || a is NaN) ? a : b, as the JS reference (min with <).
+      const [ta, tb] = [temp(), temp()];
+      args[0]();
+      code.local_set(ta);
+      args[1]();
+      code.local_set(tb);
+      code.local_get(ta).local_get(tb).local_get(ta).local_get(tb);
+      if (fn === 'max') code.f64_gt();
+      else code.f64_lt();
+      code.local_get(ta).local_get(ta).f64_ne().i32_or().select();
+      return;
+    }
+    case 'select': {
+      const [tc, ta, tb] = [temp(), temp(), temp()];
+      args[0]();
+      code.local_set(tc);
+      args[1]();
+      code.local_set(ta);
+      args[2]();
+      code.local_set(tb);
+      code.local_get(ta).local_get(tb).local_get(tc).f64_const(0).f64_gt().select();
+      return;
+    }
+    case 'isFinite': {
+      // a − a is 0 for finite a and NaN for ±Infinity and NaN.
+      const t = temp();
+      args[0]();
+      code.local_tee(t).local_get(t).f64_sub().f64_const(0).f64_eq().f64_convert_i32_u();
+      return;
+    }
+    default:
+      for (const a of args) a();
+      emitCall(code, fn);
+  }
+}
+
+const BINARY: Partial<Record<FnName, (c: Code) => Code>> = {
+  add: (c) => c.f64_add(), sub: (c) => c.f64_sub(), mul: (c) => c.f64_mul(), div: (c) => c.f64_div(),
+  gt: (c) => c.f64_gt().f64_convert_i32_u(), ge: (c) => c.f64_ge().f64_convert_i32_u(),
+  lt: (c) => c.f64_lt().f64_convert_i32_u(), le: (c) => c.f64_le().f64_convert_i32_u(),
+  eq: (c) => c.f64_eq().f64_convert_i32_u(), ne: (c) => c.f64_ne().f64_convert_i32_u(),
+  neg: (c) => c.f64_neg(), abs: (c) => c.f64_abs(), sqrt: (c) => c.f64_sqrt(), floor: (c) => c.f64_floor(),
+};
+
+function emitCall(code: Code, fn: FnName): void {
+  const op = BINARY[fn];
+  if (op) op(code);
+  else code.call(hostIndex(fn));
+}
+
+/**
+ * run(out0…, in0…, inStride0… (bytes), n, attr0… (f64)): n elements of each output, contiguous,
+ * from inputs advancing by their strides (0 for a broadcast input).
+ */
+function rowFunction(spec: ElementwiseSpec): FunctionDef {
+  const nOut = spec.exprs.length;
+  const nIn = spec.inputs.length;
+  const outP = (o: number) => o;
+  const inP = (j: number) => nOut + j;
+  const inS = (j: number) => nOut + nIn + j;
+  const n = nOut + 2 * nIn;
+  const attr0 = n + 1;
+  const nParams = attr0 + spec.values.length;
+  const locals: ValType[] = [];
+  const temp = () => nParams + locals.push(f64) - 1;
+  const code = new Code().block().loop().local_get(n).i32_eqz().br_if(1);
+  const input = (j: number) => {
+    code.local_get(inP(j));
+    if (spec.inputs[j].dtype === 'int32') code.i32_load().f64_convert_i32_s();
+    else code.f32_load().f64_promote_f32();
+  };
+  spec.exprs.forEach((e, o) => {
+    code.local_get(outP(o));
+    emitExpr(code, e, input, (i) => code.local_get(attr0 + i), temp);
+    code.f32_demote_f64().f32_store()
+      .local_get(outP(o)).i32_const(4).i32_add().local_set(outP(o));
+  });
+  for (let j = 0; j < nIn; j++) code.local_get(inP(j)).local_get(inS(j)).i32_add().local_set(inP(j));
+  code.local_get(n).i32_const(1).i32_sub().local_set(n).br(0).end().end();
+  const params = [...Array<ValType>(n + 1).fill(i32), ...Array<ValType>(spec.values.length).fill(f64)];
+  return { name: 'run', params, results: [], locals, body: code };
+}
+
+/**
+ * The `wasm` member of an elementwise KernelCall, or undefined where the JS kernel must run: int32
+ * outputs (a JS store wraps modulo 2³², which wasm's conversions do not). The output is walked
+ * in runs along its last dim; strided inputs move by their strides between runs.
+ */
+export function elementwiseWasm(spec: ElementwiseSpec, contiguous: readonly boolean[]): KernelCall['wasm'] {
+  if (spec.dtypes.some((d) => d !== 'float32')) return undefined;
+  const { shape, inputs, values } = spec;
+  const total = sizeOf(shape);
+  const rank = shape.length;
+  const allContiguous = contiguous.every(Boolean);
+  const last = rank ? shape[rank - 1] : 1;
+  const strides = inputs.map((inp, j) => (contiguous[j] ? null : inp.strides));
+  // Built on first run only: most elementwise calls are fused away before they run.
+  let key: string | undefined;
+  return (rt, ins, outs) => {
+    key ??= `elementwise:${JSON.stringify([spec.exprs, spec.inputs.map((i) => i.dtype), spec.values.length])}`;
+    const { run } = rt.kernel(key, () => [rowFunction(spec)], HOST) as { run: (...args: number[]) => void };
+    if (total === 0) return;
+    if (allContiguous) {
+      run(...outs, ...ins, ...ins.map(() => 4), total, ...values);
+      return;
+    }
+    const lastStrides = strides.map((s) => (!s ? 4 : rank ? 4 * s[rank - 1] : 0));
+    const coord = new Int32Array(Math.max(rank - 1, 0));
+    const offs = inputs.map((inp, j) => (strides[j] ? inp.offset : 0));
+    for (let row = 0; row * last < total; row++) {
+      run(...outs.map((o) => o + 4 * row * last), ...ins.map((p, j) => p + 4 * (strides[j] ? offs[j] : row * last)), ...lastStrides, last, ...values);
+      // The next run: an odometer over the outer dims, moving each strided input's offset.
+      for (let d = rank - 2; d >= 0; d--) {
+        coord[d]++;
+        strides.forEach((s, j) => { if (s) offs[j] += s[d]; });
+        if (coord[d] < shape[d]) break;
+        strides.forEach((s, j) => { if (s) offs[j] -= s[d] * shape[d]; });
+        coord[d] = 0;
+      }
+    }
+  };
+}
