@@ -55,7 +55,7 @@ function addOuter(acc: Float64Array, ri: number, a: Float32Array, ai: number, k:
  * The source coordinate of each of the k taps along one axis for output coordinate y, or −1.
  * forward: y·s − pad + i·d inside [0, size). backprop: (y + pad − i·d)/s where that divides exactly.
  */
-export function taps(forward: boolean, y: number, k: number, s: number, d: number, pad: number, size: number, into: Int32Array): void {
+function taps(forward: boolean, y: number, k: number, s: number, d: number, pad: number, size: number, into: Int32Array): void {
   for (let i = 0; i < k; i++) {
     const t = forward ? y * s - pad + i * d : y + pad - i * d;
     const v = forward ? t : t / s;

@@ -3,7 +3,8 @@
 // the filter with the shared wasm GEMM core, then matMul's epilogue for fusedConv2d.
 import type { KernelCall } from '../backend/kernel.js';
 import { runGemm } from '../backend/cpu/wasm/gemm-run.js';
-import { taps } from './conv-cpu.js';
+import type { WasmRuntime } from '../backend/cpu/wasm/runtime.js';
+import { im2colFunction } from './conv-im2col-wasm.js';
 import type { ConvGeometry } from './conv.js';
 import { applyEpilogue, type WasmEpilogue } from './matmul-wasm.js';
 
@@ -29,29 +30,11 @@ function gatherOf(forward: boolean, g: ConvGeometry): Gather {
     : { forward, g, rowH: g.inH, rowW: g.inW, aH: g.outH, aW: g.outW, kc: g.outC };
 }
 
-/** Writes the im2col rows of pixels [p0, p1) (each kh·kw·kc floats, tap-major) at dst (float index). */
-function im2col(s: Gather, f32: Float32Array, a: number, p0: number, p1: number, dst: number): void {
-  const { g, kc } = s;
-  const ys = new Int32Array(g.kh);
-  const xs = new Int32Array(g.kw);
-  const width = g.kh * g.kw * kc;
-  for (let p = p0, o = dst; p < p1; p++, o += width) {
-    const x = p % s.rowW;
-    const y = Math.floor(p / s.rowW) % s.rowH;
-    const img = Math.floor(p / (s.rowW * s.rowH));
-    taps(s.forward, y, g.kh, g.sh, g.dh, g.pt, s.aH, ys);
-    taps(s.forward, x, g.kw, g.sw, g.dw, g.pl, s.aW, xs);
-    for (let ky = 0, t = o; ky < g.kh; ky++) {
-      for (let kx = 0; kx < g.kw; kx++, t += kc) {
-        if (ys[ky] < 0 || xs[kx] < 0) {
-          f32.fill(0, t, t + kc);
-        } else {
-          const from = a / 4 + ((img * s.aH + ys[ky]) * s.aW + xs[kx]) * kc;
-          f32.copyWithin(t, from, from + kc);
-        }
-      }
-    }
-  }
+/** Writes the im2col rows of pixels [p0, p1) (each kh·kw·kc floats, tap-major) at byte address dst. */
+function im2col(rt: WasmRuntime, s: Gather, a: number, p0: number, p1: number, dst: number): void {
+  const { g } = s;
+  const { im2col: run } = rt.kernel(`im2col:${s.forward ? 'forward' : 'backprop'}`, () => [im2colFunction(s.forward)]) as Record<'im2col', (...args: number[]) => void>;
+  run(a, dst, p0, p1, s.rowW, s.rowH, s.aW, s.aH, s.kc, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl);
 }
 
 /** Pixels per band of im2col rows of `width` floats. */
@@ -73,7 +56,7 @@ export function gatherWasm(forward: boolean, g: ConvGeometry, epi: WasmEpilogue 
     const cols = rt.scratch(band * width * 4, 1);
     for (let p0 = 0; p0 < P; p0 += band) {
       const rows = Math.min(band, P - p0);
-      im2col(s, rt.heap.f32(), a, p0, p0 + rows, cols / 4);
+      im2col(rt, s, a, p0, p0 + rows, cols);
       runGemm(rt, { ptr: cols, rowStride: width, colStride: 1 }, { ptr: b, rowStride: n, colStride: 1 }, out + 4 * p0 * n, rows, n, width);
     }
     if (epi) applyEpilogue(rt, epi, bias, out, P, n);
@@ -97,7 +80,7 @@ export function filterWasm(g: ConvGeometry, chunk: number, splits: number): NonN
       if (q1 <= q0) rt.heap.f32().fill(0, part / 4, part / 4 + width * g.outC);
       for (let b0 = q0; b0 < q1; b0 += band) {
         const rows = Math.min(band, q1 - b0);
-        im2col(s, rt.heap.f32(), x, b0, b0 + rows, cols / 4);
+        im2col(rt, s, x, b0, b0 + rows, cols);
         // A = im2colᵀ [width × rows]: element [i][k] is cols[k·width + i].
         runGemm(rt, { ptr: cols, rowStride: 1, colStride: width }, { ptr: dy + 4 * b0 * g.outC, rowStride: g.outC, colStride: 1 }, part, width, g.outC, rows, b0 > q0);
       }

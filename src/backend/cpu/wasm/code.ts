@@ -65,7 +65,10 @@ export class Code {
   i32_add(): this { return this.op(0x6a); }
   i32_sub(): this { return this.op(0x6b); }
   i32_mul(): this { return this.op(0x6c); }
+  i32_div_s(): this { return this.op(0x6d); }
+  i32_rem_s(): this { return this.op(0x6f); }
   i32_shl(): this { return this.op(0x74); }
+  i32_and(): this { return this.op(0x71); }
   i32_or(): this { return this.op(0x72); }
 
   // f32 arithmetic.

@@ -16,7 +16,7 @@ const { i32, v128 } = ValType;
 /**
  * pack(src, sR, sC, R, C, dst, W): the R×C matrix X[r][c] = src[r·sR + c·sC] (strides in bytes) as
  * ⌈C/W⌉ panels, each R rows of W values (columns past C are zeros), panel after panel at dst.
- * B [K×N] packs with W = NR; A packs as its transpose (R = K, C = M) with W = MR.
+ * B [K×N] packs with W = NR; A packs as its transpose (R = K, C = M) with W = MR. W is a multiple of 4.
  */
 function packFunction(): FunctionDef {
   const [src, sR, sC, R, C, dst, W] = [0, 1, 2, 3, 4, 5, 6];
@@ -29,8 +29,21 @@ function packFunction(): FunctionDef {
     .block().loop() // rows
     .local_get(r).local_get(R).i32_ge_s().br_if(1)
     .local_get(src).local_get(r).local_get(sR).i32_mul().i32_add().local_set(rowPtr)
+    // A whole panel of contiguous columns (sC = 4 bytes): copied four floats at a time.
+    .local_get(sC).i32_const(4).i32_eq().local_get(p0).local_get(W).i32_add().local_get(C).i32_le_s().i32_and()
+    .if()
+    .local_get(rowPtr).local_get(p0).i32_const(2).i32_shl().i32_add().local_set(rowPtr)
     .i32_const(0).local_set(c)
-    .block().loop() // the panel's W columns
+    .block().loop()
+    .local_get(c).local_get(W).i32_ge_s().br_if(1)
+    .local_get(dst).local_get(rowPtr).v128_load().v128_store()
+    .local_get(dst).i32_const(16).i32_add().local_set(dst)
+    .local_get(rowPtr).i32_const(16).i32_add().local_set(rowPtr)
+    .local_get(c).i32_const(4).i32_add().local_set(c)
+    .br(0).end().end()
+    .else()
+    .i32_const(0).local_set(c)
+    .block().loop() // the panel's W columns, zeros past C
     .local_get(c).local_get(W).i32_ge_s().br_if(1)
     .local_get(p0).local_get(c).i32_add().local_tee(col).local_get(C).i32_lt_s()
     .if()
@@ -41,6 +54,7 @@ function packFunction(): FunctionDef {
     .local_get(dst).i32_const(4).i32_add().local_set(dst)
     .local_get(c).i32_const(1).i32_add().local_set(c)
     .br(0).end().end()
+    .end()
     .local_get(r).i32_const(1).i32_add().local_set(r)
     .br(0).end().end()
     .local_get(p0).local_get(W).i32_add().local_set(p0)
