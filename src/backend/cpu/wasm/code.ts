@@ -111,6 +111,13 @@ export class Code {
     return this.simd(0x0c, ...b);
   }
   f32x4_splat(): this { return this.simd(0x13); }
+  i32x4_splat(): this { return this.simd(0x11); }
+  i32x4_extract_lane(lane: number): this { return this.simd(0x1b, lane); }
+  f32x4_ne(): this { return this.simd(0x42); }
+  f32x4_gt(): this { return this.simd(0x44); }
+  v128_or(): this { return this.simd(0x50); }
+  /** Lanes of a where the mask's bits are set, else of b: the stack [a, b, mask]. */
+  v128_bitselect(): this { return this.simd(0x52); }
   f32x4_extract_lane(lane: number): this { return this.simd(0x1f, lane); }
   f32x4_replace_lane(lane: number): this { return this.simd(0x20, lane); }
   f32x4_add(): this { return this.simd(0xe4); }
