@@ -137,14 +137,23 @@ const cols = ['neurite-webgpu', 'tfjs-webgpu', 'neurite-cpu', 'tfjs-cpu', 'neuri
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
 // How many times better Neurite does: a rate's ratio, or for times (ms, lower is better) its inverse.
 const lead = (r, neurite, tfjs) => (r.unit === 'ms' ? ratio(r.values[tfjs], r.values[neurite]) : ratio(r.values[neurite], r.values[tfjs]));
-const header = `| benchmark | unit | ${cols.join(' | ')} | webgpu: neurite's lead | cpu: neurite's lead | cpu vs tfjs-wasm |`;
+const leads = ["webgpu: neurite's lead", "cpu: neurite's lead", 'cpu vs tfjs-wasm'];
+const header = `| benchmark | unit | ${cols.join(' | ')} | ${leads.join(' | ')} |`;
 const target = new URL('../BENCHMARKS.md', import.meta.url);
 const previous = existsSync(target) ? readFileSync(target, 'utf8') : '';
 const measured = new Set(rows.map((r) => r.what));
 const previousDate = /^- Date: (.+)$/m.exec(previous)?.[1];
 // With --only, rows of the benchmarks not run this time are kept from the previous report.
+// Kept cells are placed by the previous header's column names, so a run that adds columns keeps rows aligned.
+const cellsOf = (line) => line.replace(/^\| /, '').replace(/ \|$/, '').split(' | ');
+const previousHeader = cellsOf(previous.split('\n').find((l) => l.startsWith('| benchmark')) ?? '');
+const realign = (line) => {
+  const cells = cellsOf(line);
+  const byName = new Map(previousHeader.map((name, i) => [name, cells[i]]));
+  return `| ${cells[0]} | ${cells[1]} | ${cols.map((c) => byName.get(c) ?? '–').join(' | ')} | ${leads.map((l) => byName.get(l) ?? 'n/a').join(' | ')} |`;
+};
 const keptRows = only
-  ? previous.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| benchmark') && !measured.has(l.split(' | ')[0].slice(2)))
+  ? previous.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| benchmark') && !measured.has(l.split(' | ')[0].slice(2))).map(realign)
   : [];
 const table = [header, `|${'---|'.repeat(cols.length + 5)}`]
   .concat(rows.map((r) => `| ${r.what} | ${r.unit} | ${cols.map((c) => (c in r.values ? fmt(r.values[c]) : '–')).join(' | ')} | ${lead(r, 'neurite-webgpu', 'tfjs-webgpu')} | ${lead(r, 'neurite-cpu', 'tfjs-cpu')} | ${lead(r, 'neurite-cpu', 'tfjs-wasm')} |`))
