@@ -120,6 +120,17 @@ describe.runIf(wasmFeatures().simd)('cpu kernels: wasm against the JS reference'
   });
 });
 
+describe.runIf(wasmFeatures().simd)('cpu kernels: rank-3 elementwise', () => {
+  it('agrees bit for bit with broadcast, permuted and sliced rank-3 inputs (blocks walked by an odometer)', async () => {
+    const [w, j] = await onBoth([rand(3, 4, 5), rand(4, 1), rand(5, 3, 4), rand(1, 1, 3)], (x, b, c, d) => [
+      nt.mul(nt.add(x, b), nt.transpose(c, { perm: [1, 2, 0] })),
+      nt.sub(nt.slice(x, { begin: [1, 0, 2], size: [2, 4, 3] }), nt.exp(d)),
+      nt.add(x, nt.reshape(nt.sum(d), [])),
+    ]);
+    for (let i = 0; i < w.length; i++) expect(Array.from(w[i])).toEqual(Array.from(j[i]));
+  });
+});
+
 describe.runIf(wasmFeatures().simd)('cpu wasm memory', () => {
   it('stays flat over 300 training steps: tensors reuse freed heap blocks, the wasm memory does not grow', async () => {
     await nt.setBackend('cpu');
