@@ -1,8 +1,9 @@
 // softmaxCrossEntropy, forward: loss[row] = Σ_j labels[j]·(log s − (x_j − m)), m = max_j x_j,
 // s = Σ_j exp(x_j − m) — i.e. −Σ labels·logSoftmax(x), taken relative to the max so logits
-// like 1e4 lose no precision. One invocation per row. The op prepends `alias Label = i32|f32;`
-// and `const SPARSE: bool`; sparse labels hold one class index per row, and an index outside
-// [0, classes) gives NaN (a GPU cannot throw; NaN makes the bad label visible in the loss).
+// like 1e4 lose no precision. One invocation per row. The op prepends WGSL_PRELUDE (nt_max,
+// nt_exp, nt_log: NaN kept as IEEE has it), `alias Label = i32|f32;` and `const SPARSE: bool`;
+// sparse labels hold one class index per row, and an index outside [0, classes) gives NaN (a
+// GPU cannot throw; NaN makes the bad label visible in the loss).
 // Split over tensors larger than one binding (losses.ts), a dispatch covers rows [first, rows) and
 // indexes each binding relative to its window: logits (and dense labels, dx) by xShift, sparse
 // labels by labelShift, the per-row loss or dy by rowShift.
@@ -21,10 +22,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   if (row >= p.rows) { return; }
   let base = row * p.classes - p.xShift;
   var m = logits[base];
-  for (var j = 1u; j < p.classes; j++) { m = max(m, logits[base + j]); }
+  for (var j = 1u; j < p.classes; j++) { m = nt_max(m, logits[base + j]); }
   var s = 0.0;
-  for (var j = 0u; j < p.classes; j++) { s += exp(logits[base + j] - m); }
-  let logS = log(s);
+  for (var j = 0u; j < p.classes; j++) { s += nt_exp(logits[base + j] - m); }
+  let logS = nt_log(s);
   if (SPARSE) {
     let t = i32(labels[row - p.labelShift]);
     if (t < 0 || u32(t) >= p.classes) { loss[row - p.rowShift] = bits_to_f32(0x7fc00000u); return; }

@@ -19,15 +19,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   if (row >= p.rows) { return; }
   let base = row * p.classes - p.xShift;
   var m = logits[base];
-  for (var j = 1u; j < p.classes; j++) { m = max(m, logits[base + j]); }
+  for (var j = 1u; j < p.classes; j++) { m = nt_max(m, logits[base + j]); }
   var s = 0.0;
-  for (var j = 0u; j < p.classes; j++) { s += exp(logits[base + j] - m); }
+  for (var j = 0u; j < p.classes; j++) { s += nt_exp(logits[base + j] - m); }
   let g = dy[row - p.rowShift];
   if (SPARSE) {
     let t = i32(labels[row - p.labelShift]);
     let valid = t >= 0 && u32(t) < p.classes;
     for (var j = 0u; j < p.classes; j++) {
-      let soft = exp(logits[base + j] - m) / s;
+      let soft = nt_exp(logits[base + j] - m) / s;
       let v = g * (soft - select(0.0, 1.0, i32(j) == t));
       dx[base + j] = select(bits_to_f32(0x7fc00000u), v, valid);
     }
@@ -35,7 +35,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     var total = 0.0;
     for (var j = 0u; j < p.classes; j++) { total += f32(labels[base + j]); }
     for (var j = 0u; j < p.classes; j++) {
-      let soft = exp(logits[base + j] - m) / s;
+      let soft = nt_exp(logits[base + j] - m) / s;
       dx[base + j] = g * (soft * total - f32(labels[base + j]));
     }
   }

@@ -10,7 +10,7 @@ import { DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
 import { shapesEqual, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { E, type Expr } from './elementwise/expr.js';
+import { E, WGSL_PRELUDE, type Expr } from './elementwise/expr.js';
 import { contiguousInput, elementwiseCall } from './elementwise/kernel.js';
 import { map } from './elementwise/map.js';
 import type { OpDef } from './op.js';
@@ -136,8 +136,8 @@ interface SceAttrs {
   readonly sparse: boolean;
 }
 
-/** The WGSL header choosing the label type of the routines. */
-const sceHeader = (sparse: boolean): string => `alias Label = ${sparse ? 'i32' : 'f32'};\nconst SPARSE = ${sparse};\n`;
+/** The WGSL header choosing the label type of the routines, with the NaN-keeping nt_* helpers they call. */
+const sceHeader = (sparse: boolean): string => `${WGSL_PRELUDE}\nalias Label = ${sparse ? 'i32' : 'f32'};\nconst SPARSE = ${sparse};\n`;
 
 function sceDims(logits: Tensor): { rows: number; classes: number } {
   const classes = logits.shape[logits.rank - 1];

@@ -1,24 +1,23 @@
 // The wasm version of elementwise kernels: the same expression (expr.ts) compiled to a wasm loop
-// over rows and columns of the output. It computes in f64 and calls Math's own exp/log/tanh/
-// pow/sign, exactly as the JS closures do, so both CPU kernel sets give identical results.
+// over rows and columns of the output. It computes in f64 and imports the JS closures' own
+// exp/log/tanh/pow/sign, so both CPU kernel sets give identical results.
 import type { KernelCall } from '../../backend/kernel.js';
 import { Code } from '../../backend/cpu/wasm/code.js';
 import { ValType, type FunctionDef } from '../../backend/cpu/wasm/module.js';
 import type { HostFunction } from '../../backend/cpu/wasm/runtime.js';
 import { sizeOf, stridesOf } from '../../shape.js';
-import type { Expr, FnName } from './expr.js';
+import { jsFunction, type Expr, type FnName } from './expr.js';
 import type { ElementwiseSpec } from './kernel.js';
 
 const { i32, f64 } = ValType;
 
 /** Math functions the JS reference calls, imported so wasm calls the very same ones. */
-const HOST: readonly HostFunction[] = [
-  { name: 'exp', params: [f64], results: [f64], fn: Math.exp },
-  { name: 'log', params: [f64], results: [f64], fn: Math.log },
-  { name: 'tanh', params: [f64], results: [f64], fn: Math.tanh },
-  { name: 'sign', params: [f64], results: [f64], fn: Math.sign },
-  { name: 'pow', params: [f64, f64], results: [f64], fn: (a, b) => (b === 0 ? 1 : Math.pow(a, b)) },
-];
+const HOST: readonly HostFunction[] = (['exp', 'log', 'tanh', 'sign', 'pow'] as const).map((name) => ({
+  name,
+  params: name === 'pow' ? [f64, f64] : [f64],
+  results: [f64],
+  fn: jsFunction(name),
+}));
 const hostIndex = (name: string): number => HOST.findIndex((h) => h.name === name);
 
 /** Emits one expression; `input(i)` pushes input i as f64, `attr(i)` attribute i; `temp()` a fresh f64 local. */
