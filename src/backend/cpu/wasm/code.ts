@@ -111,6 +111,10 @@ export class Code {
     return this.simd(0x0c, ...b);
   }
   f32x4_splat(): this { return this.simd(0x13); }
+  /** Picks four f32 lanes from the stack's two vectors (lanes 0–3 of the first, 4–7 of the second). */
+  f32x4_shuffle(lanes: readonly [number, number, number, number]): this {
+    return this.simd(0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
+  }
   i32x4_splat(): this { return this.simd(0x11); }
   i32x4_extract_lane(lane: number): this { return this.simd(0x1b, lane); }
   f32x4_ne(): this { return this.simd(0x42); }

@@ -21,11 +21,14 @@ const { i32, v128 } = ValType;
 function packFunction(): FunctionDef {
   const [src, sR, sC, R, C, dst, W] = [0, 1, 2, 3, 4, 5, 6];
   const [p0, r, c, col, rowPtr] = [7, 8, 9, 10, 11];
-  const body = new Code()
+  const body = new Code();
+  body
     .i32_const(0).local_set(p0)
     .block().loop() // panels: p0 is the panel's first column
     .local_get(p0).local_get(C).i32_ge_s().br_if(1)
-    .i32_const(0).local_set(r)
+    .i32_const(0).local_set(r);
+  transposedPanel(body, { src, sR, sC, R, C, dst, W, p0, r, rowPtr });
+  body
     .block().loop() // rows
     .local_get(r).local_get(R).i32_ge_s().br_if(1)
     .local_get(src).local_get(r).local_get(sR).i32_mul().i32_add().local_set(rowPtr)
@@ -59,7 +62,41 @@ function packFunction(): FunctionDef {
     .br(0).end().end()
     .local_get(p0).local_get(W).i32_add().local_set(p0)
     .br(0).end().end();
-  return { name: 'pack', params: [i32, i32, i32, i32, i32, i32, i32], results: [], locals: [i32, i32, i32, i32, i32], body };
+  return { name: 'pack', params: [i32, i32, i32, i32, i32, i32, i32], results: [], locals: [i32, i32, i32, i32, i32, v128, v128, v128, v128], body };
+}
+
+/**
+ * pack's fast path for A's panels when A's rows are contiguous along k (sR = 4 bytes, W = 4, a
+ * whole panel): four rows of four columns are loaded as four f32x4 and transposed with shuffles,
+ * four k steps at a time, leaving r at the first row the scalar loop still has to pack.
+ */
+function transposedPanel(c: Code, l: Record<'src' | 'sR' | 'sC' | 'R' | 'C' | 'dst' | 'W' | 'p0' | 'r' | 'rowPtr', number>): void {
+  const v = [l.rowPtr + 1, l.rowPtr + 2, l.rowPtr + 3, l.rowPtr + 4]; // the four v128 locals
+  c.local_get(l.sR).i32_const(4).i32_eq().local_get(l.W).i32_const(4).i32_eq().i32_and()
+    .local_get(l.p0).i32_const(4).i32_add().local_get(l.C).i32_le_s().i32_and()
+    .if()
+    .block().loop()
+    .local_get(l.r).i32_const(4).i32_add().local_get(l.R).i32_gt_s().br_if(1)
+    // rowPtr = src + p0·sC + 4r: column p0's k = r … r + 3.
+    .local_get(l.src).local_get(l.p0).local_get(l.sC).i32_mul().i32_add().local_get(l.r).i32_const(2).i32_shl().i32_add().local_set(l.rowPtr);
+  for (let m = 0; m < 4; m++) {
+    c.local_get(l.rowPtr);
+    if (m > 0) c.local_get(l.sC).i32_const(m).i32_mul().i32_add();
+    c.v128_load().local_set(v[m]);
+  }
+  // (a0 b0 a1 b1) (a2 b2 a3 b3) (c0 d0 c1 d1) (c2 d2 c3 d3), then each k's four columns.
+  c.local_get(v[0]).local_get(v[1]).f32x4_shuffle([0, 4, 1, 5])
+    .local_get(v[0]).local_get(v[1]).f32x4_shuffle([2, 6, 3, 7]).local_set(v[1]).local_set(v[0])
+    .local_get(v[2]).local_get(v[3]).f32x4_shuffle([0, 4, 1, 5])
+    .local_get(v[2]).local_get(v[3]).f32x4_shuffle([2, 6, 3, 7]).local_set(v[3]).local_set(v[2]);
+  const out: [number, number, [number, number, number, number]][] = [[0, 2, [0, 1, 4, 5]], [0, 2, [2, 3, 6, 7]], [1, 3, [0, 1, 4, 5]], [1, 3, [2, 3, 6, 7]]];
+  out.forEach(([x, y, lanes], k) => {
+    c.local_get(l.dst).local_get(v[x]).local_get(v[y]).f32x4_shuffle(lanes).v128_store(16 * k);
+  });
+  c.local_get(l.dst).i32_const(64).i32_add().local_set(l.dst)
+    .local_get(l.r).i32_const(4).i32_add().local_set(l.r)
+    .br(0).end().end()
+    .end();
 }
 
 /**
