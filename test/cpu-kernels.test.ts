@@ -131,6 +131,19 @@ describe.runIf(wasmFeatures().simd)('cpu kernels: rank-3 elementwise', () => {
   });
 });
 
+describe.runIf(wasmFeatures().simd)('cpu kernels: reductions', () => {
+  it('sum and max over each axis of an odd-shaped tensor agree bit for bit, NaN included', async () => {
+    const x = rand(5, 7, 9);
+    x.values[40] = NaN;
+    const [w, j] = await onBoth([x, rand(3, 13)], (a, b) => [
+      ...[0, 1, 2].flatMap((axis) => [nt.sum(a, { axis }), nt.max(a, { axis })]),
+      nt.sum(b), nt.max(b, { axis: 1 }), nt.sum(b, { axis: 0, keepDims: true }),
+    ]);
+    for (let i = 0; i < w.length; i++) expect(Array.from(w[i])).toEqual(Array.from(j[i]));
+    expect(w[1].some(Number.isNaN)).toBe(true); // the NaN reaches its max
+  });
+});
+
 describe.runIf(wasmFeatures().simd)('cpu wasm memory', () => {
   it('stays flat over 300 training steps: tensors reuse freed heap blocks, the wasm memory does not grow', async () => {
     await nt.setBackend('cpu');

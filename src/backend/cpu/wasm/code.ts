@@ -71,7 +71,9 @@ export class Code {
   i32_and(): this { return this.op(0x71); }
   i32_or(): this { return this.op(0x72); }
 
-  // f32 arithmetic.
+  // f32 arithmetic and comparisons.
+  f32_ne(): this { return this.op(0x5c); }
+  f32_gt(): this { return this.op(0x5e); }
   f32_add(): this { return this.op(0x92); }
   f32_mul(): this { return this.op(0x94); }
   f32_max(): this { return this.op(0x97); }
