@@ -33,7 +33,8 @@ const nt = await import('../dist/index.js');
 const tf = await import('@tensorflow/tfjs-core');
 await import('@tensorflow/tfjs-backend-cpu');
 await import('@tensorflow/tfjs-backend-webgpu');
-await import('@tensorflow/tfjs-backend-wasm');
+// The wasm contender is a devDependency; without it (an older install) only its column is missing.
+await import('@tensorflow/tfjs-backend-wasm').catch((e) => console.error(`tfjs-wasm: not installed (${e.code ?? e.message}); run npm install`));
 const tfl = await import('@tensorflow/tfjs-layers');
 
 const adapterName = adapter ? nameOf(adapter.info) : 'none';
