@@ -144,6 +144,41 @@ describe.runIf(wasmFeatures().simd)('cpu kernels: reductions', () => {
   });
 });
 
+describe.runIf(wasmFeatures().simd)('cpu kernels: training', () => {
+  it('a small CNN follows the JS reference loss trajectory within float32 rounding over 24 steps', async () => {
+    const n = 48;
+    const xs = Float32Array.from(uniform(n * 8 * 8 * 2));
+    const ys = Int32Array.from({ length: n }, (_, i) => (i * 7) % 5);
+    const losses: number[][] = [];
+    for (const kernels of ['wasm', 'js'] as const) {
+      await nt.setBackend('cpu', { kernels });
+      const model = nt.sequential({
+        layers: [
+          nt.layers.conv2d({ inputShape: [8, 8, 2], filters: 8, kernelSize: 3, activation: 'relu', seed: 3 }),
+          nt.layers.maxPooling2d({ poolSize: 2 }),
+          nt.layers.conv2d({ filters: 12, kernelSize: 2, padding: 'same', activation: 'relu', seed: 4 }),
+          nt.layers.flatten(),
+          nt.layers.dense({ units: 5, activation: 'softmax', seed: 5 }),
+        ],
+      });
+      model.compile({ optimizer: nt.adam({ learningRate: 0.01 }), loss: 'sparseCategoricalCrossentropy' });
+      const x = nt.tensor(xs, [n, 8, 8, 2]);
+      const y = nt.tensor(ys, [n], 'int32');
+      const history = await model.fit(x, y, { epochs: 6, batchSize: 12, shuffle: false, verbose: 0 });
+      losses.push(history.history.loss as number[]);
+      nt.dispose([x, y]);
+      model.dispose();
+    }
+    await nt.setBackend('cpu');
+    expect(losses[0].length).toBe(6);
+    expect(losses[0][5]).toBeLessThan(losses[0][0]); // it learns
+    losses[0].forEach((l, i) => {
+      expect(Number.isFinite(l)).toBe(true);
+      expect(Math.abs(l - losses[1][i])).toBeLessThan(1e-4 * Math.abs(losses[1][i]) + 1e-6);
+    });
+  });
+});
+
 describe.runIf(wasmFeatures().simd)('cpu wasm memory', () => {
   it('stays flat over 300 training steps: tensors reuse freed heap blocks, the wasm memory does not grow', async () => {
     await nt.setBackend('cpu');
