@@ -6,6 +6,7 @@ export { setBackend, getBackend, stats, resetStats, flush, sync, setElementwiseF
 export { setStepPlans, stepPlansEnabled } from './graph/step-plans.js';
 export type { BackendStats } from './backend/backend.js';
 export type { WebGpuOptions } from './backend/webgpu/device.js';
+export type { CpuOptions, CpuKernels } from './backend/cpu.js';
 export { tidy, keep, dispose, memory, liveTensors } from './scope.js';
 export type { MemoryInfo, LiveTensor } from './engine.js';
 export { tensor, scalar, fill, zeros, ones, zerosLike, onesLike, cast, variable, type TensorLike, type TensorValues } from './ops/create.js';
