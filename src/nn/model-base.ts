@@ -18,6 +18,7 @@ import { batchInputs, disposeBatch, isDataSource, subset, tensorLists, tensors, 
 import type { Layer } from './layers/layer.js';
 import { getLoss, type Loss, type LossFn } from './losses.js';
 import { getMetric, type Metric } from './metrics.js';
+import { moveHostWeightsToCurrentBackend, moveToCurrentBackend } from './relocate.js';
 import { saveModel, type SaveResult } from './serialize.js';
 import { summaryLines, type SummaryRow } from './summary.js';
 import { evaluateSums, fitLoop, guardedStep, NonFiniteLossError, StepState, type FitArgs, type History } from './training.js';
@@ -116,6 +117,7 @@ export abstract class BaseModel implements CallbackModel {
   /** Predictions for `x`: one output as a tensor, several as a list. Batched `batchSize` examples at a time (default 32). */
   predict(x: ModelInputs | DataSource, { batchSize = 32 }: { batchSize?: number } = {}): Tensor | Tensor[] {
     checkBatchSize('predict', batchSize);
+    moveHostWeightsToCurrentBackend(this, 'predict');
     const list = isDataSource(x) ? null : this.checkInputs('predict', x);
     const single = (outs: Tensor[]) => (outs.length === 1 ? outs[0] : outs);
     if (list && list[0].shape[0] <= batchSize) return single(this.predictBatch(list));
@@ -285,6 +287,7 @@ export abstract class BaseModel implements CallbackModel {
     try {
       if (source.size === 0) throw new ArgumentError(`${this.name}.evaluate: no examples`);
       this.prepare(source.exampleShape);
+      await moveToCurrentBackend(this, 'evaluate');
       const sums = this.evaluationSums();
       evaluateSums(this, source, batchSize, sums);
       const means = engine.tidy(() => sums.map((s) => mul(s, 1 / source.size)));
@@ -300,6 +303,7 @@ export abstract class BaseModel implements CallbackModel {
     const xs = this.checkInputs('trainOnBatch', x);
     const ys = this.checkTargets('trainOnBatch', y);
     this.prepare(xs[0].shape.slice(1));
+    await moveToCurrentBackend(this, 'trainOnBatch');
     const state = this.trainingState();
     state.reset();
     guardedStep(this, { xs, ys }, state);
