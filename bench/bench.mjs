@@ -1,4 +1,4 @@
-// npm run bench: Neurite against TF.js 4.22 in one Node process, on the same WebGPU adapter
+// npm run bench: Neurite against TF.js 4.22 (and jax-js 0.1.25's WebGPU matmul) in one Node process, on the same WebGPU adapter
 // (Dawn; SwiftShader on machines without a GPU) and on the CPU. Prints a table and writes
 // BENCHMARKS.md. Not a test: numbers vary with the machine; compare ratios within one run.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,102 +26,57 @@ const tf = await import('@tensorflow/tfjs-core');
 await import('@tensorflow/tfjs-backend-cpu');
 await import('@tensorflow/tfjs-backend-webgpu');
 const tfl = await import('@tensorflow/tfjs-layers');
+const workloads = await import('./workloads.mjs');
 
 const adapter = await gpuInstance.requestAdapter();
 const adapterName = adapter ? [adapter.info.vendor, adapter.info.architecture, adapter.info.device || adapter.info.description].filter(Boolean).join(' / ') : 'none';
 
-/** Runs `fn` (async) `reps` times after `warmup` runs; returns the median seconds per run. */
-async function timeIt(fn, { warmup = 1, reps = 3 } = {}) {
-  for (let i = 0; i < warmup; i++) await fn();
-  const times = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push((performance.now() - t0) / 1000);
+/** jax-js 0.1.25 on its WebGPU device (a device of its own on the same adapter), or null where it cannot start. */
+async function loadJax() {
+  try {
+    // jax-js reads navigator.userAgent, which Node 20 lacks.
+    if (globalThis.navigator.userAgent === undefined) globalThis.navigator.userAgent = `Node.js/${process.version}`;
+    const jax = await import('@jax-js/jax');
+    const devices = await jax.init();
+    if (!devices.includes('webgpu')) throw new Error(`no webgpu device (devices: ${devices.join(', ')})`);
+    jax.defaultDevice('webgpu');
+    return jax;
+  } catch (e) {
+    console.error(`jax-js: ${e.message}`);
+    return null;
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
 }
+const jax = await loadJax();
 
-function randomArray(n, seed = 1) {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
+const STEPS = quick ? 2 : 4;
+const reps = quick ? 1 : 3;
+const trainReps = quick ? 1 : 2;
 
 async function neuriteMatMul(backend, n) {
   await nt.setBackend(backend);
-  const a = nt.tensor(randomArray(n * n, 1), [n, n]);
-  const b = nt.tensor(randomArray(n * n, 2), [n, n]);
-  const s = await timeIt(async () => {
-    const c = nt.matMul(a, b);
-    await c.data();
-    c.dispose();
-  }, { reps: quick ? 1 : 3 });
-  nt.dispose([a, b]);
-  return (2 * n ** 3) / s / 1e9;
+  return workloads.matMulGflops(nt, n, reps);
 }
 
 async function tfMatMul(backend, n) {
   await tf.setBackend(backend);
   await tf.ready();
-  const a = tf.tensor(randomArray(n * n, 1), [n, n]);
-  const b = tf.tensor(randomArray(n * n, 2), [n, n]);
-  const s = await timeIt(async () => {
-    const c = tf.matMul(a, b);
-    await c.data();
-    c.dispose();
-  }, { reps: quick ? 1 : 3 });
-  tf.dispose([a, b]);
-  return (2 * n ** 3) / s / 1e9;
+  return workloads.matMulGflops(tf, n, reps);
 }
 
-/** The tutorial CNN, built with either library's Keras-style layers API. */
-function tutorialCnn(L, seq) {
-  return seq({
-    layers: [
-      L.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu' }),
-      L.maxPooling2d({ poolSize: 2 }),
-      L.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
-      L.maxPooling2d({ poolSize: 2 }),
-      L.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
-      L.flatten(),
-      L.dense({ units: 64, activation: 'relu' }),
-      L.dense({ units: 10, activation: 'softmax' }),
-    ],
-  });
+async function jaxMatMul(n) {
+  if (!jax) throw new Error('jax-js did not start');
+  return workloads.jaxMatMul(jax, n, reps);
 }
-
-const BATCH = 64;
-const STEPS = quick ? 2 : 4;
 
 async function neuriteTrain(backend) {
   await nt.setBackend(backend);
-  const model = tutorialCnn(nt.layers, nt.sequential);
-  model.compile({ optimizer: nt.adam({ learningRate: 1e-3 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-  const n = BATCH * STEPS;
-  const x = nt.tensor(randomArray(n * 784, 3).map((v) => v + 0.5), [n, 28, 28, 1]);
-  const y = nt.tensor(Int32Array.from({ length: n }, (_, i) => i % 10), [n], 'int32');
-  const s = await timeIt(() => model.fit(x, y, { epochs: 1, batchSize: BATCH, shuffle: false, verbose: 0 }), { warmup: 1, reps: quick ? 1 : 2 });
-  nt.dispose([x, y]);
-  return n / s;
+  return workloads.neuriteTrain(nt, STEPS, trainReps);
 }
 
 async function tfTrain(backend) {
   await tf.setBackend(backend);
   await tf.ready();
-  const model = tutorialCnn(tfl.layers, tfl.sequential);
-  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-  const n = BATCH * STEPS;
-  const x = tf.tensor(randomArray(n * 784, 3).map((v) => v + 0.5), [n, 28, 28, 1]);
-  const y = tf.tensor(Float32Array.from({ length: n }, (_, i) => i % 10), [n]);
-  const s = await timeIt(() => model.fit(x, y, { epochs: 1, batchSize: BATCH, shuffle: false, verbose: 0 }), { warmup: 1, reps: quick ? 1 : 2 });
-  tf.dispose([x, y]);
-  return n / s;
+  return workloads.tfTrain(tf, tfl, STEPS, trainReps);
 }
 
 const rows = [];
@@ -146,6 +101,7 @@ if (!only || only === 'matmul') {
     await measure(`matMul ${n}×${n}×${n}`, 'GFLOP/s', {
       'neurite-webgpu': () => neuriteMatMul('webgpu', n),
       'tfjs-webgpu': () => tfMatMul('webgpu', n),
+      'jaxjs-webgpu': () => jaxMatMul(n),
       'neurite-cpu': () => neuriteMatMul('cpu', n),
       'tfjs-cpu': () => tfMatMul('cpu', n),
     });
@@ -160,9 +116,9 @@ if (!only || only === 'train') {
   });
 }
 
-const cols = ['neurite-webgpu', 'tfjs-webgpu', 'neurite-cpu', 'tfjs-cpu'];
+const cols = ['neurite-webgpu', 'tfjs-webgpu', 'jaxjs-webgpu', 'neurite-cpu', 'tfjs-cpu'];
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
-const header = `| benchmark | unit | ${cols.join(' | ')} | webgpu ratio (neurite/tfjs) | cpu ratio |`;
+const header = `| benchmark | unit | ${cols.join(' | ')} | webgpu ratio (neurite/tfjs) | neurite/jax-js webgpu | cpu ratio |`;
 const target = new URL('../BENCHMARKS.md', import.meta.url);
 const previous = existsSync(target) ? readFileSync(target, 'utf8') : '';
 const measured = new Set(rows.map((r) => r.what));
@@ -170,16 +126,16 @@ const measured = new Set(rows.map((r) => r.what));
 const keptRows = only
   ? previous.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| benchmark') && !measured.has(l.split(' | ')[0].slice(2)))
   : [];
-const table = [header, `|${'---|'.repeat(cols.length + 4)}`]
-  .concat(rows.map((r) => `| ${r.what} | ${r.unit} | ${cols.map((c) => fmt(r.values[c] ?? NaN)).join(' | ')} | ${ratio(r.values['neurite-webgpu'], r.values['tfjs-webgpu'])} | ${ratio(r.values['neurite-cpu'], r.values['tfjs-cpu'])} |`))
+const table = [header, `|${'---|'.repeat(cols.length + 5)}`]
+  .concat(rows.map((r) => `| ${r.what} | ${r.unit} | ${cols.map((c) => fmt(r.values[c] ?? NaN)).join(' | ')} | ${ratio(r.values['neurite-webgpu'], r.values['tfjs-webgpu'])} | ${ratio(r.values['neurite-webgpu'], r.values['jaxjs-webgpu'])} | ${ratio(r.values['neurite-cpu'], r.values['tfjs-cpu'])} |`))
   .concat(keptRows)
   .join('\n');
 const date = new Date().toISOString().slice(0, 10);
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 const report = `# Benchmarks
 
-Produced by \`npm run bench\` (bench/bench.mjs): Neurite and TF.js 4.22 measured in the same Node
-process, on the same WebGPU adapter and on the CPU. Higher is better. Each figure is the median of a
+Produced by \`npm run bench\` (bench/bench.mjs): Neurite, TF.js 4.22 and jax-js 0.1.25 (matMul, WebGPU)
+measured in the same Node process, on the same WebGPU adapter and on the CPU. Higher is better. Each figure is the median of a
 few timed runs after a warm-up, including the readback of the result.${only ? ` This run measured only '${only}'; the other rows are from the previous run.` : ''}
 
 - Date: ${date}
