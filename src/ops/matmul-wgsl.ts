@@ -37,7 +37,8 @@ export type MatMulParam = (typeof MATMUL_PARAMS)[number];
 
 /**
  * The register kernel's shape where B's columns may not be read as vec4s: 8 rows × 2 vec4 columns
- * per invocation, scalar loads, k unrolled ×4 (SubZero, SwiftShader's JIT, unrolls nothing itself).
+ * per invocation, scalar loads, k unrolled ×4 (one loop test per 4 steps). Other tiles (4×16, 8×12,
+ * 8×16, 12×8) were no faster on SwiftShader (bench/matmul-probe.mjs).
  */
 export const REGISTER_SHAPE: RegisterShape = { rows: 8, vec4s: 2, bVec4: false, kUnroll: 4 };
 
