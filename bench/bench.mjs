@@ -12,6 +12,8 @@ process.env.XDG_RUNTIME_DIR ??= '/tmp';
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
 const quick = args.has('quick');
 const only = args.get('only'); // 'matmul' | 'train'
+// --webgpu-only: skip the CPU backends (TF.js's CPU training takes minutes on a loaded machine).
+const webgpuOnly = args.has('webgpu-only');
 
 // One Dawn instance for both libraries: both find it as navigator.gpu. Kept referenced for
 // the whole process (Dawn crashes if its instance is collected while devices live).
@@ -80,10 +82,11 @@ async function tfTrain(backend) {
 }
 
 const rows = [];
-const fmt = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const fmt = (v) => (!Number.isFinite(v) ? 'n/a' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 async function measure(what, unit, runs) {
   const values = {};
   for (const [name, fn] of Object.entries(runs)) {
+    if (webgpuOnly && name.endsWith('-cpu')) continue;
     try {
       values[name] = await fn();
     } catch (e) {
