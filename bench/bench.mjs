@@ -171,14 +171,16 @@ const previousDate = /^- Date: (.+)$/m.exec(previous)?.[1];
 // With --only, rows of the benchmarks not run this time are kept from the previous report.
 // Kept cells are placed by the previous header's column names, so a run that adds columns keeps rows aligned.
 const cellsOf = (line) => line.replace(/^\| /, '').replace(/ \|$/, '').split(' | ');
-const previousHeader = cellsOf(previous.split('\n').find((l) => l.startsWith('| benchmark')) ?? '');
+const previousHeader = cellsOf(previous.split('<!-- notes: kept across runs -->')[0].split('\n').find((l) => l.startsWith('| benchmark')) ?? '');
 const realign = (line) => {
   const cells = cellsOf(line);
   const byName = new Map(previousHeader.map((name, i) => [name, cells[i]]));
   return `| ${cells[0]} | ${cells[1]} | ${cols.map((c) => byName.get(c) ?? '–').join(' | ')} | ${leads.map((l) => byName.get(l) ?? 'n/a').join(' | ')} |`;
 };
+// Only the generated table's rows: the notes below the marker hold tables of their own.
+const previousTable = previous.split('<!-- notes: kept across runs -->')[0];
 const keptRows = only
-  ? previous.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| benchmark') && !measured.has(l.split(' | ')[0].slice(2))).map(realign)
+  ? previousTable.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| benchmark') && !measured.has(l.split(' | ')[0].slice(2))).map(realign)
   : [];
 const table = [header, `|${'---|'.repeat(cols.length + 2 + leads.length)}`]
   .concat(rows.map((r) => `| ${r.what} | ${r.unit} | ${cols.map((c) => (c in r.values ? fmt(r.values[c]) : '–')).join(' | ')} | ${lead(r, 'neurite-webgpu', 'tfjs-webgpu')} | ${lead(r, 'neurite-webgpu', 'jaxjs-webgpu')} | ${lead(r, 'neurite-cpu', 'tfjs-cpu')} | ${lead(r, 'neurite-cpu', 'tfjs-wasm')} |`))

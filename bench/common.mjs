@@ -3,48 +3,10 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** Examples per training step in every benchmark. */
-export const BATCH = 64;
+// The timer, the seeded inputs and the CNN are the browser-safe ones the Chromium bench uses too.
+import { BATCH, randomArray, timeIt as timeMedian, tutorialCnn } from './workloads.mjs';
 
-/** Runs `fn` (async) `reps` times after `warmup` runs; returns the median seconds per run. */
-export async function timeMedian(fn, { warmup = 1, reps = 3 } = {}) {
-  for (let i = 0; i < warmup; i++) await fn();
-  const times = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push((performance.now() - t0) / 1000);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
-
-/** `n` values in [-0.5, 0.5) from a linear congruential generator seeded with `seed`. */
-export function randomArray(n, seed = 1) {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
-
-/** The tutorial CNN, built with either library's Keras-style layers API. */
-export function tutorialCnn(L, seq) {
-  return seq({
-    layers: [
-      L.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu' }),
-      L.maxPooling2d({ poolSize: 2 }),
-      L.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
-      L.maxPooling2d({ poolSize: 2 }),
-      L.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
-      L.flatten(),
-      L.dense({ units: 64, activation: 'relu' }),
-      L.dense({ units: 10, activation: 'softmax' }),
-    ],
-  });
-}
+export { BATCH, randomArray, timeMedian, tutorialCnn };
 
 /**
  * Host cost per step on the null device, measured by host-cost.mjs in a child process (it

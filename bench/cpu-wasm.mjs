@@ -1,7 +1,8 @@
 // The CPU rows of `npm run bench`: Neurite's CPU backend with its wasm SIMD kernels and with the JS
 // reference kernels, against TF.js's wasm backend (XNNPACK, one thread here) and its cpu backend,
 // all in this process: matMul GFLOP/s and the tutorial CNN's inference and training samples/s.
-import { fitSamplesPerSecond, randomArray, timeMedian, trainingRun } from './common.mjs';
+import { fitSamplesPerSecond, timeMedian, trainingRun } from './common.mjs';
+import { matMulGflops } from './workloads.mjs';
 
 /** Inference samples per second of `predict` over `steps` batches (median of `reps` after a warm-up). */
 export async function predictSamplesPerSecond(api, { steps, reps }) {
@@ -25,18 +26,6 @@ function contenders(nt, tf) {
     'tfjs-wasm': tfBackend('wasm'),
     'tfjs-cpu': tfBackend('cpu'),
   };
-}
-
-async function matMulGflops(lib, n, reps) {
-  const a = lib.tensor(randomArray(n * n, 1), [n, n]);
-  const b = lib.tensor(randomArray(n * n, 2), [n, n]);
-  const s = await timeMedian(async () => {
-    const c = lib.matMul(a, b);
-    await c.data();
-    c.dispose();
-  }, { reps });
-  lib.dispose([a, b]);
-  return (2 * n ** 3) / s / 1e9;
 }
 
 /**
