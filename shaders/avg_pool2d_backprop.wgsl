@@ -1,13 +1,6 @@
 // Gradient of avgPool2d: dx[b, iy, ix, c] = Σ over windows covering (iy, ix) of dy / (window count),
-// gathered per dx element in the CPU loop's (oy, ox) order. pool_common is prepended.
-@group(0) @binding(0) var<storage, read> dy: array<f32>;
-@group(0) @binding(1) var<storage, read_write> dx: array<f32>;
-@group(0) @binding(2) var<uniform> p: Params;
-
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flatIndex(gid, nwg);
-  if (i >= p.n) { return; }
+// gathered per dx element in the CPU loop's (oy, ox) order. The body of main: pool.ts opens it
+// (bindings dy, dx) with pool_common.wgsl.
   let c = i % p.C;
   let ix = i / p.C % p.W;
   let iy = i / p.C / p.W % p.H;
@@ -21,4 +14,3 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     }
   }
   dx[i - p.oShift] = acc;
-}

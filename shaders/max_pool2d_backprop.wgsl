@@ -1,15 +1,7 @@
 // Gradient of maxPool2d: dx[i] = Σ dy over the windows whose max (recomputed from x) is element i.
 // One invocation per dx element gathers over the windows covering it, in the same (oy, ox) order
-// as the CPU loop, so no atomics are needed (pool_common + pool_argmax prepended).
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
-@group(0) @binding(3) var<uniform> p: Params;
-
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flatIndex(gid, nwg);
-  if (i >= p.n) { return; }
+// as the CPU loop, so no atomics are needed. The body of main: pool.ts opens it (bindings x, dy, dx)
+// with pool_common + pool_argmax.
   let c = i % p.C;
   let ix = i / p.C % p.W;
   let iy = i / p.C / p.W % p.H;
@@ -25,4 +17,3 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     }
   }
   dx[i - p.oShift] = acc;
-}
