@@ -3,16 +3,7 @@
 // (WGSL has no float atomics) and the sum order is fixed, matching the CPU exactly.
 // For a dx larger than one binding the kernel runs in parts: elements [first, n) of dx, bound
 // from element dxBase (one part: first 0, dxBase 0).
-struct Params { n: u32, first: u32, dxBase: u32, axisDim: u32, nIdx: u32, inner: u32 }
-@group(0) @binding(0) var<storage, read> dy: array<f32>;
-@group(0) @binding(1) var<storage, read> indices: array<i32>;
-@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
-@group(0) @binding(3) var<uniform> p: Params;
-
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = p.first + gid.y * nwg.x * 64u + gid.x;
-  if (i >= p.n) { return; }
+// The body of main: transform.ts opens it (bindings dy, indices, dx).
   let k = i % p.inner;
   let a = i32((i / p.inner) % p.axisDim);
   let o = i / (p.inner * p.axisDim);
@@ -21,4 +12,3 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     if (indices[j] == a) { acc += dy[(o * p.nIdx + j) * p.inner + k]; }
   }
   dx[i - p.dxBase] = acc;
-}
