@@ -2,7 +2,7 @@
 // Storage is a typed array; kernels run immediately.
 import { allocArray, type DType, type TypedArray } from '../dtype.js';
 import { emptyStats, type Backend, type BackendStats, type Storage } from './backend.js';
-import type { KernelCall } from './kernel.js';
+import type { KernelCall, KernelPreferences } from './kernel.js';
 
 class CpuStorage implements Storage {
   constructor(readonly array: TypedArray, readonly dtype: DType) {}
@@ -16,6 +16,9 @@ export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   // No binding limit on the CPU; the WebGPU default keeps fused kernels alike on both backends.
   readonly maxStorageBindings = 8;
+  // Fixed, so CPU results never depend on which GPU ran before. Register tiles cut the conv filter
+  // gradient into the same chunks as on SwiftShader, whose parity tests compare with the CPU.
+  readonly preferences: KernelPreferences = { tiling: 'register' };
   private counters: BackendStats = emptyStats();
   private bytesInUse = 0;
 

@@ -1,8 +1,8 @@
 // conv2d (NHWC, TF.js conventions), fusedConv2d (bias + activation in conv2d's kernel epilogue) and
 // the gradient ops conv2dBackpropInput and conv2dBackpropFilter. Each is one OpDef whose kernel pairs a CPU loop (conv-cpu.ts) with an implicit-GEMM WGSL kernel:
 // unrolled register tiles (conv-wgsl.ts) or workgroup-memory tiles (conv-workgroup-wgsl.ts), picked per
-// adapter (kernelPreferences). Also the window geometry (strides, dilations, TF's SAME rule) that pooling shares.
-import { kernelPreferences, linearWorkgroups, type KernelCall, type SplitLimits, type Uniform } from '../backend/kernel.js';
+// backend's preferences (OpDef.kernel's prefs). Also the window geometry (strides, dilations, TF's SAME rule) that pooling shares.
+import { linearWorkgroups, type KernelPreferences, type KernelCall, type SplitLimits, type Uniform } from '../backend/kernel.js';
 import { ranges, splitItems, type Span } from '../backend/split.js';
 import { ArgumentError, BackendError, DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
@@ -171,7 +171,6 @@ const FILTER_MIN_CHUNK = { register: 64, workgroup: 256 };
 const fields = (names: readonly string[], values: Record<string, number>) => names.map((f) => ({ u32: values[f] }));
 const tileFor = (columns: number): ConvTile => ({ ...TILE, bVec: columns % 4 === 0 });
 const colTilesOf = (columns: number): number => Math.ceil(Math.ceil(columns / 4) / TILE.cols4);
-const useRegisterTiles = (): boolean => kernelPreferences.tiling === 'register';
 
 /** fusedConv2d's epilogue: the activation and whether a bias is read (null for the plain kernels). */
 interface Epilogue {
@@ -226,9 +225,9 @@ function registerGatherKernel(forward: boolean, g: ConvGeometry, epi: Epilogue |
   };
 }
 
-function gatherCall(forward: boolean, g: ConvGeometry, epi: Epilogue | null = null): KernelCall {
+function gatherCall(forward: boolean, g: ConvGeometry, prefs: KernelPreferences, epi: Epilogue | null = null): KernelCall {
   const kind = forward ? 'forward' : 'backpropInput';
-  const register = useRegisterTiles();
+  const register = prefs.tiling === 'register';
   const gpuFor = (part?: ConvPart): GpuKernel => (register ? registerGatherKernel(forward, g, epi, part) : workgroupKernel(kind, g, epi, undefined, undefined, part));
   const { variant, ...gpu } = gpuFor();
   const key = `conv2d:${kind}:${variant}`;
@@ -283,10 +282,9 @@ function gatherCall(forward: boolean, g: ConvGeometry, epi: Epilogue | null = nu
 /** Register tiles of the filter gradient (before splitting the reduction). */
 const filterTiles = (g: ConvGeometry): number => Math.ceil((g.kh * g.kw * g.inC) / TILE.rows) * colTilesOf(g.outC);
 
-/** How many chunks the filter gradient's reduction over N·outH·outW is split into, for the current variant. */
-function filterSplits(g: ConvGeometry): number {
+/** How many chunks the filter gradient's reduction over N·outH·outW is split into, for the tiling a backend prefers. */
+function filterSplits(g: ConvGeometry, { tiling: variant }: KernelPreferences): number {
   const P = g.batch * g.outH * g.outW;
-  const variant = useRegisterTiles() ? 'register' : 'workgroup';
   const tiles = variant === 'register' ? filterTiles(g) : workgroupGemmGrid(g.kh * g.kw * g.inC, g.outC, 1).count;
   return Math.max(1, Math.min(Math.ceil(FILTER_TARGET[variant] / tiles), Math.ceil(P / FILTER_MIN_CHUNK[variant])));
 }
@@ -306,10 +304,10 @@ function registerFilterKernel(g: ConvGeometry, chunk: number, splits: number, pa
   };
 }
 
-function filterCall(g: ConvGeometry, splits: number): KernelCall {
+function filterCall(g: ConvGeometry, splits: number, prefs: KernelPreferences): KernelCall {
   const P = g.batch * g.outH * g.outW;
   const chunk = Math.ceil(P / splits);
-  const register = useRegisterTiles();
+  const register = prefs.tiling === 'register';
   const gpuFor = (part?: ConvPart): GpuKernel => (register ? registerFilterKernel(g, chunk, splits, part) : workgroupKernel('backpropFilter', g, null, chunk, splits, part));
   const { variant, ...gpu } = gpuFor();
   const call: KernelCall = {
@@ -351,7 +349,7 @@ export const conv2dOp: OpDef<ConvAttrs> = {
     checkFloat('conv2d', x, filter);
     return [{ shape: [g.batch, g.outH, g.outW, g.outC], dtype: 'float32' }];
   },
-  kernel: ([x, filter], _o, attrs) => gatherCall(true, convGeometry('conv2d', x.shape, filter.shape, attrs)),
+  kernel: ([x, filter], _o, attrs, prefs) => gatherCall(true, convGeometry('conv2d', x.shape, filter.shape, attrs), prefs),
   grad: ([dy], [x, filter], _o, attrs, needs) => convGrads(dy, x, filter, attrs, needs),
 };
 
@@ -377,8 +375,8 @@ export const fusedConv2dOp: OpDef<FusedConvAttrs> = {
     if (bias) checkConvBias(bias, g.outC);
     return [{ shape: [g.batch, g.outH, g.outW, g.outC], dtype: 'float32' }];
   },
-  kernel: ([x, filter, bias], _o, attrs) =>
-    gatherCall(true, convGeometry('fusedConv2d', x.shape, filter.shape, attrs), { activation: attrs.activation, hasBias: !!bias }),
+  kernel: ([x, filter, bias], _o, attrs, prefs) =>
+    gatherCall(true, convGeometry('fusedConv2d', x.shape, filter.shape, attrs), prefs, { activation: attrs.activation, hasBias: !!bias }),
   grad: ([dy], [x, filter, bias], [y], attrs, needs) => {
     // y = act(z), z = conv2d(x, W) + bias: dz = dy ⊙ act'(z) (from y); dx, dW as conv2d's with dz;
     // d bias = Σ dz over N, H, W (bias broadcasts along all dims but the channels).
@@ -412,7 +410,7 @@ export const conv2dBackpropInputOp: OpDef<BackpropInputAttrs> = {
     checkDy('conv2dBackpropInput', dy, transposedGeometry('conv2dBackpropInput', attrs.xShape, fT, attrs));
     return [{ shape: attrs.xShape.slice(), dtype: 'float32' }];
   },
-  kernel: ([, fT], _o, attrs) => gatherCall(false, transposedGeometry('conv2dBackpropInput', attrs.xShape, fT, attrs)),
+  kernel: ([, fT], _o, attrs, prefs) => gatherCall(false, transposedGeometry('conv2dBackpropInput', attrs.xShape, fT, attrs), prefs),
   grad: null,
 };
 
@@ -430,7 +428,7 @@ export const conv2dBackpropFilterOp: OpDef<BackpropFilterAttrs> = {
     checkDy('conv2dBackpropFilter', dy, convGeometry('conv2dBackpropFilter', x.shape, attrs.filterShape, attrs));
     return [{ shape: [attrs.splits, ...attrs.filterShape], dtype: 'float32' }];
   },
-  kernel: ([x], _o, attrs) => filterCall(convGeometry('conv2dBackpropFilter', x.shape, attrs.filterShape, attrs), attrs.splits),
+  kernel: ([x], _o, attrs, prefs) => filterCall(convGeometry('conv2dBackpropFilter', x.shape, attrs.filterShape, attrs), attrs.splits, prefs),
   grad: null,
 };
 
@@ -488,7 +486,8 @@ export function conv2dBackpropInput(dy: Tensor, filter: Tensor, xShape: readonly
 export function conv2dBackpropFilter(x: Tensor, dy: Tensor, filterShape: readonly number[], options: Conv2dOptions = {}): Tensor {
   const attrs = convAttrs('conv2dBackpropFilter', options);
   const g = convGeometry('conv2dBackpropFilter', x.shape, filterShape, attrs);
-  const splits = filterSplits(g);
+  // The chunking sets the rounding: it follows the backend that runs the op, never another one.
+  const splits = filterSplits(g, engine.backend.preferences);
   return engine.tidy(() => {
     const partials = engine.runOp(conv2dBackpropFilterOp, [x, dy], { ...attrs, filterShape, splits })[0];
     return splits === 1 ? reshape(partials, filterShape) : sum(partials, { axis: 0 });

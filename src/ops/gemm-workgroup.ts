@@ -1,5 +1,5 @@
 // The workgroup-memory GEMM that matMul and the three convs share on GPUs that prefer it
-// (kernelPreferences.tiling 'workgroup'): shaders/gemm_workgroup.wgsl is the kernel, and each
+// (KernelPreferences.tiling 'workgroup'): shaders/gemm_workgroup.wgsl is the kernel, and each
 // op supplies only its index mapping — gemmBegin, loadA and loadB — plus its Params and bindings.
 import { linearWorkgroups } from '../backend/kernel.js';
 import body from '../../shaders/gemm_workgroup.wgsl?raw';

@@ -1,8 +1,8 @@
 // matMul: [..., M, K] × [..., K, N] with NumPy-broadcast batch dims and transpose flags, and its
 // gradient; fusedMatMul adds a bias and an activation in the same kernel's epilogue. One KernelCall
-// per product: a CPU loop (i-k-j over contiguous rows) and one of two WGSL kernels — unrolled
-// register tiles or workgroup-memory tiles — picked per adapter (kernelPreferences).
-import { kernelPreferences, linearWorkgroups, type BindingWindow, type KernelCall, type SplitLimits } from '../backend/kernel.js';
+// per product: a CPU loop (4×4 register blocks over contiguous rows) and one of two WGSL kernels —
+// unrolled register tiles or workgroup-memory tiles — as the backend prefers (OpDef.kernel's prefs).
+import { linearWorkgroups, type KernelPreferences, type BindingWindow, type KernelCall, type SplitLimits } from '../backend/kernel.js';
 import { splitItems, type ItemPart, type Span } from '../backend/split.js';
 import { BackendError, DTypeError, NeuriteError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
@@ -161,7 +161,7 @@ export const matMulOp: OpDef<MatMulAttrs> = {
     const { M, N, batch } = geometry(a, b, attrs);
     return [{ shape: [...batch, M, N], dtype: 'float32' }];
   },
-  kernel: ([a, b], _outs, attrs) => matMulCall(geometry(a, b, attrs), attrs, null),
+  kernel: ([a, b], _outs, attrs, prefs) => matMulCall(geometry(a, b, attrs), attrs, null, prefs),
   grad: ([dy], [a, b], _o, attrs, needs) => matMulGrads(dy, a, b, attrs, needs),
 };
 
@@ -173,7 +173,8 @@ export const fusedMatMulOp: OpDef<FusedMatMulAttrs> = {
     if (bias) checkBias(bias, N);
     return [{ shape: [...batch, M, N], dtype: 'float32' }];
   },
-  kernel: ([a, b, bias], _outs, attrs) => matMulCall(geometry(a, b, attrs, 'fusedMatMul'), attrs, { activation: attrs.activation, hasBias: !!bias }),
+  kernel: ([a, b, bias], _outs, attrs, prefs) =>
+    matMulCall(geometry(a, b, attrs, 'fusedMatMul'), attrs, { activation: attrs.activation, hasBias: !!bias }, prefs),
   grad: ([dy], [a, b, bias], [y], attrs, needs) => {
     // Y = act(Z), Z = op(A)·op(B) + bias: dZ = dY ⊙ act'(Z) (from Y); dA, dB as matMul's with dZ;
     // d bias = Σ dZ over every row of every batch (bias broadcasts along all dims but the last).
@@ -236,7 +237,7 @@ interface Epilogue {
   hasBias: boolean;
 }
 
-function matMulCall(g: Geometry, { transposeA, transposeB }: MatMulAttrs, epi: Epilogue | null): KernelCall {
+function matMulCall(g: Geometry, { transposeA, transposeB }: MatMulAttrs, epi: Epilogue | null, prefs: KernelPreferences): KernelCall {
   const { M, K, N, layout } = g;
   if (layout.dims.length > MAX_BATCH_DIMS) {
     throw new NeuriteError(`matMul: the batch ${fmtShape(g.batch)} collapses to ${layout.dims.length} dims, more than ${MAX_BATCH_DIMS}; call matMul(), which broadcasts it first`);
@@ -246,7 +247,7 @@ function matMulCall(g: Geometry, { transposeA, transposeB }: MatMulAttrs, epi: E
   const dims = [...Array<number>(pad).fill(1), ...layout.dims];
   const as = [...Array<number>(pad).fill(0), ...layout.aStrides];
   const bs = [...Array<number>(pad).fill(0), ...layout.bStrides];
-  const register = kernelPreferences.tiling === 'register';
+  const register = prefs.tiling === 'register';
   const tileRows = register ? REGISTER_TILE.rows : WORKGROUP_TILE;
   const tileCols = register ? REGISTER_TILE.cols : WORKGROUP_TILE;
   const tilesM = Math.ceil(M / tileRows);

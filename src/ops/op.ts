@@ -1,6 +1,6 @@
 // The op definition: each op is described once — its shape rule, its kernel (which carries
 // both the WGSL and the CPU implementation) and its gradient written with other ops.
-import type { KernelCall, OutputSpec } from '../backend/kernel.js';
+import type { KernelCall, KernelPreferences, OutputSpec } from '../backend/kernel.js';
 import type { Tensor } from '../tensor.js';
 
 /**
@@ -21,8 +21,8 @@ export interface OpDef<A = Record<string, never>> {
   readonly name: string;
   /** Shape rule: validates inputs and attrs (throwing ShapeError/DTypeError naming the op), returns the outputs. */
   outputs(inputs: readonly Tensor[], attrs: A): OutputSpec[];
-  /** The kernel call computing the outputs from the inputs. */
-  kernel(inputs: readonly Tensor[], outputs: readonly OutputSpec[], attrs: A): KernelCall;
+  /** The kernel call computing the outputs from the inputs, as the backend running it prefers (`prefs`). */
+  kernel(inputs: readonly Tensor[], outputs: readonly OutputSpec[], attrs: A, prefs: KernelPreferences): KernelCall;
   /** The gradient, or null for ops whose output is piecewise constant (argMax, comparisons, oneHot). */
   readonly grad: GradFn<A> | null;
 }
