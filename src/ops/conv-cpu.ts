@@ -1,7 +1,7 @@
 // The CPU kernels of conv2d and its backprops: plain loops with the channels innermost (contiguous
 // in NHWC and in the filter), float64 accumulators, index math hoisted out of the inner loops.
 // They follow the WGSL kernels' formulation (conv-wgsl.ts), so both backends sum the same terms.
-import type { ConvGeometry } from './conv.js';
+import type { ConvGeometry } from './conv-geometry.js';
 
 /** acc[j] += Σ_i a[ai + i] · b[bi + i·n + j] for i < k, j < n; four rows of b per pass to cut acc traffic. */
 function accumulateRows(acc: Float64Array, a: Float32Array, ai: number, b: Float32Array, bi: number, k: number, n: number): void {

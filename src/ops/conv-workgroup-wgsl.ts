@@ -5,7 +5,7 @@
 import type { Uniform } from '../backend/kernel.js';
 import { epilogueWgsl } from './matmul-epilogue.js';
 import type { EpilogueWgsl } from './matmul-wgsl.js';
-import { partUniforms, type ConvGeometry, type ConvPart } from './conv.js';
+import { partUniforms, type ConvGeometry, type ConvPart } from './conv-geometry.js';
 import { convBindings } from './conv-wgsl.js';
 import { GEMM_GRID_FIELDS, workgroupGemmGrid, workgroupGemmWgsl } from './gemm-workgroup.js';
 

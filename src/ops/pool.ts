@@ -17,9 +17,8 @@ import { splitItems, type Span } from '../backend/split.js';
 import { ArgumentError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
-import { checkImage, pairOption, paddingOption, windowAxis, type Padding } from './conv.js';
 import type { OpDef } from './op.js';
-import { inputRowsOf, outputRowsOf, rowSpan, wholeRows, type WindowAxis } from './row-windows.js';
+import { checkImage, inputRowsOf, outputRowsOf, pairOption, paddingOption, rowSpan, wholeRows, windowAxis, type Padding, type WindowAxis } from './windows.js';
 import { reshape } from './transform.js';
 
 /** Options of `maxPool2d` and `avgPool2d`. */

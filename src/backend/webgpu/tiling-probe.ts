@@ -4,7 +4,8 @@
 // pipelines: sizes are uniforms), so pipeline compilation is not timed and costs no full-size run.
 import type { DType } from '../../dtype.js';
 import { matMulOp } from '../../ops/matmul.js';
-import { conv2dOp, convAttrs } from '../../ops/conv.js';
+import { conv2dOp } from '../../ops/conv.js';
+import { convAttrs } from '../../ops/conv-geometry.js';
 import type { OpDef } from '../../ops/op.js';
 import type { Tensor } from '../../tensor.js';
 import type { Backend, Storage } from '../backend.js';
