@@ -45,7 +45,7 @@ export type { LossFn } from './nn/losses.js';
 export type { Tiling } from './backend/kernel.js';
 export { ModelFormatError, ModelIOError, type IOHandler, type ModelArtifacts } from './io/index.js';
 export { fusedMatMul, type FusedMatMulOptions } from './ops/matmul.js';
-export type { FusedActivation } from './ops/matmul-epilogue.js';
+export type { FusedActivation } from './ops/epilogue.js';
 export { fusedConv2d, type FusedConv2dOptions } from './ops/conv.js';
 export type { TilingOption } from './backend/kernel.js';
 export type { TilingChoice } from './backend/webgpu/tiling-choice.js';

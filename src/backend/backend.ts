@@ -27,7 +27,7 @@ export interface BackendStats {
 }
 
 /** Memory held by the backend, in bytes. */
-export interface BackendMemory {
+interface BackendMemory {
   /** Bytes held by live storages. */
   bytesInUse: number;
   /** Bytes kept in the pool for reuse. */

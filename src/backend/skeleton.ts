@@ -12,7 +12,7 @@ export type ParamType = 'u32' | 'i32' | 'f32';
 export type ParamFields = { readonly [name: string]: ParamType };
 
 /** One number per field of `F`. */
-export type ParamValues<F extends ParamFields> = { readonly [K in keyof F]: number };
+type ParamValues<F extends ParamFields> = { readonly [K in keyof F]: number };
 
 /** A storage binding: inputs first (read-only), then outputs and scratch (`write`), as KernelCall binds them. */
 export interface StorageBinding {
@@ -27,14 +27,14 @@ export interface StorageBinding {
  * dispatch from linearWorkgroups, plus `p[from]` (the first element of a split part), and the
  * invocation returns at once when it reaches `p[below]`.
  */
-export interface ThreadIndex<F extends ParamFields> {
+interface ThreadIndex<F extends ParamFields> {
   readonly name?: string;
   readonly from?: keyof F & string;
   readonly below?: keyof F & string;
 }
 
 /** What a kernel adds to the skeleton. */
-export interface KernelLayout<F extends ParamFields> {
+interface KernelLayout<F extends ParamFields> {
   readonly storages: readonly StorageBinding[];
   /** Constants, aliases and helper functions, placed after the bindings. */
   readonly prelude?: string;

@@ -4,7 +4,7 @@ import type { Sequential } from './model.js';
 import { fmtShapeN, type Shape } from './layers/layer.js';
 
 /** Formats an integer with thousands separators: 93322 → 93,322. */
-export function formatCount(n: number): string {
+function formatCount(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 

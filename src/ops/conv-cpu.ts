@@ -64,7 +64,7 @@ function taps(forward: boolean, y: number, k: number, s: number, d: number, pad:
 }
 
 /** Applied to each output pixel's row of n channels at out[offset] as it is stored (fusedConv2d's bias and activation). */
-export type CpuEpilogue = (out: Float32Array, offset: number, rows: number, n: number) => void;
+type CpuEpilogue = (out: Float32Array, offset: number, rows: number, n: number) => void;
 
 /**
  * conv2d (forward: a = x, b = filter) or conv2dBackpropInput (a = dy, b = the filter as [kh,kw,outC,inC]):

@@ -3,7 +3,7 @@
 // A[m, k] = gather(m, k) by conv2d and conv2dBackpropInput and as A[m, k] = gather(k, m) (the taps on
 // the rows, the output pixels reduced) by conv2dBackpropFilter. B is always row-major [K, N].
 import type { Uniform } from '../backend/kernel.js';
-import { epilogueWgsl } from './matmul-epilogue.js';
+import { epilogueWgsl } from './epilogue.js';
 import type { EpilogueWgsl } from './matmul-wgsl.js';
 import { partUniforms, type ConvGeometry, type ConvPart } from './conv-geometry.js';
 import { convBindings } from './conv-wgsl.js';
@@ -17,7 +17,7 @@ export type ConvGemmKind = 'forward' | 'backpropInput' | 'backpropFilter';
  * split (z), K itself but for the filter gradient. The gather reads `a` as [·, aH, aW, kc] at the
  * taps (ky, kx, c) of pixels of the [·, rowH, rowW] grid.
  */
-export const CONV_WORKGROUP_FIELDS = [
+const CONV_WORKGROUP_FIELDS = [
   ...GEMM_GRID_FIELDS, 'K', 'chunk', 'kc', 'kw', 'rowH', 'rowW', 'aH', 'aW', 'sh', 'sw', 'dh', 'dw', 'pt', 'pl',
   // split over tensors larger than one binding (conv.ts): first output pixel (gathers) or first
   // chunk and pixel range (filter gradient) of the dispatch, and the shifts of a, b and out into

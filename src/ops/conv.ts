@@ -12,7 +12,7 @@ import { convAttrs, convGeometry, partUniforms, type Conv2dOptions, type ConvAtt
 import { FILTER_FIELDS, GATHER_FIELDS, filterGemmWgsl, gatherGemmWgsl, tileKey, type ConvTile } from './conv-wgsl.js';
 import { convWorkgroupDispatch, convWorkgroupWgsl, type ConvGemmKind } from './conv-workgroup-wgsl.js';
 import { workgroupGemmGrid } from './gemm-workgroup.js';
-import { activationBackprop, checkFusedActivation, cpuEpilogue, epilogueWgsl, type FusedActivation } from './matmul-epilogue.js';
+import { activationBackprop, checkFusedActivation, cpuEpilogue, epilogueWgsl, type FusedActivation } from './epilogue.js';
 import type { OpDef } from './op.js';
 import { sum } from './reduce.js';
 import { reshape, transpose } from './transform.js';

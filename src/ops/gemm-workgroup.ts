@@ -19,7 +19,7 @@ export function workgroupGemmGrid(M: number, N: number, batches: number): { tile
 }
 
 /** How an op reads its operands: the contract is written at the top of shaders/gemm_workgroup.wgsl. */
-export interface GemmMapping {
+interface GemmMapping {
   /** A's k is its contiguous dim (else its m is): picks the coalesced load order of A. */
   readonly aKContiguous: boolean;
   /** B's n is its contiguous dim (else its k is). */

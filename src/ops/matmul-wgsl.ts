@@ -2,7 +2,7 @@
 // must be fully unrolled (named accumulators, no private arrays): SwiftShader runs it several times
 // faster that way. The workgroup-memory kernel is the GEMM template shared with conv (gemm-workgroup.ts)
 // with matMul's strided loads; both share the header below (Params, bindings, batch offsets), so the
-// uniform layout is written once. Both store through `epilogue(v, col)` (src/ops/matmul-epilogue.ts):
+// uniform layout is written once. Both store through `epilogue(v, col)` (src/ops/epilogue.ts):
 // identity for matMul, bias + activation for fusedMatMul.
 import { workgroupGemmWgsl } from './gemm-workgroup.js';
 

@@ -10,7 +10,7 @@ import { broadcastStrides, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { OpDef } from './op.js';
 import { unbroadcast } from './binary.js';
-import { activationBackprop, checkFusedActivation, cpuEpilogue, epilogueWgsl, type FusedActivation } from './matmul-epilogue.js';
+import { activationBackprop, checkFusedActivation, cpuEpilogue, epilogueWgsl, type FusedActivation } from './epilogue.js';
 import {
   MATMUL_PARAMS,
   REGISTER_TILE,

@@ -7,7 +7,7 @@ import type { Tensor } from '../tensor.js';
  * Gradient of an op: given the gradient of each output, returns one gradient per input
  * (null where the input needs none: `needs[i]` is false, or the input is not differentiable).
  */
-export type GradFn<A> = (
+type GradFn<A> = (
   dys: Tensor[],
   inputs: readonly Tensor[],
   outputs: readonly Tensor[],

@@ -16,7 +16,7 @@ import { exp, log } from './unary.js';
 import { broadcastTo, pad, reshape, transpose } from './transform.js';
 
 /** What a reduction computes. */
-export type ReduceKind = 'sum' | 'max' | 'min' | 'argMax' | 'argMin';
+type ReduceKind = 'sum' | 'max' | 'min' | 'argMax' | 'argMin';
 
 interface ReduceAttrs {
   readonly kind: ReduceKind;

@@ -53,7 +53,7 @@ export function regularizerJson(spec: RegularizerLike | null | undefined): { cla
 }
 
 /** A regularizer from its Keras JSON (L1L2, L1, L2). */
-export function regularizerFromJson(json: unknown, where: string): Regularizer | null {
+function regularizerFromJson(json: unknown, where: string): Regularizer | null {
   if (json === null || json === undefined) return null;
   const obj = json as { class_name?: unknown; config?: Record<string, number> };
   try {
@@ -72,7 +72,7 @@ export function positiveInt(value: unknown, what: string): number {
 }
 
 /** glorotUniform → GlorotUniform. */
-export function pascalCase(name: string): string {
+function pascalCase(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);
 }
 

@@ -3,7 +3,7 @@
 // relu/sigmoid/tanh/linear activation run inside the conv kernel (fusedConv2d): one dispatch.
 import { ArgumentError, ShapeError } from '../../errors.js';
 import { fusedConv2d } from '../../ops/conv.js';
-import type { FusedActivation } from '../../ops/matmul-epilogue.js';
+import type { FusedActivation } from '../../ops/epilogue.js';
 import type { Tensor } from '../../tensor.js';
 import { outputLength, pairOption, paddingOption, type Padding } from '../../ops/windows.js';
 import { ConfigReader, positiveInt } from './config.js';

@@ -20,7 +20,7 @@ export interface Pooling2DArgs extends LayerArgs {
 }
 
 /** 2-D pooling; subclasses pick the op (max or average). */
-export abstract class Pooling2D extends Layer {
+abstract class Pooling2D extends Layer {
   readonly poolSize: [number, number];
   readonly strides: [number, number];
   readonly padding: Padding;

@@ -63,7 +63,7 @@ const FNS = {
 } satisfies Record<string, FnSpec>;
 
 /** Names of the scalar functions expressions may call. */
-export type FnName = keyof typeof FNS;
+type FnName = keyof typeof FNS;
 
 const call = (fn: FnName, ...args: Expr[]): Expr => ({ kind: 'call', fn, args });
 
