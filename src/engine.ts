@@ -5,6 +5,7 @@ import { CpuBackend } from './backend/cpu.js';
 import type { TypedArray, DType } from './dtype.js';
 import { BackendError, ShapeError, fmtShape } from './errors.js';
 import { LazyGraph } from './graph/fusion.js';
+import { Recording, type StepObserver } from './graph/recording.js';
 import type { OpDef } from './ops/op.js';
 import { Tensor, Variable } from './tensor.js';
 
@@ -45,7 +46,18 @@ class Engine {
   /** @internal The active tape, if a gradient is being recorded. */
   tape: Tape | null = null;
   /** @internal Pending elementwise values, fused into chains before they run. */
-  readonly graph = new LazyGraph({ retain: (s) => this.retain(s), release: (s, b) => this.unretain(s, b) });
+  readonly graph = new LazyGraph({
+    retain: (s) => this.retain(s),
+    release: (s, b) => this.unretain(s, b),
+    run: (backend, call, inputs, outputs) => {
+      this.observer?.ran(call, inputs, outputs);
+      backend.run(call, inputs, outputs);
+    },
+  });
+  /** Live variables, so a step being recorded can tell which storages are variables' values. */
+  private readonly variables = new Set<Variable>();
+  /** The recording of the step running now, if one is being recorded (see src/graph/step-plans.ts). */
+  private observer: StepObserver | null = null;
 
   get backend(): Backend {
     return this.current;
@@ -59,7 +71,11 @@ class Engine {
   /** @internal A new tensor with fresh storage (or `storage`), tracked by the innermost tidy scope. */
   makeTensor(shape: readonly number[], dtype: DType, storage?: Storage): Tensor {
     const size = shape.reduce((a, b) => a * b, 1);
-    const s = storage ?? this.current.allocate(size, dtype);
+    let s = storage;
+    if (!s) {
+      s = this.current.allocate(size, dtype);
+      this.observer?.allocated(s);
+    }
     this.retain(s);
     const t = new Tensor(shape.slice(), dtype, s, this.current);
     this.track(t);
@@ -69,14 +85,19 @@ class Engine {
   /** @internal A tensor holding a copy of `values`. */
   fromArray(values: TypedArray, shape: readonly number[], dtype: DType): Tensor {
     const t = this.makeTensor(shape, dtype);
-    if (values.length > 0) this.current.write(t.storage!, values);
+    if (values.length > 0) {
+      this.observer?.wrote(t.storage!, values);
+      this.current.write(t.storage!, values);
+    }
     return t;
   }
 
   /** @internal A variable sharing `initial`'s storage (tensors are immutable, so sharing is safe). */
   makeVariable(initial: Tensor, trainable: boolean, name?: string): Variable {
     this.checkBackend('variable', [initial]);
+    this.observer?.unsupported(`a variable${name ? ` '${name}'` : ''} was created`);
     const v = new Variable(initial, trainable, name);
+    this.variables.add(v);
     this.retain(v.storage!);
     this.graph.seal(v.storage!);
     this.liveTensors++;
@@ -125,6 +146,7 @@ class Engine {
     if (storage === null) return;
     t.storage = null;
     this.liveTensors--;
+    if (t instanceof Variable) this.variables.delete(t);
     for (const scope of this.scopes) scope.delete(t);
     this.unretain(storage, t.backend);
   }
@@ -139,6 +161,12 @@ class Engine {
       );
     }
     this.checkBackend('assign', [v, value]);
+    this.observer?.assigned(v, storage);
+    this.adopt(v, storage);
+  }
+
+  /** @internal Points a variable at `storage` (checked by the caller to fit it), releasing its old value. */
+  adopt(v: Variable, storage: Storage): void {
     this.retain(storage);
     this.graph.seal(storage);
     const old = v.storage!;
@@ -146,8 +174,41 @@ class Engine {
     this.unretain(old, v.backend);
   }
 
+  /** @internal Keeps `storage` alive for a holder that is no tensor (a step plan). */
+  retainStorage(storage: Storage): void {
+    this.retain(storage);
+  }
+
+  /** @internal Drops a hold taken with retainStorage. */
+  releaseStorage(storage: Storage, backend: Backend): void {
+    this.unretain(storage, backend);
+  }
+
+  /**
+   * @internal Runs `step` (in a tidy scope; it returns the tensors it keeps) while recording what
+   * it does on the backend, until its pending values are computed too.
+   */
+  recordStep(inputs: readonly Tensor[], step: () => Tensor[]): { outputs: Tensor[]; recording: Recording } {
+    // Work queued before the step is not the step's: compute it now, outside the recording.
+    this.graph.realizeAll(this.current);
+    const byStorage = new Map<Storage, Variable>();
+    for (const v of this.variables) if (v.storage && v.backend === this.current && !byStorage.has(v.storage)) byStorage.set(v.storage, v);
+    const recording = new Recording(this.current, inputs, byStorage);
+    if (this.observer) throw new BackendError('step plans: a step is already being recorded');
+    this.observer = recording;
+    try {
+      const outputs = this.tidy(step);
+      this.graph.realizeAll(this.current);
+      recording.finish(outputs);
+      return { outputs, recording };
+    } finally {
+      this.observer = null;
+    }
+  }
+
   /** @internal */
   async read(t: Tensor, storage: Storage): Promise<TypedArray> {
+    this.observer?.unsupported('a value was read back');
     this.graph.realize([storage]);
     return t.backend.read(storage);
   }
@@ -157,6 +218,7 @@ class Engine {
     if (!t.backend.readSync) {
       throw new BackendError(`dataSync: the ${t.backend.name} backend reads asynchronously; use 'await tensor.data()'`);
     }
+    this.observer?.unsupported('a value was read back');
     this.graph.realize([storage]);
     return t.backend.readSync(storage);
   }
@@ -231,6 +293,7 @@ class Engine {
     }
     this.refCounts.delete(s);
     this.graph.drop(s);
+    this.observer?.freed(s);
     backend.free(s);
   }
 

@@ -43,10 +43,12 @@ interface PendingValue {
   readonly sealed?: boolean;
 }
 
-/** How the graph keeps the sources of pending values alive (the engine's storage refcounts). */
+/** How the graph keeps the sources of pending values alive (the engine's storage refcounts) and runs kernels. */
 export interface StorageRefs {
   retain(s: Storage): void;
   release(s: Storage, backend: Backend): void;
+  /** Runs a kernel call on `backend` (through the engine, so a step being recorded sees it). */
+  run(backend: Backend, call: KernelCall, inputs: readonly Storage[], outputs: readonly Storage[]): void;
 }
 
 /** Pending elementwise values, keyed by the storage they will fill. */
@@ -74,7 +76,7 @@ export class LazyGraph {
     const spec = call.elementwise;
     if (!this.enabled || !spec || spec.exprs.length !== 1 || outputs.length !== 1) {
       this.realize(inputs);
-      backend.run(call, inputs, outputs);
+      this.refs.run(backend, call, inputs, outputs);
       return;
     }
     let value: PendingValue = {
@@ -160,7 +162,7 @@ export class LazyGraph {
     const values = pack.outputs.map((s) => this.pending.get(s)!);
     for (const s of pack.outputs) this.pending.delete(s);
     try {
-      pack.backend.run(elementwiseKernel(pack.spec()), pack.sources, pack.outputs);
+      this.refs.run(pack.backend, elementwiseKernel(pack.spec()), pack.sources, pack.outputs);
     } finally {
       for (const v of values) for (const s of v.sources) this.refs.release(s, v.backend);
     }

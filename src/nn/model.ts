@@ -15,7 +15,10 @@ import { Layer, fmtShapeN, type Shape } from './layers/layer.js';
 import { getLoss, type Loss, type LossFn } from './losses.js';
 import { saveModel, type SaveResult } from './serialize.js';
 import { summaryLines } from './summary.js';
-import { evaluateSums, fitLoop, guardedStep, NonFiniteLossError, newStepState, type FitArgs, type History } from './training.js';
+import { evaluateSums, fitLoop, guardedStep, NonFiniteLossError, StepState, type FitArgs, type History } from './training.js';
+import { StepPlans } from '../graph/step-plans.js';
+import { objectId } from '../graph/object-id.js';
+import { scalar, variable } from '../ops/create.js';
 
 /** Options of `model.compile`. */
 export interface ModelCompileArgs {
@@ -54,7 +57,11 @@ export class Sequential implements CallbackModel {
   /** Set by compile. */
   lossSpec: Loss | null = null;
   compiledMetrics: CompiledMetric[] = [];
+  /** @internal Recorded steps of fit/evaluate/predict/trainOnBatch, replayed per batch. */
+  readonly stepPlans = new StepPlans();
   private ownsOptimizer = false;
+  private state: StepState | null = null;
+  private evalSums: Variable[] = [];
 
   constructor({ layers = [], name }: SequentialArgs = {}) {
     this.name = name ?? `sequential_${++modelCount}`;
@@ -109,13 +116,13 @@ export class Sequential implements CallbackModel {
   /** Predictions for `x` (a tensor or data source), computed `batchSize` examples at a time (default 32). */
   predict(x: Tensor | DataSource, { batchSize = 32 }: { batchSize?: number } = {}): Tensor {
     checkBatchSize('predict', batchSize);
-    if (x instanceof Tensor && x.shape[0] <= batchSize) return engine.tidy(() => this.apply(x));
+    if (x instanceof Tensor && x.shape[0] <= batchSize) return this.predictBatch(x);
     const source = isDataSource(x) ? x : tensors(x);
     try {
       const parts: Tensor[] = [];
       for (let start = 0; start < source.size; start += batchSize) {
         const batch = source.range(start, Math.min(source.size, start + batchSize))();
-        parts.push(engine.tidy(() => this.apply(batch.xs)));
+        parts.push(this.predictBatch(batch.xs));
         batch.xs.dispose();
         batch.ys?.dispose();
       }
@@ -124,6 +131,44 @@ export class Sequential implements CallbackModel {
     } finally {
       if (source !== x) source.dispose();
     }
+  }
+
+  /** The model's output for one batch, through the step plans. */
+  private predictBatch(x: Tensor): Tensor {
+    return this.stepPlans.run('predict', this.planSignature(), [x], () => [this.apply(x)])[0];
+  }
+
+  /**
+   * @internal What a recorded step depends on besides its batch shape: the backend, fusion, the
+   * layers, their trainable flags and variables, the optimizer with its hyperparameters, the loss
+   * and metrics. Plans recorded under another signature are dropped.
+   */
+  planSignature(): string {
+    const layers = this.layers.map((l) => `${objectId(l)}${l.trainable ? '' : 'f'}:${l.weights.map((v) => v.id).join(',')}`).join(';');
+    const optimizer = this.optimizer ? `${objectId(this.optimizer)}${JSON.stringify(this.optimizer.getConfig().config)}` : '-';
+    const loss = this.lossSpec ? objectId(this.lossSpec) : '-';
+    const metrics = this.compiledMetrics.map((m) => objectId(m.fn)).join(',');
+    return `${objectId(engine.backend)}|${engine.graph.enabled ? 1 : 0}|${layers}|${optimizer}|${loss}|${metrics}`;
+  }
+
+  /** @internal The device-side state of fit and trainOnBatch (made once per metric count). */
+  trainingState(): StepState {
+    const metrics = this.compiledMetrics.length;
+    if (this.state?.metrics !== metrics || this.state.ok.isDisposed || this.state.ok.backend !== engine.backend) {
+      this.state?.dispose();
+      this.state = new StepState(metrics);
+    }
+    return this.state;
+  }
+
+  /** @internal The device-side sums of evaluate: [loss, ...metrics]. */
+  evaluationSums(): Variable[] {
+    const n = 1 + this.compiledMetrics.length;
+    if (this.evalSums.length !== n || this.evalSums[0].isDisposed || this.evalSums[0].backend !== engine.backend) {
+      this.evalSums.forEach((v) => v.dispose());
+      this.evalSums = engine.tidy(() => Array.from({ length: n }, () => variable(scalar(0), { trainable: false })));
+    }
+    return this.evalSums;
   }
 
   /** Configures training. */
@@ -231,9 +276,9 @@ export class Sequential implements CallbackModel {
     try {
       if (source.size === 0) throw new ArgumentError(`${this.name}.evaluate: no examples`);
       this.build([null, ...source.exampleShape]);
-      const sums = evaluateSums(this, source, batchSize);
+      const sums = this.evaluationSums();
+      evaluateSums(this, source, batchSize, sums);
       const means = engine.tidy(() => sums.map((s) => mul(s, 1 / source.size)));
-      sums.forEach((s) => s.dispose());
       return means.length === 1 ? means[0] : means;
     } finally {
       if (source !== x) source.dispose();
@@ -244,19 +289,16 @@ export class Sequential implements CallbackModel {
   async trainOnBatch(x: Tensor, y: Tensor): Promise<number | number[]> {
     this.requireCompiled('trainOnBatch');
     this.build([null, ...x.shape.slice(1)]);
-    const state = newStepState(this.compiledMetrics.length);
-    try {
-      guardedStep(this, { xs: x, ys: y }, state);
-      const { values } = await state.read();
-      const n = x.shape[0];
-      if (values[values.length - 1] < 1) {
-        throw new NonFiniteLossError(`${this.name}.trainOnBatch: the loss is non-finite (NaN or ±Infinity); the weights were left unchanged`, 0, 0, 0);
-      }
-      const out = Array.from(values.slice(0, -1), (v) => v / n);
-      return out.length === 1 ? out[0] : out;
-    } finally {
-      state.dispose();
+    const state = this.trainingState();
+    state.reset();
+    guardedStep(this, { xs: x, ys: y }, state);
+    const { values } = await state.read();
+    const n = x.shape[0];
+    if (values[values.length - 1] < 1) {
+      throw new NonFiniteLossError(`${this.name}.trainOnBatch: the loss is non-finite (NaN or ±Infinity); the weights were left unchanged`, 0, 0, 0);
     }
+    const out = Array.from(values.slice(0, -1), (v) => v / n);
+    return out.length === 1 ? out[0] : out;
   }
 
   /** Every weight, layer by layer (trainable then non-trainable within a layer). */
@@ -339,6 +381,11 @@ export class Sequential implements CallbackModel {
 
   /** Frees the weights (and an optimizer compile() created from a name). */
   dispose(): void {
+    this.stepPlans.dispose();
+    this.state?.dispose();
+    this.state = null;
+    this.evalSums.forEach((v) => v.dispose());
+    this.evalSums = [];
     for (const layer of this.layers) layer.dispose();
     if (this.ownsOptimizer) this.optimizer?.dispose();
   }

@@ -9,12 +9,12 @@ import { batchIndices } from '../data/batches.js';
 import { randomSeed } from '../data/random.js';
 import { engine } from '../engine.js';
 import { ArgumentError, NeuriteError } from '../errors.js';
-import { scalar } from '../ops/create.js';
+import { scalar, variable } from '../ops/create.js';
 import { E } from '../ops/elementwise/expr.js';
 import { map } from '../ops/elementwise/map.js';
 import { concat, reshape } from '../ops/transform.js';
 import { keep } from '../scope.js';
-import type { Tensor } from '../tensor.js';
+import type { Tensor, Variable } from '../tensor.js';
 import { CallbackList, type CallbackHooks, type Logs, type TrainingParams } from './callbacks.js';
 import type { Batch, DataSource } from './data.js';
 import type { Sequential } from './model.js';
@@ -75,44 +75,43 @@ export class NonFiniteLossError extends NeuriteError {
   }
 }
 
-/** Device-side running state of one fit call. */
-class StepState {
+/**
+ * Device-side running state of a training run: variables, so that a step updates them by
+ * assignment and a step plan (src/graph/step-plans.ts) can replay that update.
+ */
+export class StepState {
   /** 1 while every loss so far was finite, then 0 for good: the guard of each update. */
-  ok: Tensor;
+  readonly ok: Variable;
   /** Steps whose loss was finite, counted from the start; the first bad step is this index. */
-  good: Tensor;
+  readonly good: Variable;
   /** Σ loss·batch of the epoch so far. */
-  lossSum: Tensor;
+  readonly lossSum: Variable;
   /** Σ metric·batch of the epoch so far, per metric. */
-  metricSums: Tensor[];
+  readonly metricSums: Variable[];
   steps = 0;
   samples = 0;
 
-  constructor(metrics: number) {
-    this.ok = keep(scalar(1));
-    this.good = keep(scalar(0));
-    this.lossSum = keep(scalar(0));
-    this.metricSums = Array.from({ length: metrics }, () => keep(scalar(0)));
+  constructor(readonly metrics: number) {
+    const make = (value: number) => engine.tidy(() => variable(scalar(value), { trainable: false }));
+    this.ok = make(1);
+    this.good = make(0);
+    this.lossSum = make(0);
+    this.metricSums = Array.from({ length: metrics }, () => make(0));
+  }
+
+  /** Starts over: every loss finite so far, no steps taken. */
+  reset(): void {
+    engine.tidy(() => {
+      this.ok.assign(scalar(1));
+      this.good.assign(scalar(0));
+    });
+    this.steps = 0;
+    this.resetEpoch();
   }
 
   resetEpoch(): void {
-    this.replace({ lossSum: scalar(0), metricSums: this.metricSums.map(() => scalar(0)) });
+    engine.tidy(() => [this.lossSum, ...this.metricSums].forEach((v) => v.assign(scalar(0))));
     this.samples = 0;
-  }
-
-  /** Swaps in new values (kept), disposing the old ones. */
-  replace(next: Partial<Pick<StepState, 'ok' | 'good' | 'lossSum' | 'metricSums'>>): void {
-    for (const key of ['ok', 'good', 'lossSum'] as const) {
-      const t = next[key];
-      if (t) {
-        this[key].dispose();
-        this[key] = keep(t);
-      }
-    }
-    if (next.metricSums) {
-      this.metricSums.forEach((t) => t.dispose());
-      this.metricSums = next.metricSums.map((t) => keep(t));
-    }
   }
 
   /** Starts reading [lossSum, ...metricSums, good] in one readback. */
@@ -142,62 +141,71 @@ const select = E.select(E.input(0), E.input(1), E.input(2));
  * counter (applyGradients' commitIf), and state the forward pass changed is set back to its
  * value before the step, so the model remains that of the last good step. Zero-copy "before"
  * values: views of the variables' storage, which updates replace rather than overwrite.
+ * Runs through the model's step plans: replayed once the step of this batch shape is recorded.
  */
 export function guardedStep(model: Sequential, batch: Batch, state: StepState): void {
   const n = batch.xs.shape[0];
-  engine.tidy(() => {
-    const all = model.weights;
-    const trainable = model.trainableWeights;
-    const before = all.map((v) => engine.view(v, v.shape));
-    let output: Tensor | null = null;
-    const { value: loss, grads } = variableGrads(() => {
-      const r = model.computeLoss(batch.xs, batch.ys!, true);
-      output = keep(r.output);
-      return r.loss;
-    }, trainable);
-    try {
-      const ok = map('lossIsFinite', E.mul(E.input(0), E.isFinite(E.input(1))), [state.ok, loss]);
-      if (trainable.length > 0) model.optimizer!.applyGradients(trainable, grads, { commitIf: ok });
-      const updated = new Set<Tensor>(trainable);
-      all.forEach((v, i) => {
-        // State the forward pass changed (batchNormalization's moving averages); variables it did
-        // not touch (frozen layers) still hold the same storage.
-        if (!updated.has(v) && v.storage !== before[i].storage) v.assign(map('guardWeight', select, [ok, v, before[i]]));
-      });
-      const preds = model.predictionsFromOutput(output!);
-      const metricSums = model.compiledMetrics.map((m, i) => map('metricSum', accumulate, [state.metricSums[i], m.fn(batch.ys!, preds)], [n]));
-      state.replace({
-        ok,
-        good: map('goodSteps', E.add(E.input(0), E.input(1)), [state.good, ok]),
-        lossSum: map('lossSum', accumulate, [state.lossSum, loss], [n]),
-        metricSums,
-      });
-    } finally {
-      (output as Tensor | null)?.dispose();
-    }
+  model.stepPlans.run(`train:${state.metrics}`, model.planSignature(), [batch.xs, batch.ys!], () => {
+    deviceStep(model, batch, state);
+    return [];
   });
   state.steps++;
   state.samples += n;
 }
 
-/** Sums of loss and metrics (times batch sizes) over a source, on the device: [loss, ...metrics]. */
-export function evaluateSums(model: Sequential, source: DataSource, batchSize: number): Tensor[] {
-  let sums = [scalar(0), ...model.compiledMetrics.map(() => scalar(0))].map((t) => keep(t));
+/** The device work of guardedStep: everything it computes, by assignment to variables. */
+function deviceStep(model: Sequential, batch: Batch, state: StepState): void {
+  const n = batch.xs.shape[0];
+  const all = model.weights;
+  const trainable = model.trainableWeights;
+  const before = all.map((v) => engine.view(v, v.shape));
+  let output: Tensor | null = null;
+  const { value: loss, grads } = variableGrads(() => {
+    const r = model.computeLoss(batch.xs, batch.ys!, true);
+    output = keep(r.output);
+    return r.loss;
+  }, trainable);
+  try {
+    const ok = map('lossIsFinite', E.mul(E.input(0), E.isFinite(E.input(1))), [state.ok, loss]);
+    if (trainable.length > 0) model.optimizer!.applyGradients(trainable, grads, { commitIf: ok });
+    const updated = new Set<Tensor>(trainable);
+    all.forEach((v, i) => {
+      // State the forward pass changed (batchNormalization's moving averages); variables it did
+      // not touch (frozen layers) still hold the same storage.
+      if (!updated.has(v) && v.storage !== before[i].storage) v.assign(map('guardWeight', select, [ok, v, before[i]]));
+    });
+    const preds = model.predictionsFromOutput(output!);
+    model.compiledMetrics.forEach((m, i) => state.metricSums[i].assign(map('metricSum', accumulate, [state.metricSums[i], m.fn(batch.ys!, preds)], [n])));
+    state.good.assign(map('goodSteps', E.add(E.input(0), E.input(1)), [state.good, ok]));
+    state.lossSum.assign(map('lossSum', accumulate, [state.lossSum, loss], [n]));
+    state.ok.assign(ok);
+  } finally {
+    (output as Tensor | null)?.dispose();
+  }
+}
+
+/**
+ * Sums of loss and metrics (times batch sizes) over a source, on the device: [loss, ...metrics].
+ * `sums` holds them (zeroed here); each batch adds to it through the model's step plans.
+ */
+export function evaluateSums(model: Sequential, source: DataSource, batchSize: number, sums: readonly Variable[]): void {
+  engine.tidy(() => sums.forEach((v) => v.assign(scalar(0))));
   for (let start = 0; start < source.size; start += batchSize) {
     const end = Math.min(source.size, start + batchSize);
     const batch = source.range(start, end)();
-    const next = engine.tidy(() => {
-      const r = model.computeLoss(batch.xs, batch.ys!, false);
-      const preds = model.predictionsFromOutput(r.output);
-      const values = [r.loss, ...model.compiledMetrics.map((m) => m.fn(batch.ys!, preds))];
-      return values.map((v, i) => map('evalSum', accumulate, [sums[i], v], [end - start]));
-    });
-    batch.xs.dispose();
-    batch.ys?.dispose();
-    sums.forEach((t) => t.dispose());
-    sums = next.map((t) => keep(t));
+    try {
+      model.stepPlans.run(`evaluate:${sums.length}`, model.planSignature(), [batch.xs, batch.ys!], () => {
+        const r = model.computeLoss(batch.xs, batch.ys!, false);
+        const preds = model.predictionsFromOutput(r.output);
+        const values = [r.loss, ...model.compiledMetrics.map((m) => m.fn(batch.ys!, preds))];
+        values.forEach((v, i) => sums[i].assign(map('evalSum', accumulate, [sums[i], v], [end - start])));
+        return [];
+      });
+    } finally {
+      batch.xs.dispose();
+      batch.ys?.dispose();
+    }
   }
-  return sums;
 }
 
 /** Names of the logged values: loss and the metric keys. */
@@ -242,7 +250,8 @@ export async function fitLoop(model: Sequential, train: DataSource, val: DataSou
   const callbacks = new CallbackList(hooks, model, params);
   const history: History = { epoch: [], history: {}, params };
   const seed = args.seed ?? randomSeed();
-  const state = new StepState(model.compiledMetrics.length);
+  const state = model.trainingState();
+  state.reset();
   model.stopTraining = false;
   let failure: NonFiniteLossError | null = null;
   try {
@@ -267,10 +276,11 @@ export async function fitLoop(model: Sequential, train: DataSource, val: DataSou
       }
       const logs: Logs = result.logs;
       if (val) {
-        const sums = evaluateSums(model, val, batchSize);
+        const sums = model.evaluationSums();
+        evaluateSums(model, val, batchSize, sums);
         const packed = engine.tidy(() => concat(sums.map((t) => reshape(t, [1]))));
         const values = await packed.data();
-        [packed, ...sums].forEach((t) => t.dispose());
+        packed.dispose();
         Object.assign(logs, toLogs(names, values, val.size, 'val_'));
       }
       history.epoch.push(epoch);
@@ -278,7 +288,6 @@ export async function fitLoop(model: Sequential, train: DataSource, val: DataSou
       await callbacks.epochEnd(epoch, logs);
     }
   } finally {
-    state.dispose();
     await callbacks.trainEnd(history.epoch.length ? lastLogs(history) : {});
   }
   if (failure) throw failure;
@@ -345,9 +354,4 @@ async function runEpoch(
   if (pending) await pending;
   const final = await state.read();
   return { logs: toLogs(names, final.values, final.samples), good: final.values[final.values.length - 1] };
-}
-
-/** Creates a StepState for trainOnBatch-style single steps. */
-export function newStepState(metrics: number): StepState {
-  return new StepState(metrics);
 }

@@ -47,20 +47,24 @@ type RandomMode = 'uniform' | 'dropout';
 
 /**
  * The one random kernel. uniform: out[i] = a + b·u(i) (a = minval, b = maxval − minval);
- * dropout: out[i] = u(i) ≥ a ? x[i]·b : 0 (a = rate, b = 1/(1 − rate)).
+ * dropout: out[i] = u(i) ≥ a ? x[i]·b : 0 (a = rate, b = 1/(1 − rate)). With `counter`, dropout
+ * reads a second input, an int32 scalar added to the seed: a layer's count of training calls,
+ * kept on the device so that a replayed step (src/graph/plan.ts) draws a new mask each time.
  */
-function randomCall(mode: RandomMode, n: number, seed: number, a: number, b: number): KernelCall {
+function randomCall(mode: RandomMode, n: number, seed: number, a: number, b: number, counter = false): KernelCall {
   const fa = Math.fround(a);
   const fb = Math.fround(b);
   const output = { name: 'out', type: 'f32', write: true };
-  const storages = mode === 'dropout' ? [{ name: 'x', type: 'f32' }, output] : [output];
+  const inputs = counter ? [{ name: 'x', type: 'f32' }, { name: 'counter', type: 'i32' }] : [{ name: 'x', type: 'f32' }];
+  const storages = mode === 'dropout' ? [...inputs, output] : [output];
+  const seedOfStep = counter ? 'p.seed + bitcast<u32>(counter[0])' : 'p.seed';
   const value = mode === 'dropout' ? 'select(0.0, x[i - p.base] * p.b, u >= p.a)' : 'p.a + p.b * u';
   const name = mode === 'dropout' ? 'dropout' : 'randomUniform';
   // One dispatch covers elements [first, n) with x and out bound from element `base` (see split).
   const uniformsOf = (first: number, end: number, base: number) => RANDOM_PARAMS.uniforms({ n: end, seed, a: fa, b: fb, first, base });
   const call: KernelCall = {
     name,
-    key: `random:${mode}`,
+    key: `random:${mode}${counter ? ':counter' : ''}`,
     uniforms: uniformsOf(0, n, 0),
     workgroups: linearWorkgroups(n),
     wgsl: () =>
@@ -69,12 +73,13 @@ function randomCall(mode: RandomMode, n: number, seed: number, a: number, b: num
         prelude: WGSL_HASH,
         index: { from: 'first', below: 'n' },
         // The hash is of the global index, so a split run draws the same stream as a whole one.
-        body: `  let u = nt_uniform(p.seed, i);\n  out[i - p.base] = ${value};`,
+        body: `  let u = nt_uniform(${seedOfStep}, i);\n  out[i - p.base] = ${value};`,
       }),
     cpu(ins, [o]) {
       if (mode === 'dropout') {
         const x = ins[0];
-        for (let i = 0; i < n; i++) o[i] = uniformAt(seed, i) >= fa ? x[i] * fb : 0;
+        const s = counter ? (seed + ins[1][0]) >>> 0 : seed;
+        for (let i = 0; i < n; i++) o[i] = uniformAt(s, i) >= fa ? x[i] * fb : 0;
       } else {
         for (let i = 0; i < n; i++) o[i] = fa + Math.fround(fb * uniformAt(seed, i));
       }
@@ -82,8 +87,10 @@ function randomCall(mode: RandomMode, n: number, seed: number, a: number, b: num
   };
   // Beyond one binding: ranges of elements, x and out bound from the same window.
   const touch = (span: readonly [number, number]) => span;
+  const whole = () => null;
+  const touches = mode === 'uniform' ? [touch] : counter ? [touch, whole, touch] : [touch, touch];
   const split: KernelCall['split'] = (limits) =>
-    splitItems(name, n, limits, mode === 'dropout' ? [touch, touch] : [touch]).map(({ span: [first, end], windows }) => ({
+    splitItems(name, n, limits, touches).map(({ span: [first, end], windows }) => ({
       ...call,
       uniforms: uniformsOf(first, end, windows[0]!.offset),
       workgroups: linearWorkgroups(end - first),
@@ -112,20 +119,26 @@ interface DropoutAttrs {
   readonly seed: number;
 }
 
-/** Zeroes each element with probability `rate` (the mask is a function of seed and index) and scales the rest by 1/(1 − rate). */
+/**
+ * Zeroes each element with probability `rate` (the mask is a function of seed and index) and
+ * scales the rest by 1/(1 − rate). Inputs: x, and optionally an int32 scalar added to the seed.
+ */
 export const dropoutOp: OpDef<DropoutAttrs> = {
   name: 'dropout',
-  outputs([x]) {
+  outputs([x, counter]) {
     if (x.dtype !== 'float32') throw new DTypeError(`dropout: expected a float32 tensor, got ${x.dtype} ${fmtShape(x.shape)}`);
+    if (counter && (counter.dtype !== 'int32' || counter.size !== 1)) {
+      throw new DTypeError(`dropout: the seed counter should be an int32 scalar, got ${counter.dtype} ${fmtShape(counter.shape)}`);
+    }
     return [{ shape: x.shape.slice(), dtype: 'float32' }];
   },
-  kernel: (_inputs, [out], { rate, seed }) => randomCall('dropout', sizeOf(out.shape), seed, rate, 1 / (1 - rate)),
-  // d dropout = dy·mask/(1 − rate): the same op on dy, since the mask depends only on (seed, index)
-  grad: ([dy], _x, _y, attrs) => [engine.runOp(dropoutOp, [dy], attrs)[0]],
+  kernel: (inputs, [out], { rate, seed }) => randomCall('dropout', sizeOf(out.shape), seed, rate, 1 / (1 - rate), inputs.length > 1),
+  // d dropout = dy·mask/(1 − rate): the same op on dy, since the mask depends only on (seed, counter, index)
+  grad: ([dy], [, counter], _y, attrs) => [engine.runOp(dropoutOp, counter ? [dy, counter] : [dy], attrs)[0], null],
 };
 
 /** A u32 seed: the given integer modulo 2³², or a fresh one from Math.random. */
-function seedOf(op: string, seed: number | undefined): number {
+export function seedOf(op: string, seed: number | undefined): number {
   if (seed === undefined) return Math.floor(Math.random() * 4294967296) >>> 0;
   if (!Number.isInteger(seed)) throw new ArgumentError(`${op}: seed must be an integer, got ${seed}`);
   return seed >>> 0;

@@ -35,7 +35,8 @@ export interface OptimizerConfig {
 
 /** Updates variables from their gradients. */
 export interface Optimizer {
-  readonly learningRate: number;
+  /** Step size; may be changed between steps (a schedule), taking effect at the next step. */
+  learningRate: number;
   /**
    * Updates each variable in place (Variable.assign) from its gradient; computes every new
    * value first and assigns at the end, so an exception leaves all weights (and the optimizer's
@@ -95,16 +96,28 @@ export abstract class SlotOptimizer implements Optimizer {
   /** Steps applied so far (int32 scalar on the device, so restoring it needs no readback). */
   private iterations: Variable | null = null;
 
-  /** Learning rate (step size). */
-  readonly learningRate: number;
+  private rate: number;
   private readonly clip: ClipOptions;
 
   /** `op` (the factory's name) is used in the messages of invalid options. */
-  constructor(op: string, learningRate: number, { clipNorm, clipValue }: ClipOptions) {
-    this.learningRate = checkRange(op, 'learningRate', learningRate, 0);
+  constructor(
+    private readonly op: string,
+    learningRate: number,
+    { clipNorm, clipValue }: ClipOptions,
+  ) {
+    this.rate = checkRange(op, 'learningRate', learningRate, 0);
     if (clipNorm !== undefined) checkRange(op, 'clipNorm', clipNorm, Number.MIN_VALUE);
     if (clipValue !== undefined) checkRange(op, 'clipValue', clipValue, Number.MIN_VALUE);
     this.clip = { clipNorm, clipValue };
+  }
+
+  /** Learning rate (step size); settable between steps, e.g. by a schedule in a callback. */
+  get learningRate(): number {
+    return this.rate;
+  }
+
+  set learningRate(value: number) {
+    this.rate = checkRange(this.op, 'learningRate', value, 0);
   }
 
   /** The slots this configuration keeps per variable. */

@@ -3,9 +3,13 @@
 import { ArgumentError, ShapeError } from '../../errors.js';
 import { fusedMatMul } from '../../ops/matmul.js';
 import type { FusedActivation } from '../../ops/epilogue.js';
-import { dropout } from '../../ops/nn.js';
+import { engine } from '../../engine.js';
+import { scalar, variable } from '../../ops/create.js';
+import { E } from '../../ops/elementwise/expr.js';
+import { map } from '../../ops/elementwise/map.js';
+import { dropoutOp, seedOf } from '../../ops/random.js';
 import { reshape } from '../../ops/transform.js';
-import type { Tensor } from '../../tensor.js';
+import type { Tensor, Variable } from '../../tensor.js';
 import type { ActivationName } from '../activations.js';
 import { ConfigReader, positiveInt } from './config.js';
 import { KernelLayer, readKernelLayerArgs, type KernelLayerArgs } from './kernel-layer.js';
@@ -97,7 +101,13 @@ export class Dropout extends Layer {
   readonly className = 'Dropout';
   readonly rate: number;
   readonly seed?: number;
-  private calls = 0;
+  /**
+   * Training calls so far, an int32 scalar on the device: each call's mask uses seed + calls, and
+   * a replayed training step (which runs no layer code) still advances it.
+   */
+  private calls: Variable | null = null;
+  /** The seed of the first call: `seed`, or one drawn when the layer first trains. */
+  private baseSeed: number | null = null;
 
   constructor(args: DropoutArgs) {
     super(args, 'Dropout');
@@ -110,9 +120,21 @@ export class Dropout extends Layer {
 
   protected forward(x: Tensor, training: boolean): Tensor {
     if (!training || this.rate === 0) return x;
-    const seed = this.seed === undefined ? undefined : this.seed + this.calls;
-    this.calls++;
-    return dropout(x, { rate: this.rate, seed });
+    x.use('dropout');
+    if (!this.calls || this.calls.isDisposed || this.calls.backend !== engine.backend) {
+      this.calls?.dispose();
+      this.calls = variable(scalar(0, 'int32'), { trainable: false, name: `${this.name}/calls` });
+    }
+    this.baseSeed ??= seedOf(`Dropout '${this.name}'`, this.seed);
+    const [y] = engine.runOp(dropoutOp, [x, this.calls], { rate: this.rate, seed: this.baseSeed });
+    this.calls.assign(map('dropoutCalls', E.add(E.input(0), E.const(1)), [this.calls], [], 'int32'));
+    return y;
+  }
+
+  override dispose(): void {
+    this.calls?.dispose();
+    this.calls = null;
+    super.dispose();
   }
 
   computeOutputShape(inputShape: Shape): Shape {

@@ -1,0 +1,64 @@
+// What the benchmarks share: the tutorial CNN in either library's layers API, seeded inputs,
+// a median timer, and the host-cost measurement run in a child process (host-cost.mjs).
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** Examples per training step in every benchmark. */
+export const BATCH = 64;
+
+/** Runs `fn` (async) `reps` times after `warmup` runs; returns the median seconds per run. */
+export async function timeMedian(fn, { warmup = 1, reps = 3 } = {}) {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push((performance.now() - t0) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+/** `n` values in [-0.5, 0.5) from a linear congruential generator seeded with `seed`. */
+export function randomArray(n, seed = 1) {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+/** The tutorial CNN, built with either library's Keras-style layers API. */
+export function tutorialCnn(L, seq) {
+  return seq({
+    layers: [
+      L.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu' }),
+      L.maxPooling2d({ poolSize: 2 }),
+      L.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
+      L.maxPooling2d({ poolSize: 2 }),
+      L.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
+      L.flatten(),
+      L.dense({ units: 64, activation: 'relu' }),
+      L.dense({ units: 10, activation: 'softmax' }),
+    ],
+  });
+}
+
+/**
+ * Host cost per step on the null device, measured by host-cost.mjs in a child process (it
+ * replaces navigator.gpu, which the caller may be using): { neurite, tfjs: { stepMs, predictMs } }.
+ */
+export function measureHostCost({ quick = false } = {}) {
+  const script = fileURLToPath(new URL('./host-cost.mjs', import.meta.url));
+  const argv = [script, '--json', ...(quick ? ['--quick'] : [])];
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, argv, { maxBuffer: 1 << 24 }, (error, stdout, stderr) => {
+      if (error) return reject(new Error(`host-cost.mjs failed: ${stderr.trim().split('\n').slice(-5).join(' | ') || error.message}`));
+      const line = stdout.trim().split('\n').findLast((l) => l.startsWith('{'));
+      if (!line) return reject(new Error(`host-cost.mjs printed no result: ${stdout.slice(-500)}`));
+      resolve(JSON.parse(line));
+    });
+  });
+}
