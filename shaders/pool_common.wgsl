@@ -22,6 +22,11 @@ fn windowCount(oy: u32, ox: u32) -> f32 {
   return f32((ry.y - ry.x) * (rx.y - rx.x));
 }
 
+/** The pixel and channel (b, iy, ix, c) of element i of an input-shaped [B, H, W, C] array (the gradients' dx). */
+fn inputElement(i: u32) -> vec4<u32> {
+  return vec4<u32>(i / p.C / p.W / p.H, i / p.C / p.W % p.H, i / p.C % p.W, i % p.C);
+}
+
 /** Windows [lo, hi) along an axis whose taps cover input coordinate i (lo ≥ hi when none). */
 fn covering(i: u32, k: u32, s: u32, pad: u32, outSize: u32) -> vec2<u32> {
   let first = i32(i + pad) - i32(k) + 1;
@@ -34,4 +39,9 @@ fn owned(o: u32, s: u32, pad: u32, outSize: u32, size: u32) -> vec2<u32> {
   let lo = select(u32(clamp(i32(o * s) - i32(pad), 0, i32(size))), 0u, o == 0u);
   let hi = select(u32(clamp(i32((o + 1u) * s) - i32(pad), 0, i32(size))), size, o + 1u == outSize);
   return vec2<u32>(lo, hi);
+}
+
+/** The windows covering input element e = (b, iy, ix, c): rows [x, y) and columns [z, w) of the pooled grid. */
+fn windowsCovering(e: vec4<u32>) -> vec4<u32> {
+  return vec4<u32>(covering(e.y, p.ph, p.sh, p.pt, p.outH), covering(e.z, p.pw, p.sw, p.pl, p.outW));
 }
