@@ -4,7 +4,7 @@ import { engine } from '../engine.js';
 import { ArgumentError } from '../errors.js';
 import type { Backend, BackendStats } from './backend.js';
 import { CpuBackend } from './cpu.js';
-import { createWebGpuBackend, WebGpuBackend, type WebGpuOptions } from './webgpu/backend.js';
+import { createWebGpuBackend, type WebGpuOptions } from './webgpu/backend.js';
 import { requestedTiling } from './webgpu/tiling-choice.js';
 
 /** Names of the backends. */

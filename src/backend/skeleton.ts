@@ -12,7 +12,7 @@ export type ParamType = 'u32' | 'i32' | 'f32';
 export type ParamFields = { readonly [name: string]: ParamType };
 
 /** One number per field of `F`. */
-type ParamValues<F extends ParamFields> = { readonly [K in keyof F]: number };
+export type ParamValues<F extends ParamFields> = { readonly [K in keyof F]: number };
 
 /** A storage binding: inputs first (read-only), then outputs and scratch (`write`), as KernelCall binds them. */
 export interface StorageBinding {

@@ -94,7 +94,11 @@ export function convGeometry(op: string, xShape: readonly number[], fShape: read
  * `unit` is 4; the shifts are then multiples of 4), wrapped modulo 2³² (WGSL's u32 arithmetic).
  */
 export function partUniforms(part: ConvPart, unit: number): ConvPart {
-  const wrap = (v: number | undefined, u = 1) => (v === undefined ? undefined : (v / u) >>> 0);
-  return { ...part, aShift: wrap(part.aShift), bShift: wrap(part.bShift, unit), outShift: wrap(part.outShift, unit) };
+  const shifts: ConvPart = {};
+  // Absent shifts stay absent, so the defaults they are spread over keep their zeros.
+  if (part.aShift !== undefined) shifts.aShift = part.aShift >>> 0;
+  if (part.bShift !== undefined) shifts.bShift = (part.bShift / unit) >>> 0;
+  if (part.outShift !== undefined) shifts.outShift = (part.outShift / unit) >>> 0;
+  return { ...part, ...shifts };
 }
 

@@ -9,7 +9,7 @@ import { engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { filterGemmCpu, gatherGemmCpu } from './conv-cpu.js';
 import { convAttrs, convGeometry, partUniforms, type Conv2dOptions, type ConvAttrs, type ConvGeometry, type ConvPart } from './conv-geometry.js';
-import { FILTER_FIELDS, GATHER_FIELDS, filterGemmWgsl, gatherGemmWgsl, tileKey, type ConvTile } from './conv-wgsl.js';
+import { FILTER_PARAMS, GATHER_PARAMS, filterGemmWgsl, gatherGemmWgsl, tileKey, type ConvTile } from './conv-wgsl.js';
 import { convWorkgroupDispatch, convWorkgroupWgsl, type ConvGemmKind } from './conv-workgroup-wgsl.js';
 import { workgroupGemmGrid } from './gemm-workgroup.js';
 import { activationBackprop, checkFusedActivation, cpuEpilogue, epilogueWgsl, type FusedActivation } from './epilogue.js';
@@ -51,7 +51,6 @@ const FILTER_TARGET = { register: 2048, workgroup: 256 };
 /** …but keeps at least this many output pixels per chunk, so the partials stay small. */
 const FILTER_MIN_CHUNK = { register: 64, workgroup: 256 };
 
-const fields = (names: readonly string[], values: Record<string, number>) => names.map((f) => ({ u32: values[f] }));
 const tileFor = (columns: number): ConvTile => ({ ...TILE, bVec: columns % 4 === 0 });
 const colTilesOf = (columns: number): number => Math.ceil(Math.ceil(columns / 4) / TILE.cols4);
 
@@ -94,7 +93,7 @@ function registerGatherKernel(forward: boolean, g: ConvGeometry, epi: Epilogue |
   return {
     variant: `register:${tileKey(tile)}${oneChannel ? ':c1' : ''}`,
     wgsl: () => gatherGemmWgsl(forward ? 'forward' : 'backpropInput', tile, epi && epilogueWgsl(epi.activation, epi.hasBias), oneChannel),
-    uniforms: fields(GATHER_FIELDS, values),
+    uniforms: GATHER_PARAMS.uniforms(values),
     workgroups: linearWorkgroups(tiles),
   };
 }
@@ -173,7 +172,7 @@ function registerFilterKernel(g: ConvGeometry, chunk: number, splits: number, pa
   return {
     variant: `register:${tileKey(tile)}${sharedTap ? ':tap' : ''}`,
     wgsl: () => filterGemmWgsl(tile, sharedTap),
-    uniforms: fields(FILTER_FIELDS, values),
+    uniforms: FILTER_PARAMS.uniforms(values),
     workgroups: linearWorkgroups(total),
   };
 }

@@ -8,7 +8,7 @@ import body from '../../shaders/gemm_workgroup.wgsl?raw';
 export const WORKGROUP_TILE = 64;
 
 /** Uniform fields the template reads; each op's Params must hold them. */
-export const GEMM_GRID_FIELDS = ['M', 'N', 'tilesN', 'tilesM', 'count'] as const;
+export const GEMM_GRID_FIELDS = { M: 'u32', N: 'u32', tilesN: 'u32', tilesM: 'u32', count: 'u32' } as const;
 
 /** The dispatch of `batches` products of M×N outputs: tiles per dim, workgroups with work, and their grid. */
 export function workgroupGemmGrid(M: number, N: number, batches: number): { tilesM: number; tilesN: number; count: number; workgroups: [number, number, number] } {
