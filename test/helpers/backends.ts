@@ -1,17 +1,19 @@
 // Every suite runs once per backend: `describe.each(BACKENDS)` with `useBackend` in beforeAll.
 // WebGPU runs through Dawn on whatever adapter exists (SwiftShader on CPU-only machines).
 // With NEURITE_REQUIRE_WEBGPU=1 (set by .ci/run) a missing adapter fails the suite.
-import { existsSync } from 'node:fs';
-import { setBackend, type BackendName } from '../../src/index.js';
+import { getAdapterInfo, setBackend, type BackendName } from '../../src/index.js';
+import { adapterWarning, withVulkanRetry } from '../../src/cli/vulkan-env.js';
 
 const required = process.env.NEURITE_REQUIRE_WEBGPU === '1';
 
+// vite.config.ts applied the loader's environment (src/cli/vulkan-env.ts); withVulkanRetry retries
+// once for loaders that ignore VK_ADD_DRIVER_FILES, and the adapter found is checked for a hidden GPU.
 async function webgpuAvailable(): Promise<boolean> {
   if (required) return true;
-  const icd = process.env.VK_ICD_FILENAMES;
-  if (icd && !existsSync(icd)) return false;
   try {
-    await setBackend('webgpu');
+    await withVulkanRetry(() => setBackend('webgpu'));
+    const warning = adapterWarning(getAdapterInfo() ?? {});
+    if (warning) console.warn(`[neurite] ${warning}`);
     await setBackend('cpu');
     return true;
   } catch {
@@ -28,5 +30,6 @@ export const RTOL: Record<BackendName, number> = { cpu: 1e-5, webgpu: 1e-4 };
 
 /** Switches to `name` (throws, failing the suite, when WebGPU is required and absent). */
 export async function useBackend(name: BackendName): Promise<void> {
-  await setBackend(name);
+  if (name === 'webgpu') await withVulkanRetry(() => setBackend(name));
+  else await setBackend(name);
 }

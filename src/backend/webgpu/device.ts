@@ -59,10 +59,14 @@ async function gpuEntry(): Promise<{ gpu: Pick<GPU, 'requestAdapter'>; keepAlive
 /** Requests an adapter and a device with the adapter's full storage limits. */
 export async function acquireDevice(options: WebGpuOptions): Promise<AcquiredDevice> {
   const { gpu, keepAlive } = await gpuEntry();
+  // 'high-performance': on machines with two GPUs, the discrete one; never the software fallback when a GPU exists.
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   if (!adapter) {
+    // Dawn's instance lists drivers once, when created: forget it so a later try (after the
+    // environment changed, say a driver was added) creates another that looks again.
+    if (gpu === dawnInstance) dawnInstance = undefined;
     throw new BackendError(
-      'setBackend(webgpu): no WebGPU adapter was found (no GPU driver; in Node on a machine without a GPU, point VK_ICD_FILENAMES at a SwiftShader ICD)',
+      'setBackend(webgpu): no WebGPU adapter was found (no GPU driver the system can see; in Node on a machine without a GPU, add a software driver without hiding others: VK_ADD_DRIVER_FILES=/usr/lib/chromium/vk_swiftshader_icd.json, from Debian\'s chromium package)',
     );
   }
   const want = ['maxStorageBufferBindingSize', 'maxBufferSize', 'minStorageBufferOffsetAlignment', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxStorageBuffersPerShaderStage'] as const;
