@@ -1,17 +1,11 @@
 // The parity page (e2e/parity.html): runs every exported op forward and backward on WebGPU and
-// on the CPU with the same seeded inputs and reports the worst error per op. parity.spec.ts
-// calls window.parity.run(seed); window.neurite exposes the library to other specs.
+// on the CPU with the same seeded inputs and reports the error of each case. parity.spec.ts
+// calls window.parity.environment() once and window.parity.runOne(index, seed) per case (one
+// Playwright test each); the Run button runs them all. window.neurite exposes the library.
 import * as nt from '../src/index.js';
-import type { ParityCase } from './parity/case.js';
-import { ELEMENTWISE_CASES } from './parity/cases-elementwise.js';
-import { NN_CASES } from './parity/cases-nn.js';
-import { ROUTINE_CASES } from './parity/cases-routines.js';
-import { SHAPE_CASES } from './parity/cases-shape.js';
-import { rowProblems, type AdapterSummary, type ParityReport, type ParityRow } from './parity/report.js';
+import { CASES } from './parity/cases.js';
+import { rowProblems, type AdapterSummary, type ParityEnvironment, type ParityReport, type ParityRow } from './parity/report.js';
 import { runCase, useWebGpuOptions } from './parity/run.js';
-
-/** Every case; those of ops not exported yet are skipped at run time. */
-const CASES: ParityCase[] = [...ELEMENTWISE_CASES, ...SHAPE_CASES, ...ROUTINE_CASES, ...NN_CASES];
 
 /** Functions exported from src/ops/ that are not ops: tensor creation. */
 const NOT_OPS = new Set(['tensor', 'scalar', 'fill', 'zeros', 'ones', 'zerosLike', 'onesLike', 'variable', 'toTensor']);
@@ -73,48 +67,74 @@ function status(text: string): void {
   document.getElementById('status')!.textContent = text;
 }
 
-/**
- * Runs the cases whose op is exported (all, or only those of `ops`) and returns the report; with
- * `webgpu` options (e.g. a small maxBindingBytes, so kernels run split over buffer windows).
- */
-async function run(seed: number, ops?: string[], webgpu: nt.WebGpuOptions = {}): Promise<ParityReport> {
-  const start = performance.now();
-  useWebGpuOptions(webgpu);
-  const wanted = CASES.filter((c) => !ops?.length || ops.includes(c.op));
-  const present = wanted.filter((c) => typeof exported[c.op] === 'function');
-  const notExported = [...new Set(wanted.filter((c) => !present.includes(c)).map((c) => c.op))];
-  const adapter = await adapterSummary();
-  const libraryAdapter = await backendAdapter();
-  const liveBefore = nt.memory().numTensors;
-  const rows: ParityRow[] = [];
-  for (const [i, c] of present.entries()) {
-    status(`case ${i + 1}/${present.length}: ${c.op} ${c.label}`);
-    const row = await runCase(nt, c, seed);
-    rows.push(row);
-    renderRow(row);
+/** Cases whose op src/index.ts does not export: each such case fails. */
+const notExported = (): string[] => [...new Set(CASES.filter((c) => typeof exported[c.op] !== 'function').map((c) => c.op))];
+
+/** WebGPU dispatches of a tiny matMul: zero would mean the cases do not reach the GPU. */
+async function probeDispatches(): Promise<number> {
+  await nt.setBackend('webgpu');
+  try {
+    nt.resetStats();
+    const y = nt.tidy(() => nt.matMul(nt.ones([3, 5]), nt.ones([5, 2])));
+    await y.data();
+    y.dispose();
+    return nt.stats().dispatches;
+  } finally {
+    await nt.setBackend('cpu');
   }
-  const failed = rows.filter((r) => rowProblems(r).length > 0).length;
-  status(`seed ${seed}: ${rows.length - failed} of ${rows.length} cases agree${notExported.length ? `; not exported yet: ${notExported.join(', ')}` : ''}`);
+}
+
+/** What the spec checks once per page: the adapter, coverage, and that WebGPU does the work. */
+async function environment(): Promise<ParityEnvironment> {
+  const adapter = await adapterSummary();
   return {
-    seed,
     userAgent: navigator.userAgent,
     adapter,
-    libraryAdapter,
-    rows,
-    notExported,
+    libraryAdapter: await backendAdapter(),
+    notExported: notExported(),
     uncovered: await uncoveredOps(),
-    tensorsLeaked: nt.memory().numTensors - liveBefore,
-    seconds: (performance.now() - start) / 1000,
+    probeDispatches: adapter ? await probeDispatches() : 0,
   };
+}
+
+/**
+ * Runs case `index` of CASES with `seed` on both backends, WebGPU with `webgpu` options (e.g. a
+ * small maxBindingBytes, so kernels run split over buffer windows), and shows its row.
+ */
+async function runOne(index: number, seed: number, webgpu: nt.WebGpuOptions = {}): Promise<ParityRow> {
+  const c = CASES[index];
+  useWebGpuOptions(webgpu);
+  const row: ParityRow =
+    typeof exported[c.op] === 'function'
+      ? await runCase(nt, c, seed)
+      : { op: c.op, label: c.label, forward: null, backward: null, backwardByInput: [], tol: c.tol ?? 1e-4, nan: false, kind: 'parity', dispatches: 0, error: `'${c.op}' is not exported from src/index.ts` };
+  renderRow(row);
+  return row;
+}
+
+/** Runs every case (or those of `ops`) in the page and returns the report: the Run button. */
+async function run(seed: number, ops?: string[], webgpu: nt.WebGpuOptions = {}): Promise<ParityReport> {
+  const start = performance.now();
+  const env = await environment();
+  const liveBefore = nt.memory().numTensors;
+  const wanted = CASES.filter((c) => !ops?.length || ops.includes(c.op));
+  const rows: ParityRow[] = [];
+  for (const [i, c] of wanted.entries()) {
+    status(`case ${i + 1}/${wanted.length}: ${c.op} ${c.label}`);
+    rows.push(await runOne(CASES.indexOf(c), seed, webgpu));
+  }
+  const failed = rows.filter((r) => rowProblems(r).length > 0).length;
+  status(`seed ${seed}: ${rows.length - failed} of ${rows.length} cases agree`);
+  return { ...env, seed, rows, tensorsLeaked: nt.memory().numTensors - liveBefore, seconds: (performance.now() - start) / 1000 };
 }
 
 declare global {
   interface Window {
-    parity: { run: typeof run };
+    parity: { run: typeof run; runOne: typeof runOne; environment: typeof environment };
     neurite: typeof nt;
   }
 }
 
-window.parity = { run };
+window.parity = { run, runOne, environment };
 window.neurite = nt;
 document.getElementById('start')!.addEventListener('click', () => void run(Number(new URLSearchParams(location.search).get('seed') ?? Date.now() % 2 ** 31)));

@@ -11,7 +11,8 @@ export default defineConfig({
   // one-dev-server-per-cache lock when a demo server (or a demo spec's) runs at the same time.
   cacheDir: 'node_modules/.vite-e2e',
   clearScreen: false,
-  server: { host: 'localhost' },
+  // No HMR: an edit elsewhere in the tree must not reload the parity page between its cases.
+  server: { host: 'localhost', hmr: false },
   // Scan only the e2e pages for dependencies, not every HTML file in the repository.
   optimizeDeps: { entries: ['e2e/*.html'] },
 });

@@ -14,7 +14,7 @@
     let t = i32(labels[row - p.labelShift]);
     let valid = t >= 0 && u32(t) < p.classes;
     for (var j = 0u; j < p.classes; j++) {
-      let soft = exp(logits[base + j] - m) / s;
+      let soft = nt_exp(logits[base + j] - m) / s;
       let v = g * (soft - select(0.0, 1.0, i32(j) == t));
       dx[base + j] = select(bits_to_f32(0x7fc00000u), v, valid);
     }
@@ -22,7 +22,7 @@
     var total = 0.0;
     for (var j = 0u; j < p.classes; j++) { total += f32(labels[base + j]); }
     for (var j = 0u; j < p.classes; j++) {
-      let soft = exp(logits[base + j] - m) / s;
+      let soft = nt_exp(logits[base + j] - m) / s;
       dx[base + j] = g * (soft * total - f32(labels[base + j]));
     }
   }

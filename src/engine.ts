@@ -3,7 +3,7 @@
 import type { Backend, Storage } from './backend/backend.js';
 import { CpuBackend } from './backend/cpu.js';
 import type { TypedArray, DType } from './dtype.js';
-import { BackendError, ShapeError, fmtShape } from './errors.js';
+import { ArgumentError, BackendError, ShapeError, fmtShape } from './errors.js';
 import { LazyGraph } from './graph/fusion.js';
 import { Recording, type StepObserver } from './graph/recording.js';
 import type { OpDef } from './ops/op.js';
@@ -36,13 +36,29 @@ export interface MemoryInfo {
   bytesInUse: number;
   /** Bytes the backend keeps pooled for reuse. */
   bytesPooled: number;
+  /**
+   * Live tensors by the op that made them (`{ matMul: 2, variable: 4 }`): where a leak comes
+   * from. `liveTensors()` lists them one by one.
+   */
+  byOp: Record<string, number>;
+}
+
+/** One live tensor, as `liveTensors()` lists it. */
+export interface LiveTensor {
+  id: number;
+  /** The op that made it. */
+  op: string;
+  shape: readonly number[];
+  dtype: DType;
+  name?: string;
 }
 
 class Engine {
   private current: Backend = new CpuBackend();
   private readonly scopes: Set<Tensor>[] = [];
   private readonly refCounts = new Map<Storage, number>();
-  private liveTensors = 0;
+  /** Every tensor not yet disposed (a set, not a count, so a leak report can list them). */
+  private readonly live = new Set<Tensor>();
   /** @internal The active tape, if a gradient is being recorded. */
   tape: Tape | null = null;
   /** @internal Pending elementwise values, fused into chains before they run. */
@@ -68,8 +84,8 @@ class Engine {
     this.current = backend;
   }
 
-  /** @internal A new tensor with fresh storage (or `storage`), tracked by the innermost tidy scope. */
-  makeTensor(shape: readonly number[], dtype: DType, storage?: Storage): Tensor {
+  /** @internal A new tensor made by `op`, with fresh storage (or `storage`), tracked by the innermost tidy scope. */
+  makeTensor(shape: readonly number[], dtype: DType, storage?: Storage, op = 'tensor'): Tensor {
     const size = shape.reduce((a, b) => a * b, 1);
     let s = storage;
     if (!s) {
@@ -77,7 +93,7 @@ class Engine {
       this.observer?.allocated(s);
     }
     this.retain(s);
-    const t = new Tensor(shape.slice(), dtype, s, this.current);
+    const t = new Tensor(shape.slice(), dtype, s, this.current, op);
     this.track(t);
     return t;
   }
@@ -100,7 +116,7 @@ class Engine {
     this.variables.add(v);
     this.retain(v.storage!);
     this.graph.seal(v.storage!);
-    this.liveTensors++;
+    this.live.add(v);
     return v;
   }
 
@@ -109,7 +125,8 @@ class Engine {
     const storages = inputs.map((t) => t.use(def.name));
     this.checkBackend(def.name, inputs);
     const specs = def.outputs(inputs, attrs);
-    const outputs = specs.map((s) => this.makeTensor(s.shape, s.dtype));
+    const opName = def.opName?.(attrs) ?? def.name;
+    const outputs = specs.map((s) => this.makeTensor(s.shape, s.dtype, undefined, opName));
     if (outputs.some((o) => o.size > 0)) {
       const call = def.kernel(inputs, specs, attrs, this.current.preferences);
       this.graph.run(this.current, call, storages, outputs.map((o) => o.storage!));
@@ -121,10 +138,10 @@ class Engine {
     return outputs;
   }
 
-  /** @internal A tensor of another shape over the same storage (reshape without a copy). */
-  view(x: Tensor, shape: readonly number[]): Tensor {
-    const storage = x.use('reshape');
-    const t = new Tensor(shape.slice(), x.dtype, storage, x.backend);
+  /** @internal A tensor of another shape over the same storage (reshape without a copy), made by `op`. */
+  view(x: Tensor, shape: readonly number[], op = 'reshape'): Tensor {
+    const storage = x.use(op);
+    const t = new Tensor(shape.slice(), x.dtype, storage, x.backend, op);
     this.retain(storage);
     this.track(t);
     return t;
@@ -145,7 +162,7 @@ class Engine {
     const storage = t.storage;
     if (storage === null) return;
     t.storage = null;
-    this.liveTensors--;
+    this.live.delete(t);
     if (t instanceof Variable) this.variables.delete(t);
     for (const scope of this.scopes) scope.delete(t);
     this.unretain(storage, t.backend);
@@ -223,7 +240,7 @@ class Engine {
     return t.backend.readSync(storage);
   }
 
-  /** Runs `fn` in a scope that disposes every tensor it created except those it returns. */
+  /** Runs `fn` in a scope that disposes every tensor it created except those it returns; `fn` must be synchronous. */
   tidy<T>(fn: () => T): T {
     this.scopes.push(new Set());
     let result: T;
@@ -233,14 +250,14 @@ class Engine {
       this.endScope(undefined);
       throw e;
     }
-    if (result instanceof Promise) {
-      return result.then(
-        (r) => (this.endScope(r), r),
-        (e) => {
-          this.endScope(undefined);
-          throw e;
-        },
-      ) as T;
+    if (isThenable(result)) {
+      // The scope cannot stay open across the function's awaits: with one global scope stack,
+      // another task's tensors would land in it and be disposed under that task's feet.
+      this.endScope(undefined);
+      result.then(undefined, () => {}); // its own failure is moot now: the caller gets this error
+      throw new ArgumentError(
+        'tidy: the function returned a Promise; tidy scopes only synchronous code. Wrap the synchronous parts in tidy() and, across awaits, free tensors with dispose() (keep() what must outlive a tidy)',
+      );
     }
     this.endScope(result);
     return result;
@@ -260,7 +277,14 @@ class Engine {
 
   memory(): MemoryInfo {
     const m = this.current.memory();
-    return { numTensors: this.liveTensors, bytesInUse: m.bytesInUse, bytesPooled: m.bytesPooled };
+    const byOp: Record<string, number> = {};
+    for (const t of this.live) byOp[t.op] = (byOp[t.op] ?? 0) + 1;
+    return { numTensors: this.live.size, bytesInUse: m.bytesInUse, bytesPooled: m.bytesPooled, byOp };
+  }
+
+  /** Every live tensor, oldest first. */
+  liveTensors(): LiveTensor[] {
+    return [...this.live].map((t) => ({ id: t.id, op: t.op, shape: t.shape, dtype: t.dtype, ...(t.name === undefined ? {} : { name: t.name }) }));
   }
 
   private endScope(result: unknown): void {
@@ -277,7 +301,7 @@ class Engine {
   }
 
   private track(t: Tensor): void {
-    this.liveTensors++;
+    this.live.add(t);
     this.scopes[this.scopes.length - 1]?.add(t);
   }
 
@@ -306,6 +330,10 @@ class Engine {
       }
     }
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 function collectTensors(value: unknown, out: Set<Tensor>, depth = 0): void {

@@ -6,8 +6,8 @@ export { setBackend, getBackend, stats, resetStats, flush, sync, setElementwiseF
 export { setStepPlans, stepPlansEnabled } from './graph/step-plans.js';
 export type { BackendStats } from './backend/backend.js';
 export type { WebGpuOptions } from './backend/webgpu/device.js';
-export { tidy, keep, dispose, memory } from './scope.js';
-export type { MemoryInfo } from './engine.js';
+export { tidy, keep, dispose, memory, liveTensors } from './scope.js';
+export type { MemoryInfo, LiveTensor } from './engine.js';
 export { tensor, scalar, fill, zeros, ones, zerosLike, onesLike, cast, variable, type TensorLike, type TensorValues } from './ops/create.js';
 export { neg, exp, log, sqrt, square, abs, relu, leakyRelu, elu, sigmoid, tanh, sign, floor, clipByValue } from './ops/unary.js';
 export { add, sub, mul, div, pow, maximum, minimum, greater, greaterEqual, less, lessEqual, equal, notEqual } from './ops/binary.js';

@@ -31,6 +31,8 @@ export class Tensor<D extends DType = DType> {
     readonly dtype: D,
     storage: Storage,
     backend: Backend,
+    /** The op that made the tensor ('tensor', 'matMul', 'variable'…), for `memory().byOp` and `liveTensors()`. */
+    readonly op = 'tensor',
   ) {
     this.size = sizeOf(shape);
     this.storage = storage;
@@ -93,7 +95,7 @@ export class Variable<D extends DType = DType> extends Tensor<D> {
 
   /** @internal Use `variable()`. */
   constructor(initial: Tensor<D>, trainable: boolean, name?: string) {
-    super(initial.shape, initial.dtype, initial.use('variable'), initial.backend);
+    super(initial.shape, initial.dtype, initial.use('variable'), initial.backend, 'variable');
     this.trainable = trainable;
     this.name = name;
   }

@@ -394,6 +394,28 @@ describe('Node file handler', () => {
     );
   });
 
+  it.each(['../outside.bin', 'sub/../../outside.bin', '..', '.'])("refuses shard path '%s', which leaves the model's folder, reading nothing outside it", async (shard) => {
+    const { dir } = await savedModel();
+    // A real file where the path points, so only the check can stop the read.
+    await writeFile(join(dir, '..', 'outside.bin'), new Uint8Array(1024));
+    const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
+    json.weightsManifest[0].paths = [shard];
+    await writeFile(join(dir, 'model.json'), JSON.stringify(json));
+    const err = await loadError(dir);
+    expect(err).toBeInstanceOf(ModelIOError);
+    expect(err.message).toBe(`${join(dir, 'model.json')}: weight shard path '${shard}' leaves the model's folder ${dir} (expected a file in it or below it)`);
+  });
+
+  it('accepts a shard path that stays inside the folder through ..', async () => {
+    const { dir, artifacts } = await savedModel();
+    await mkdir(join(dir, 'sub'));
+    const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
+    json.weightsManifest[0].paths = ['sub/../weights.bin'];
+    await writeFile(join(dir, 'model.json'), JSON.stringify(json));
+    const loaded = await nodeFileHandler(dir).load!();
+    expect(new Uint8Array(loaded.weightData)).toEqual(new Uint8Array(artifacts.weightData));
+  });
+
   describe('files in the format TF.js writes', () => {
     const entries = sampleEntries().slice(0, 2);
     const tfjsJson = (manifest: { paths: string[]; weights: WeightSpec[] }[]) =>

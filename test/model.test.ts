@@ -302,6 +302,20 @@ describe.each(BACKENDS)('Sequential on %s', (backend) => {
     nt.dispose([xs, ys, wrong]);
   });
 
+  it('predicts in batches leaving nothing behind but the result', async () => {
+    const model = track(nt.sequential({ layers: [nt.layers.dense({ units: 2, inputShape: [3], seed: 4 })] }));
+    const x = nt.tensor(Float32Array.from(uniform(40 * 3)), [40, 3]);
+    model.predict(x, { batchSize: 8 }).dispose(); // builds the model
+    const before = nt.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      const p = model.predict(x, { batchSize: 8 }); // 5 batches, joined by 4 concats
+      expect(p.shape).toEqual([40, 2]);
+      p.dispose();
+      expect(nt.memory().numTensors).toBe(before);
+    }
+    x.dispose();
+  });
+
   it('keeps memory flat over training steps and across fits', async () => {
     const model = track(
       nt.sequential({

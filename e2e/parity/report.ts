@@ -31,19 +31,25 @@ export interface AdapterSummary {
   isFallbackAdapter: boolean;
 }
 
-/** What the parity page returns. */
-export interface ParityReport {
-  seed: number;
+/** What the page reports once: where it runs and what the cases cover. */
+export interface ParityEnvironment {
   userAgent: string;
   /** null when navigator.gpu is missing or gave no adapter. */
   adapter: AdapterSummary | null;
   /** The library's own getAdapterInfo() on its WebGPU backend (undefined where not exported). */
   libraryAdapter: unknown;
-  rows: ParityRow[];
-  /** Ops with cases that src/index.ts does not export yet (their cases were not run). */
+  /** Ops with cases that src/index.ts does not export (their cases fail). */
   notExported: string[];
   /** Exported ops (functions defined under src/ops/) with no case: each needs one. */
   uncovered: string[];
+  /** WebGPU dispatches of a tiny matMul (0: the work does not reach the GPU). */
+  probeDispatches: number;
+}
+
+/** What the page's Run button produces: the environment and every case's row. */
+export interface ParityReport extends ParityEnvironment {
+  seed: number;
+  rows: ParityRow[];
   /** Live tensors after the run minus before it (a leak if positive). */
   tensorsLeaked: number;
   seconds: number;
@@ -65,22 +71,22 @@ export function rowProblems(row: ParityRow): string[] {
 
 const fmt = (v: number | null): string => (v === null ? '—' : v === 0 ? '0' : v.toExponential(2));
 
-/** The worst errors per op, then one line per case: the table the spec prints. */
-export function formatTable(report: ParityReport): string {
+/** The worst errors per op, then one line per failed case: the table the spec prints. */
+export function formatTable(rows: readonly ParityRow[]): string {
   const byOp = new Map<string, ParityRow[]>();
-  for (const row of report.rows) byOp.set(row.op, [...(byOp.get(row.op) ?? []), row]);
+  for (const row of rows) byOp.set(row.op, [...(byOp.get(row.op) ?? []), row]);
   const lines = [`${'op'.padEnd(20)} ${'cases'.padStart(5)} ${'forward'.padStart(9)} ${'backward'.padStart(9)} ${'tol'.padStart(7)}  result`];
-  for (const [op, rows] of byOp) {
+  for (const [op, opRows] of byOp) {
     const worst = (pick: (r: ParityRow) => number | null): number | null =>
-      rows.reduce<number | null>((w, r) => (pick(r) === null ? w : Math.max(w ?? 0, pick(r) as number)), null);
-    const failed = rows.filter((r) => rowProblems(r).length > 0).length;
-    const kind = rows[0].kind === 'property' ? ' (checked per backend)' : '';
-    const result = failed ? `FAIL ${failed}/${rows.length}` : 'ok';
+      opRows.reduce<number | null>((w, r) => (pick(r) === null ? w : Math.max(w ?? 0, pick(r) as number)), null);
+    const failed = opRows.filter((r) => rowProblems(r).length > 0).length;
+    const kind = opRows[0].kind === 'property' ? ' (checked per backend)' : '';
+    const result = failed ? `FAIL ${failed}/${opRows.length}` : 'ok';
     lines.push(
-      `${op.padEnd(20)} ${String(rows.length).padStart(5)} ${fmt(worst((r) => r.forward)).padStart(9)} ${fmt(worst((r) => r.backward)).padStart(9)} ${String(rows[0].tol).padStart(7)}  ${result}${kind}`,
+      `${op.padEnd(20)} ${String(opRows.length).padStart(5)} ${fmt(worst((r) => r.forward)).padStart(9)} ${fmt(worst((r) => r.backward)).padStart(9)} ${String(opRows[0].tol).padStart(7)}  ${result}${kind}`,
     );
   }
-  for (const row of report.rows) {
+  for (const row of rows) {
     const problems = rowProblems(row);
     if (problems.length) lines.push(`  FAIL ${row.op} ${row.label}: ${problems.join('; ')}`);
   }

@@ -44,6 +44,12 @@ export const MNIST_FILES: Readonly<MnistUrls> = {
 
 const SIDE = 28;
 
+/** A file's bytes and where they came from (a path or URL), for error messages. */
+interface FileBytes {
+  bytes: Uint8Array;
+  source: string;
+}
+
 /**
  * Fetches and decodes the four MNIST files. `fetchFn` lets a caller add credentials or
  * serve fixtures; it is called as a plain function (never as a method, which would break
@@ -54,12 +60,12 @@ export async function loadMnistFromUrls(
   fetchFn: typeof fetch = globalThis.fetch,
   options: MnistOptions = {},
 ): Promise<Mnist> {
-  const get = async (url: string): Promise<Uint8Array> => {
+  const get = async (url: string): Promise<FileBytes> => {
     const response = await fetchFn(url);
     if (!response.ok) {
       throw new Error(`MNIST: fetching ${url} failed: HTTP ${response.status} ${response.statusText}`.trimEnd());
     }
-    return new Uint8Array(await response.arrayBuffer());
+    return { bytes: new Uint8Array(await response.arrayBuffer()), source: url };
   };
   return loadAll(urls, get, options);
 }
@@ -73,14 +79,14 @@ export async function loadMnistNode(dir?: string, options: MnistOptions = {}): P
   const fs = await import('node:fs/promises');
   const path = await import('node:path');
   const root = dir ?? (await mnistDataDir());
-  const read = async (name: string): Promise<Uint8Array> => {
+  const read = async (name: string): Promise<FileBytes> => {
     const file = path.join(root, name);
     try {
-      return await fs.readFile(file);
+      return { bytes: await fs.readFile(file), source: file };
     } catch (err) {
       if (!isNotFound(err)) throw err;
       try {
-        return await fs.readFile(`${file}.gz`);
+        return { bytes: await fs.readFile(`${file}.gz`), source: `${file}.gz` };
       } catch (errGz) {
         if (!isNotFound(errGz)) throw errGz;
         throw new Error(`MNIST: neither ${file} nor ${file}.gz exists`, { cause: err });
@@ -120,11 +126,15 @@ function mnistSplit(
 
 async function loadAll(
   files: MnistUrls,
-  read: (name: string) => Promise<Uint8Array>,
+  read: (name: string) => Promise<FileBytes>,
   options: MnistOptions,
 ): Promise<Mnist> {
   checkLimit(options.limit);
-  const decode = async (name: string) => decodeIdx(await read(name), name);
+  // Errors name the file by the path or URL it was read from, so a broken download can be found.
+  const decode = async (name: string) => {
+    const { bytes, source } = await read(name);
+    return decodeIdx(bytes, source);
+  };
   const [trainImages, trainLabels, testImages, testLabels] = await firstFailureInOrder([
     decode(files.trainImages),
     decode(files.trainLabels),

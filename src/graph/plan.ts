@@ -74,7 +74,7 @@ export class StepPlan {
     }
     const outputs = returns.map(({ slot, shape }) => {
       kept.add(storages[slot]!);
-      return engine.makeTensor(shape, slots[slot].dtype, storages[slot]!);
+      return engine.makeTensor(shape, slots[slot].dtype, storages[slot]!, 'stepPlan');
     });
     // A result that was only read by the step's later kernels (none, by the recording's checks).
     for (const s of made) if (!kept.has(s)) this.backend.free(s);

@@ -27,15 +27,33 @@ export function nodeFileHandler(path: string): IOHandler {
   };
 }
 
+let saves = 0;
+
+/**
+ * Writes both files under temporary names, then renames them over the old ones (a rename is
+ * atomic within a folder), weights first and model.json last: a crash at any moment leaves
+ * either the old model or the new one, never a partial file. Between the two renames (a few
+ * microseconds) a crash leaves the new weights beside the old model.json; that pair loads only
+ * if the shapes are the same, and otherwise fails loading with a ModelFormatError, never silently.
+ */
 async function save(target: Target, artifacts: ModelArtifacts): Promise<void> {
   const fs = await import('node:fs/promises');
   const path = await import('node:path');
   const json = toModelJson(artifacts, target.weightsName);
   await fs.mkdir(target.dir, { recursive: true });
-  // Weights first: if the process dies in between, there is no model.json pointing at a
-  // missing or partial weights file.
-  await fs.writeFile(path.join(target.dir, target.weightsName), new Uint8Array(artifacts.weightData));
-  await fs.writeFile(target.jsonPath, JSON.stringify(json));
+  const weightsPath = path.join(target.dir, target.weightsName);
+  const suffix = `.${process.pid}.${++saves}.tmp`;
+  const staged: [string, string | Uint8Array, string][] = [
+    [`${weightsPath}${suffix}`, new Uint8Array(artifacts.weightData), weightsPath],
+    [`${target.jsonPath}${suffix}`, JSON.stringify(json), target.jsonPath],
+  ];
+  try {
+    for (const [temporary, data] of staged) await fs.writeFile(temporary, data);
+    for (const [temporary, , final] of staged) await fs.rename(temporary, final);
+  } catch (err) {
+    await Promise.all(staged.map(([temporary]) => fs.rm(temporary, { force: true })));
+    throw new ModelIOError(`cannot save the model to ${target.jsonPath}: ${reasonOf(err)}`, { cause: err });
+  }
 }
 
 async function load(target: Target): Promise<ModelArtifacts> {
@@ -53,6 +71,11 @@ async function load(target: Target): Promise<ModelArtifacts> {
       throw new ModelIOError(`${target.jsonPath}: weight shard path '${shard}' should be relative to the model.json`);
     }
     const file = path.join(target.dir, shard);
+    // A model file from an untrusted source must not read files outside its folder.
+    const inside = path.relative(path.resolve(target.dir), path.resolve(file));
+    if (inside === '' || inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside)) {
+      throw new ModelIOError(`${target.jsonPath}: weight shard path '${shard}' leaves the model's folder ${target.dir} (expected a file in it or below it)`);
+    }
     try {
       return await fs.readFile(file);
     } catch (err) {

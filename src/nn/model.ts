@@ -2,6 +2,7 @@
 // evaluate, predict, trainOnBatch, save — and the forward pass training differentiates.
 import { engine } from '../engine.js';
 import { ArgumentError, ShapeError, fmtShape } from '../errors.js';
+import { assignWeights } from './assign-weights.js';
 import type { IOHandler } from '../io/artifacts.js';
 import { getMetric, type Metric } from './metrics.js';
 import { getOptimizer, type Optimizer } from '../optim/index.js';
@@ -121,7 +122,8 @@ export class Sequential implements CallbackModel {
     try {
       const parts: Tensor[] = [];
       for (let start = 0; start < source.size; start += batchSize) {
-        const batch = source.range(start, Math.min(source.size, start + batchSize))();
+        // In a tidy: making a batch may leave intermediates (a slice's view, a cast), which it disposes.
+        const batch = engine.tidy(() => source.range(start, Math.min(source.size, start + batchSize))());
         parts.push(this.predictBatch(batch.xs));
         batch.xs.dispose();
         batch.ys?.dispose();
@@ -330,15 +332,7 @@ export class Sequential implements CallbackModel {
   /** Sets every weight, in `weights` order, after checking all shapes (a mismatch changes nothing). */
   setWeights(values: readonly Tensor[]): void {
     this.buildIfKnown();
-    const vars = this.weights;
-    if (values.length !== vars.length) throw new ShapeError(`${this.name}.setWeights: got ${values.length} tensors, expected ${vars.length}`);
-    vars.forEach((v, i) => {
-      const t = values[i];
-      if (t.shape.length !== v.shape.length || t.shape.some((d, k) => d !== v.shape[k])) {
-        throw new ShapeError(`${this.name}.setWeights: weight '${v.name}' is ${fmtShape(v.shape)}, got ${fmtShape(t.shape)}`);
-      }
-    });
-    vars.forEach((v, i) => v.assign(values[i]));
+    assignWeights(`Sequential '${this.name}'`, this.weights, values);
   }
 
   /**

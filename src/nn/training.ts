@@ -192,7 +192,7 @@ export function evaluateSums(model: Sequential, source: DataSource, batchSize: n
   engine.tidy(() => sums.forEach((v) => v.assign(scalar(0))));
   for (let start = 0; start < source.size; start += batchSize) {
     const end = Math.min(source.size, start + batchSize);
-    const batch = source.range(start, end)();
+    const batch = engine.tidy(() => source.range(start, end)());
     try {
       model.stepPlans.run(`evaluate:${sums.length}`, model.planSignature(), [batch.xs, batch.ys!], () => {
         const r = model.computeLoss(batch.xs, batch.ys!, false);
@@ -333,7 +333,7 @@ async function runEpoch(
   flush();
   for (let b = 0; b < order.length; b++) {
     if (callbacks.hasBatchHooks) await callbacks.batchBegin(b, { batch: b, size: order[b].length });
-    const batch = prepared!();
+    const batch = engine.tidy(() => prepared!());
     try {
       guardedStep(model, batch, state);
     } finally {

@@ -62,7 +62,7 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) {
     // Same dtype: a new tensor over the same storage (no copy; disposing one leaves the other),
     // through which the gradient flows unchanged, as TF's float → float cast does.
-    const out = engine.view(x, x.shape);
+    const out = engine.view(x, x.shape, 'cast');
     engine.record('cast', [x], [out], ([dy]) => [dy]);
     return out;
   }

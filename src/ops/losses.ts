@@ -11,7 +11,7 @@ import { DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
 import { shapesEqual, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { E, type Expr } from './elementwise/expr.js';
+import { E, WGSL_PRELUDE, type Expr } from './elementwise/expr.js';
 import { contiguousInput, elementwiseCall } from './elementwise/kernel.js';
 import { map } from './elementwise/map.js';
 import type { OpDef } from './op.js';
@@ -137,12 +137,12 @@ interface SceAttrs {
   readonly sparse: boolean;
 }
 
-/** The WGSL header choosing the label type of the routines. */
 /** The uniforms of both row kernels (their meaning: shaders/softmax_cross_entropy.wgsl). */
 const SCE_PARAMS = kernelParams({ rows: 'u32', classes: 'u32', first: 'u32', xShift: 'u32', labelShift: 'u32', rowShift: 'u32' });
 
-/** What both row kernels declare before main: the label type, and a row's max and Σ exp(x − max). */
-const scePrelude = (sparse: boolean): string => `alias Label = ${sparse ? 'i32' : 'f32'};
+/** What both row kernels declare before main: the NaN-keeping nt_* helpers, the label type, and a row's max and Σ exp(x − max). */
+const scePrelude = (sparse: boolean): string => `${WGSL_PRELUDE}
+alias Label = ${sparse ? 'i32' : 'f32'};
 const SPARSE = ${sparse};
 
 // A function argument keeps the NaN a runtime value (a NaN constant is a WGSL error).
@@ -151,9 +151,9 @@ fn bits_to_f32(u: u32) -> f32 { return bitcast<f32>(u); }
 /** The max m of the row of logits at base, and s = Σ_j exp(logits[base + j] − m). */
 fn rowStats(base: u32) -> vec2<f32> {
   var m = logits[base];
-  for (var j = 1u; j < p.classes; j++) { m = max(m, logits[base + j]); }
+  for (var j = 1u; j < p.classes; j++) { m = nt_max(m, logits[base + j]); }
   var s = 0.0;
-  for (var j = 0u; j < p.classes; j++) { s += exp(logits[base + j] - m); }
+  for (var j = 0u; j < p.classes; j++) { s += nt_exp(logits[base + j] - m); }
   return vec2<f32>(m, s);
 }
 `;

@@ -25,4 +25,6 @@ export interface OpDef<A = Record<string, never>> {
   kernel(inputs: readonly Tensor[], outputs: readonly OutputSpec[], attrs: A, prefs: KernelPreferences): KernelCall;
   /** The gradient, or null for ops whose output is piecewise constant (argMax, comparisons, oneHot). */
   readonly grad: GradFn<A> | null;
+  /** The op a call runs as, where one def serves many ops (elementwise expressions); else `name`. */
+  opName?(attrs: A): string;
 }

@@ -5,6 +5,7 @@
 import { linearWorkgroups, type BindingWindow, type KernelCall, type SplitLimits } from '../backend/kernel.js';
 import { ranges, searchParts, windowOver, type Span } from '../backend/split.js';
 import { kernelParams, type StorageBinding } from '../backend/skeleton.js';
+import { WGSL_PRELUDE } from './elementwise/expr.js';
 
 /** What a row kernel computes; the gradient modes read (dy, y) instead of x. */
 export type RowMode = 'softmax' | 'logSoftmax' | 'softmaxGrad' | 'logSoftmaxGrad';
@@ -34,27 +35,27 @@ const STATS_WGSL: Record<RowMode, string> = {
 /** The write pass: outputs of the range from the row's statistics. */
 const WRITE_WGSL: Record<RowMode, string> = {
   softmax: `let m = scratch[si]; let s = scratch[si + 1u];
-  for (var r = 0u; r < p.rows; r++) { let k = base + r * p.inner; out[k] = exp(a[k] - m) / s; }`,
-  logSoftmax: `let m = scratch[si]; let ls = log(scratch[si + 1u]);
+  for (var r = 0u; r < p.rows; r++) { let k = base + r * p.inner; out[k] = nt_exp(a[k] - m) / s; }`,
+  logSoftmax: `let m = scratch[si]; let ls = nt_log(scratch[si + 1u]);
   for (var r = 0u; r < p.rows; r++) { let k = base + r * p.inner; out[k] = (a[k] - m) - ls; }`,
   // d softmax: dx = y·(dy − Σ dy·y)
   softmaxGrad: `let t = scratch[si];
   for (var r = 0u; r < p.rows; r++) { let k = base + r * p.inner; out[k] = b[k] * (a[k] - t); }`,
   // d logSoftmax: dx = dy − exp(y)·Σdy
   logSoftmaxGrad: `let t = scratch[si];
-  for (var r = 0u; r < p.rows; r++) { let k = base + r * p.inner; out[k] = a[k] - exp(b[k]) * t; }`,
+  for (var r = 0u; r < p.rows; r++) { let k = base + r * p.inner; out[k] = a[k] - nt_exp(b[k]) * t; }`,
 };
 
 /** Max and Σexp of the range, merged with the running ones (rescaled to the larger max). */
 function maxSumWgsl(): string {
   return `var m = a[base];
-  for (var r = 1u; r < p.rows; r++) { m = max(m, a[base + r * p.inner]); }
+  for (var r = 1u; r < p.rows; r++) { m = nt_max(m, a[base + r * p.inner]); }
   var s = 0.0;
-  for (var r = 0u; r < p.rows; r++) { s += exp(a[base + r * p.inner] - m); }
+  for (var r = 0u; r < p.rows; r++) { s += nt_exp(a[base + r * p.inner] - m); }
   if (p.first == 0u) {
     let m0 = scratch[si];
-    let mm = max(m0, m);
-    s = scratch[si + 1u] * exp(m0 - mm) + s * exp(m - mm);
+    let mm = nt_max(m0, m);
+    s = scratch[si + 1u] * nt_exp(m0 - mm) + s * nt_exp(m - mm);
     m = mm;
   }
   scratch[si] = m;
@@ -72,6 +73,7 @@ function sumWgsl(term: string): string {
 function longRowWgsl(mode: RowMode, pass: 'stats' | 'write', inputs: number): string {
   return LONG_ROW_PARAMS.wgsl({
     storages: [...ROW_STORAGES.slice(0, inputs), ...ROW_STORAGES.slice(2)],
+    prelude: WGSL_PRELUDE,
     index: { name: 'j', below: 'count' },
     body: `  let base = p.base + j;
   let si = p.sBase + 2u * j;

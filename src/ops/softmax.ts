@@ -9,6 +9,7 @@ import { BackendError, DTypeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
 import { normalizeAxis, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
+import { WGSL_PRELUDE } from './elementwise/expr.js';
 import type { OpDef } from './op.js';
 import { ROW_STORAGES, longRowParts, type RowMode } from './softmax-long.js';
 
@@ -17,18 +18,18 @@ interface AxisAttrs {
   readonly axis: number;
 }
 
-/** One row pass per mode: WGSL body and the same arithmetic in JS (f32 accumulators). */
+/** One row pass per mode: WGSL body and the same arithmetic in JS (f32 accumulators); nt_* keep NaN as JS does. */
 const WGSL_BODY: Record<RowMode, string> = {
   softmax: `var m = a[base];
-  for (var r = 1u; r < p.reduced; r++) { m = max(m, a[base + r * p.inner]); }
+  for (var r = 1u; r < p.reduced; r++) { m = nt_max(m, a[base + r * p.inner]); }
   var s = 0.0;
-  for (var r = 0u; r < p.reduced; r++) { s += exp(a[base + r * p.inner] - m); }
-  for (var r = 0u; r < p.reduced; r++) { let k = base + r * p.inner; out[k] = exp(a[k] - m) / s; }`,
+  for (var r = 0u; r < p.reduced; r++) { s += nt_exp(a[base + r * p.inner] - m); }
+  for (var r = 0u; r < p.reduced; r++) { let k = base + r * p.inner; out[k] = nt_exp(a[k] - m) / s; }`,
   logSoftmax: `var m = a[base];
-  for (var r = 1u; r < p.reduced; r++) { m = max(m, a[base + r * p.inner]); }
+  for (var r = 1u; r < p.reduced; r++) { m = nt_max(m, a[base + r * p.inner]); }
   var s = 0.0;
-  for (var r = 0u; r < p.reduced; r++) { s += exp(a[base + r * p.inner] - m); }
-  let ls = log(s);
+  for (var r = 0u; r < p.reduced; r++) { s += nt_exp(a[base + r * p.inner] - m); }
+  let ls = nt_log(s);
   for (var r = 0u; r < p.reduced; r++) { let k = base + r * p.inner; out[k] = (a[k] - m) - ls; }`,
   // d softmax: dx = y·(dy − Σ dy·y)
   softmaxGrad: `var t = 0.0;
@@ -37,7 +38,7 @@ const WGSL_BODY: Record<RowMode, string> = {
   // d logSoftmax: dx = dy − softmax·Σdy, with softmax = exp(y)
   logSoftmaxGrad: `var t = 0.0;
   for (var r = 0u; r < p.reduced; r++) { t += a[base + r * p.inner]; }
-  for (var r = 0u; r < p.reduced; r++) { let k = base + r * p.inner; out[k] = a[k] - exp(b[k]) * t; }`,
+  for (var r = 0u; r < p.reduced; r++) { let k = base + r * p.inner; out[k] = a[k] - nt_exp(b[k]) * t; }`,
 };
 
 function cpuRow(mode: RowMode, a: ArrayLike<number>, b: ArrayLike<number>, out: Float32Array | Int32Array, base: number, reduced: number, inner: number): void {
@@ -84,6 +85,7 @@ function rowCall(mode: RowMode, shape: readonly number[], axis: number, inputs: 
     wgsl: () =>
       ROW_PARAMS.wgsl({
         storages: [...ROW_STORAGES.slice(0, inputs), ROW_STORAGES[2]],
+        prelude: WGSL_PRELUDE,
         index: { from: 'first', below: 'n' },
         body: `  let base = (i / p.inner) * p.reduced * p.inner + i % p.inner - p.shift;\n  ${WGSL_BODY[mode]}`,
       }),

@@ -261,15 +261,18 @@ export function concat(tensors: readonly Tensor[], { axis = 0 }: { axis?: number
   }
   if (tensors.length === 1) return first;
   const total = tensors.reduce((acc, t) => acc + t.shape[ax], 0);
-  let before = 0;
-  let result: Tensor | null = null;
-  for (const t of tensors) {
-    const paddings = t.shape.map((_, i) => (i === ax ? [before, total - before - t.shape[ax]] : [0, 0]) as [number, number]);
-    const padded = pad(t, paddings);
-    result = result ? add(result, padded) : padded;
-    before += t.shape[ax];
-  }
-  return result!;
+  // A sum of padded parts: its intermediates are disposed here, not left to the caller's tidy.
+  return engine.tidy(() => {
+    let before = 0;
+    let result: Tensor | null = null;
+    for (const t of tensors) {
+      const paddings = t.shape.map((_, i) => (i === ax ? [before, total - before - t.shape[ax]] : [0, 0]) as [number, number]);
+      const padded = pad(t, paddings);
+      result = result ? add(result, padded) : padded;
+      before += t.shape[ax];
+    }
+    return result!;
+  });
 }
 
 interface GatherAttrs {

@@ -3,6 +3,7 @@
 // config for model.json, and the registry that rebuilds layers from a config when loading.
 import { engine } from '../../engine.js';
 import { ArgumentError, ShapeError, fmtShape } from '../../errors.js';
+import { assignWeights } from '../assign-weights.js';
 import { variable, zeros } from '../../ops/create.js';
 import { add } from '../../ops/binary.js';
 import type { Tensor, Variable } from '../../tensor.js';
@@ -201,22 +202,12 @@ export abstract class Layer {
    * writing into it, so the result keeps these values. The caller owns (disposes) them.
    */
   getWeights(): Tensor[] {
-    return this.weights.map((v) => engine.view(v, v.shape));
+    return this.weights.map((v) => engine.view(v, v.shape, 'getWeights'));
   }
 
   /** Sets every weight (in `weights` order) after checking all the shapes, so a mismatch changes nothing. */
   setWeights(values: readonly Tensor[]): void {
-    const vars = this.weights;
-    if (values.length !== vars.length) {
-      throw new ShapeError(`${this.className} '${this.name}': setWeights got ${values.length} tensors, expected ${vars.length} (${this.weightNames.join(', ')})`);
-    }
-    vars.forEach((v, i) => {
-      const t = values[i];
-      if (t.shape.length !== v.shape.length || t.shape.some((d, k) => d !== v.shape[k])) {
-        throw new ShapeError(`${this.className} '${this.name}': weight '${v.name}' is ${fmtShape(v.shape)}, got ${fmtShape(t.shape)}`);
-      }
-    });
-    vars.forEach((v, i) => v.assign(values[i]));
+    assignWeights(`${this.className} '${this.name}'`, this.weights, values);
   }
 
   /** The sum of the weight regularisers' penalties, or null when there are none. */

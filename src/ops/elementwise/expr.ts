@@ -21,8 +21,24 @@ const wgslBool = (c: string): string => `select(0.0, 1.0, ${c})`;
 export const WGSL_PRELUDE = /* wgsl */ `
 // NaN and infinities cannot be WGSL constants; a user function call makes them runtime values.
 fn nt_bits(u: u32) -> f32 { return bitcast<f32>(u); }
+// NaN in and out as IEEE arithmetic (and the CPU backend) has it. WGSL leaves built-ins on NaN
+// undefined (SwiftShader: max(NaN, 0) = 0, exp(NaN) = +Inf, log(-1) = log(1), log(0) = -88), so
+// the functions below test the bits, which no compiler may fold away as it may fold x != x.
+fn nt_is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+fn nt_max(a: f32, b: f32) -> f32 { return select(max(a, b), a + b, nt_is_nan(a) | nt_is_nan(b)); }
+fn nt_min(a: f32, b: f32) -> f32 { return select(min(a, b), a + b, nt_is_nan(a) | nt_is_nan(b)); }
+fn nt_exp(x: f32) -> f32 { return select(exp(x), x, nt_is_nan(x)); }
+fn nt_sign(x: f32) -> f32 { return select(sign(x), x, nt_is_nan(x)); }
+fn nt_log(x: f32) -> f32 {
+  if (x == 0.0) { return nt_bits(0xff800000u); }
+  return select(log(x), nt_bits(0x7fc00000u), (x < 0.0) | nt_is_nan(x));
+}
 // tanh through exp overflows to NaN for large |x| on some drivers; clamp first (tanh(±15) == ±1 in f32).
-fn nt_tanh(x: f32) -> f32 { let c = clamp(x, -15.0, 15.0); let e = exp(2.0 * c); return (e - 1.0) / (e + 1.0); }
+// Below |x| = 1e-4, tanh(x) == x in f32, and (e − 1)/(e + 1) would lose x to rounding.
+fn nt_tanh(x: f32) -> f32 {
+  if (nt_is_nan(x) | (abs(x) < 1e-4)) { return x; }
+  let c = clamp(x, -15.0, 15.0); let e = exp(2.0 * c); return (e - 1.0) / (e + 1.0);
+}
 // WGSL pow is undefined for a negative base; match Math.pow for integral exponents.
 fn nt_pow(a: f32, b: f32) -> f32 {
   if (b == 0.0) { return 1.0; }
@@ -41,16 +57,16 @@ const FNS = {
   mul: { wgsl: ([a, b]) => `(${a} * ${b})`, js: (a, b) => a * b },
   div: { wgsl: ([a, b]) => `(${a} / ${b})`, js: (a, b) => a / b },
   neg: { wgsl: ([a]) => `(-${a})`, js: (a) => -a },
-  exp: { wgsl: ([a]) => `exp(${a})`, js: Math.exp },
-  log: { wgsl: ([a]) => `log(${a})`, js: Math.log },
+  exp: { wgsl: ([a]) => `nt_exp(${a})`, js: Math.exp },
+  log: { wgsl: ([a]) => `nt_log(${a})`, js: Math.log },
   sqrt: { wgsl: ([a]) => `sqrt(${a})`, js: Math.sqrt },
   abs: { wgsl: ([a]) => `abs(${a})`, js: Math.abs },
-  sign: { wgsl: ([a]) => `sign(${a})`, js: Math.sign },
+  sign: { wgsl: ([a]) => `nt_sign(${a})`, js: Math.sign },
   floor: { wgsl: ([a]) => `floor(${a})`, js: Math.floor },
   tanh: { wgsl: ([a]) => `nt_tanh(${a})`, js: Math.tanh },
   pow: { wgsl: ([a, b]) => `nt_pow(${a}, ${b})`, js: (a, b) => (b === 0 ? 1 : Math.pow(a, b)) },
-  max: { wgsl: ([a, b]) => `max(${a}, ${b})`, js: (a, b) => (a > b || Number.isNaN(a) ? a : b) },
-  min: { wgsl: ([a, b]) => `min(${a}, ${b})`, js: (a, b) => (a < b || Number.isNaN(a) ? a : b) },
+  max: { wgsl: ([a, b]) => `nt_max(${a}, ${b})`, js: (a, b) => (a > b || Number.isNaN(a) ? a : b) },
+  min: { wgsl: ([a, b]) => `nt_min(${a}, ${b})`, js: (a, b) => (a < b || Number.isNaN(a) ? a : b) },
   gt: { wgsl: ([a, b]) => wgslBool(`${a} > ${b}`), js: (a, b) => bool(a > b) },
   ge: { wgsl: ([a, b]) => wgslBool(`${a} >= ${b}`), js: (a, b) => bool(a >= b) },
   lt: { wgsl: ([a, b]) => wgslBool(`${a} < ${b}`), js: (a, b) => bool(a < b) },

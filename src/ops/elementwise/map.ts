@@ -49,6 +49,7 @@ export const mapOp: OpDef<MapAttrs> = {
     return elementwiseCall(attrs.label, attrs.expr, strided, out.shape, out.dtype, attrs.values);
   },
   grad: null,
+  opName: (attrs) => attrs.label,
 };
 
 /** Runs `expr` over `inputs` (broadcast) with no gradient recorded. */
