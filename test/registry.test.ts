@@ -1,42 +1,13 @@
 // Meta-test over the op registry: every OpDef exported from src/ops (and every row of the unary
-// and binary tables) must be listed below, either with the test that checks its gradient or as
-// not differentiable with the reason. Adding an op without a gradient test fails here.
-import { readFileSync } from 'node:fs';
+// and binary tables) must be declared as checked forward by some test, and, when it has a
+// gradient, as checked backward, through covering() (test/helpers/coverage.ts). Declarations are
+// read with the TypeScript parser: only calls inside tests count, never a name in a comment or a
+// string, and covering() itself fails its test unless the declared ops really ran there.
 import { describe, expect, it } from 'vitest';
 import type { OpDef } from '../src/ops/op.js';
 import { BINARY } from '../src/ops/binary.js';
 import { UNARY } from '../src/ops/unary.js';
-
-/** Where each differentiable op's gradient is checked: the test file and a call it must contain. */
-const GRADIENT_TESTS: Record<string, { file: string; call: string }> = {
-  ...Object.fromEntries(
-    ['neg', 'exp', 'log', 'sqrt', 'square', 'abs', 'relu', 'leakyRelu', 'elu', 'sigmoid', 'tanh', 'clipByValue'].map((n) => [
-      n,
-      { file: 'gradcheck.test.ts', call: `name: '${n}'` },
-    ]),
-  ),
-  ...Object.fromEntries(['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'].map((n) => [n, { file: 'gradcheck.test.ts', call: `f: nt.${n} ` }])),
-  reduce: { file: 'gradcheck.test.ts', call: 'nt.sum(x, {' },
-  transpose: { file: 'gradcheck.test.ts', call: 'nt.transpose(' },
-  broadcastTo: { file: 'gradcheck.test.ts', call: 'nt.broadcastTo(' },
-  slice: { file: 'gradcheck.test.ts', call: 'nt.slice(' },
-  pad: { file: 'gradcheck.test.ts', call: 'nt.pad(' },
-  gather: { file: 'gradcheck.test.ts', call: 'nt.gather(' },
-  softmax: { file: 'gradcheck.test.ts', call: 'nt.softmax(' },
-  logSoftmax: { file: 'gradcheck.test.ts', call: 'nt.logSoftmax(' },
-  squaredDifference: { file: 'gradcheck.test.ts', call: 'nt.meanSquaredError' },
-  binaryCrossentropy: { file: 'gradcheck.test.ts', call: 'nt.binaryCrossentropy(z, p)' },
-  sigmoidCrossEntropy: { file: 'gradcheck.test.ts', call: '{ fromLogits: true }' },
-  softmaxCrossEntropy: { file: 'gradcheck.test.ts', call: 'nt.softmaxCrossEntropy(' },
-  dropout: { file: 'gradcheck.test.ts', call: 'nt.dropout(' },
-  // Routines whose owners check their gradients in their own suites.
-  matMul: { file: 'matmul.test.ts', call: 'nt.grads((x, y) => nt.sum(nt.mul(nt.matMul(' },
-  fusedMatMul: { file: 'matmul.test.ts', call: 'nt.grads((x, y, z) => nt.sum(nt.mul(nt.fusedMatMul(' },
-  conv2d: { file: 'conv.test.ts', call: 'nt.checkGradients(' },
-  fusedConv2d: { file: 'conv.test.ts', call: 'nt.grads((xt, wt, bt) => nt.sum(nt.mul(nt.fusedConv2d(' },
-  maxPool2d: { file: 'pool.test.ts', call: 'nt.maxPool2d' },
-  avgPool2d: { file: 'pool.test.ts', call: 'nt.avgPool2d' },
-};
+import { coverageDeclarations, testSources } from './helpers/coverage-scan.js';
 
 /** Ops with no gradient, and why. */
 const NOT_DIFFERENTIABLE: Record<string, string> = {
@@ -90,22 +61,48 @@ describe('op registry', () => {
     for (const name of ['relu', 'add', 'reduce', 'transpose', 'gather', 'softmax', 'softmaxCrossEntropy', 'dropout']) expect(ops.has(name), name).toBe(true);
   });
 
-  it('every differentiable op has a gradient test listed, and every other op a reason', () => {
-    const missing = [...ops.values()].filter((d) => (d.grad ? !GRADIENT_TESTS[d.name] : !NOT_DIFFERENTIABLE[d.name])).map((d) => `${d.name} (${d.grad ? 'differentiable' : 'no gradient'})`);
-    expect(missing, 'ops missing from GRADIENT_TESTS / NOT_DIFFERENTIABLE in test/registry.test.ts').toEqual([]);
+  it('the scanner counts only covering() calls inside tests, not names in comments, strings or helpers', () => {
+    const source = [
+      "// covering({ forward: ['inComment'] })",
+      "const text = \"covering({ forward: ['inString'] })\";",
+      "const helper = () => covering({ forward: ['outsideTest'] }, () => {});",
+      "it.each([1])('case %i', async () => { await covering({ forward: ['counted'], gradient: ['alsoCounted'] }, () => {}); });",
+      "it('dynamic', () => covering({ forward: [name] }, () => {}));",
+    ].join('\n');
+    const found = coverageDeclarations('synthetic.test.ts', source);
+    expect(found.map((d) => [d.forward, d.gradient, d.problem ?? null])).toEqual([
+      [['outsideTest'], [], 'not inside an it() or test()'],
+      [['counted'], ['alsoCounted'], null],
+      [[], [], 'forward must list op names as string literals'],
+    ]);
   });
 
-  it('the list has no stale or contradictory entries', () => {
-    const stale = [...Object.keys(GRADIENT_TESTS), ...Object.keys(NOT_DIFFERENTIABLE)].filter((n) => !ops.has(n));
-    expect(stale, 'listed ops that no longer exist').toEqual([]);
-    const wrong = Object.keys(GRADIENT_TESTS).filter((n) => ops.get(n)?.grad === null);
-    expect(wrong, 'listed as tested but have no gradient').toEqual([]);
+  const declared = testSources().flatMap(({ file, text }) => coverageDeclarations(file, text));
+
+  it('covering() declarations name their ops as string literals, inside tests', () => {
+    expect(declared.filter((d) => d.problem).map((d) => `${d.where}: ${d.problem}`)).toEqual([]);
+    expect(declared.length).toBeGreaterThan(10);
   });
 
-  it.each(Object.entries(GRADIENT_TESTS))('%s: the listed test exists and exercises it', (_name, { file, call }) => {
-    const source = readFileSync(new URL(`./${file}`, import.meta.url), 'utf8');
-    expect(source.includes(call), `${file} contains ${JSON.stringify(call)}`).toBe(true);
-    expect(/\bnt\.(grad|grads|valueAndGrad|valueAndGrads|variableGrads|checkGradients)\(/.test(source), `${file} takes gradients`).toBe(true);
+  it('every op is declared as checked forward by some test', () => {
+    const forward = new Set(declared.flatMap((d) => d.forward));
+    expect([...ops.keys()].filter((n) => !forward.has(n)), 'ops no covering({ forward }) names').toEqual([]);
+  });
+
+  it('every differentiable op is declared as checked backward, and every other op has a reason', () => {
+    const gradient = new Set(declared.flatMap((d) => d.gradient));
+    const untested = [...ops.values()].filter((d) => d.grad && !gradient.has(d.name)).map((d) => d.name);
+    expect(untested, 'differentiable ops no covering({ gradient }) names').toEqual([]);
+    const unexplained = [...ops.values()].filter((d) => !d.grad && !NOT_DIFFERENTIABLE[d.name]).map((d) => d.name);
+    expect(unexplained, 'ops without a gradient missing from NOT_DIFFERENTIABLE').toEqual([]);
+  });
+
+  it('the declarations and the list have no stale or contradictory entries', () => {
+    const named = new Set([...declared.flatMap((d) => [...d.forward, ...d.gradient]), ...Object.keys(NOT_DIFFERENTIABLE)]);
+    expect([...named].filter((n) => !ops.has(n)), 'names that are not ops').toEqual([]);
+    const wrong = declared.flatMap((d) => d.gradient.filter((n) => ops.get(n)?.grad === null).map((n) => `${d.where}: ${n}`));
+    expect(wrong, 'declared as checked backward but have no gradient').toEqual([]);
+    expect(Object.keys(NOT_DIFFERENTIABLE).filter((n) => ops.get(n)?.grad), 'listed as not differentiable but have a gradient').toEqual([]);
   });
 
   it('every row of the unary and binary tables is an OpDef in the registry', () => {

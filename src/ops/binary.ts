@@ -164,7 +164,10 @@ export const add = (a: TensorLike, b: TensorLike): Tensor => binary('add', a, b)
 export const sub = (a: TensorLike, b: TensorLike): Tensor => binary('sub', a, b);
 /** a · b, broadcasting. */
 export const mul = (a: TensorLike, b: TensorLike): Tensor => binary('mul', a, b);
-/** a / b, broadcasting. */
+/**
+ * a / b, broadcasting. On int32 the quotient is truncated toward zero; x/0 gives −2³¹ or
+ * 2³¹ − 128 (the ends of the int32 range in float32) and 0/0 gives 0, on every backend.
+ */
 export const div = (a: TensorLike, b: TensorLike): Tensor => binary('div', a, b);
 /** aᵇ, broadcasting. */
 export const pow = (a: TensorLike, b: TensorLike): Tensor => binary('pow', a, b);

@@ -65,17 +65,20 @@ export function convAttrs(op: string, { strides = 1, padding = 'valid', dilation
   return { strides: pairOption(op, 'strides', strides), dilations: pairOption(op, 'dilations', dilations), padding: paddingOption(op, padding) };
 }
 
-/** Validates a rank-4 input and filter against each other and returns the geometry. */
-export function convGeometry(op: string, xShape: readonly number[], fShape: readonly number[], attrs: ConvAttrs): ConvGeometry {
-  if (xShape.length !== 4) throw new ShapeError(`${op}: expected x of rank 4 [N,H,W,C] or rank 3 [H,W,C], got ${fmtShape(xShape)}`);
+/**
+ * Validates a rank-4 input and filter against each other and returns the geometry. `shownX` is
+ * the input's shape as the caller passed it (rank 3 for one image), which errors name.
+ */
+export function convGeometry(op: string, xShape: readonly number[], fShape: readonly number[], attrs: ConvAttrs, shownX = xShape): ConvGeometry {
+  if (xShape.length !== 4) throw new ShapeError(`${op}: expected x of rank 4 [N,H,W,C] or rank 3 [H,W,C], got ${fmtShape(shownX)}`);
   if (fShape.length !== 4) throw new ShapeError(`${op}: expected filter of rank 4 [kh,kw,inC,outC], got ${fmtShape(fShape)}`);
   const [batch, inH, inW, inC] = xShape;
   const [kh, kw, fc, outC] = fShape;
   if (fc !== inC) {
-    throw new ShapeError(`${op}: input ${fmtShape(xShape)} has ${inC} channels but filter ${fmtShape(fShape)} expects inC=${fc}`);
+    throw new ShapeError(`${op}: input ${fmtShape(shownX)} has ${inC} channels but filter ${fmtShape(fShape)} expects inC=${fc}`);
   }
   if ([...xShape, ...fShape].some((d) => d === 0)) {
-    throw new ShapeError(`${op}: input ${fmtShape(xShape)} and filter ${fmtShape(fShape)} must not have zero-size dims`);
+    throw new ShapeError(`${op}: input ${fmtShape(shownX)} and filter ${fmtShape(fShape)} must not have zero-size dims`);
   }
   const [sh, sw] = attrs.strides;
   const [dh, dw] = attrs.dilations;
@@ -83,7 +86,7 @@ export function convGeometry(op: string, xShape: readonly number[], fShape: read
   const x = windowAxis(inW, kw, sw, dw, attrs.padding);
   if (y.out === 0 || x.out === 0) {
     throw new ShapeError(
-      `${op}: output would be empty: input ${fmtShape(xShape)} with filter ${fmtShape(fShape)} (dilations ${fmtShape(attrs.dilations)}) and '${attrs.padding}' padding gives ${fmtShape([batch, y.out, x.out, outC])}`,
+      `${op}: output would be empty: input ${fmtShape(shownX)} with filter ${fmtShape(fShape)} (dilations ${fmtShape(attrs.dilations)}) and '${attrs.padding}' padding gives ${fmtShape([batch, y.out, x.out, outC])}`,
     );
   }
   return { batch, inH, inW, inC, kh, kw, outC, outH: y.out, outW: x.out, sh, sw, dh, dw, pt: y.pad, pl: x.pad };

@@ -316,6 +316,8 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): 
   filter.use('conv2d');
   const attrs = convAttrs('conv2d', options);
   if (x.rank === 3) {
+    // Checked here too, so that errors name the caller's [H,W,C] rather than the batch of one.
+    convGeometry('conv2d', [1, ...x.shape], filter.shape, attrs, x.shape);
     const y = engine.runOp(conv2dOp, [reshape(x, [1, ...x.shape]), filter], attrs)[0];
     return reshape(y, y.shape.slice(1));
   }
@@ -336,6 +338,7 @@ export function fusedConv2d(x: Tensor, filter: Tensor, { bias, activation = 'lin
   // Nothing to fuse: the plain conv2d (its pipeline and gradient).
   if (!bias && act === 'linear') return conv2d(x, filter, options);
   const attrs = { ...convAttrs('fusedConv2d', options), activation: act };
+  if (x.rank === 3) convGeometry('fusedConv2d', [1, ...x.shape], filter.shape, attrs, x.shape);
   const x4 = x.rank === 3 ? reshape(x, [1, ...x.shape]) : x;
   const y = engine.runOp(fusedConv2dOp, bias ? [x4, filter, bias] : [x4, filter], attrs)[0];
   return x.rank === 3 ? reshape(y, y.shape.slice(1)) : y;

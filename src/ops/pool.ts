@@ -53,7 +53,8 @@ interface PoolGeometry {
   pl: number;
 }
 
-function poolGeometry(op: string, xShape: readonly number[], { poolSize, strides, padding }: PoolAttrs): PoolGeometry {
+/** The geometry of one pooling; `shownX` is the input's shape as the caller passed it (errors name it). */
+function poolGeometry(op: string, xShape: readonly number[], { poolSize, strides, padding }: PoolAttrs, shownX = xShape): PoolGeometry {
   const [batch, H, W, C] = xShape;
   const [ph, pw] = poolSize;
   const [sh, sw] = strides;
@@ -61,7 +62,7 @@ function poolGeometry(op: string, xShape: readonly number[], { poolSize, strides
   const x = windowAxis(W, pw, sw, 1, padding);
   if (xShape.some((d) => d === 0) || y.out === 0 || x.out === 0) {
     throw new ShapeError(
-      `${op}: output would be empty: input ${fmtShape(xShape)} with poolSize ${fmtShape(poolSize)}, strides ${fmtShape(strides)} and '${padding}' padding gives ${fmtShape([batch, y.out, x.out, C])}`,
+      `${op}: output would be empty: input ${fmtShape(shownX)} with poolSize ${fmtShape(poolSize)}, strides ${fmtShape(strides)} and '${padding}' padding gives ${fmtShape([batch, y.out, x.out, C])}`,
     );
   }
   return { batch, H, W, C, outH: y.out, outW: x.out, ph, pw, sh, sw, pt: y.pad, pl: x.pad };
@@ -326,6 +327,8 @@ function pool(op: string, def: OpDef<PoolAttrs>, x: Tensor, options: Pool2dOptio
     padding: paddingOption(op, options.padding ?? 'valid'),
   };
   if (x.rank === 3) {
+    // Checked here too, so that errors name the caller's [H,W,C] rather than the batch of one.
+    poolGeometry(op, [1, ...x.shape], attrs, x.shape);
     const y = engine.runOp(def, [reshape(x, [1, ...x.shape])], attrs)[0];
     return reshape(y, y.shape.slice(1));
   }

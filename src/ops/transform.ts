@@ -290,7 +290,9 @@ const GATHER_PARAMS = kernelParams({
 const GATHER_STORAGES = [{ name: 'x', type: 'f32' }, { name: 'indices', type: 'i32' }, { name: 'out', type: 'f32', write: true }];
 
 /** The uniforms of gather's gradient kernel and its bindings (shaders/gather_backprop.wgsl). */
-const GATHER_BACKPROP_PARAMS = kernelParams({ n: 'u32', first: 'u32', dxBase: 'u32', axisDim: 'u32', nIdx: 'u32', inner: 'u32' });
+const GATHER_BACKPROP_PARAMS = kernelParams({
+  n: 'u32', first: 'u32', dxBase: 'u32', axisDim: 'u32', nIdx: 'u32', inner: 'u32', dyBase: 'u32', idxBase: 'u32', jLo: 'u32', jHi: 'u32',
+});
 const GATHER_BACKPROP_STORAGES = [{ name: 'dy', type: 'f32' }, { name: 'indices', type: 'i32' }, { name: 'dx', type: 'f32', write: true }];
 
 /** gather: picks slices of `x` along `axis` by int32 `indices`. */
@@ -368,8 +370,8 @@ export const gatherBackpropOp: OpDef<GatherBackpropAttrs> = {
     const { outer, axisDim, inner } = gatherDims(xShape, axis);
     const nIdx = indices.size;
     const n = sizeOf(out.shape);
-    const uniformsOf = (first: number, end: number, dxBase: number): Uniform[] =>
-      GATHER_BACKPROP_PARAMS.uniforms({ n: end, first, dxBase, axisDim, nIdx, inner });
+    const uniformsOf = (first: number, end: number, dxBase: number, dyBase = 0, idxBase = 0, jLo = 0, jHi = nIdx): Uniform[] =>
+      GATHER_BACKPROP_PARAMS.uniforms({ n: end, first, dxBase, axisDim, nIdx, inner, dyBase, idxBase, jLo, jHi });
     const call: KernelCall = {
       name: 'gatherBackprop',
       key: 'gatherBackprop',
@@ -386,14 +388,31 @@ export const gatherBackpropOp: OpDef<GatherBackpropAttrs> = {
           }
       },
     };
-    // Beyond one binding: ranges of dx, each reading all of dy (which must fit one binding).
+    // Beyond one binding: ranges of dx crossed with ranges of index positions, each binding the
+    // rows of dy and the indices it sums (parts over later positions add to the earlier ones').
+    const plan = (limits: SplitLimits, dxParts: number, jParts: number): KernelCall[] | null => {
+      const calls: KernelCall[] = [];
+      for (const [first, end] of ranges(n, dxParts)) {
+        const [o0, o1] = [Math.floor(first / (inner * axisDim)), Math.floor((end - 1) / (inner * axisDim))];
+        const dxWindow = windowOver([first, end], limits);
+        for (const [jLo, jHi] of ranges(nIdx, jParts)) {
+          const dyWindow = windowOver([(o0 * nIdx + jLo) * inner, (o1 * nIdx + jHi) * inner], limits);
+          const idxWindow = windowOver([jLo, jHi], limits);
+          if (!dxWindow || !dyWindow || !idxWindow) return null;
+          const uniforms = uniformsOf(first, end, dxWindow.offset, dyWindow.offset, idxWindow.offset, jLo, jHi);
+          calls.push({ ...call, uniforms, workgroups: linearWorkgroups(end - first), windows: [dyWindow, idxWindow, dxWindow] });
+        }
+      }
+      return calls;
+    };
     const split = (limits: SplitLimits): KernelCall[] =>
-      fittingRanges('gatherBackprop', n, limits).map(({ span: [first, end], window }) => ({
-        ...call,
-        uniforms: uniformsOf(first, end, window.offset),
-        workgroups: linearWorkgroups(end - first),
-        windows: [undefined, undefined, window],
-      }));
+      searchParts('gatherBackprop', limits, (parts) => {
+        for (let jParts = 1; jParts <= parts; jParts *= 2) {
+          const calls = plan(limits, parts / jParts, jParts);
+          if (calls) return calls;
+        }
+        return null;
+      });
     return { ...call, split };
   },
   grad: null,

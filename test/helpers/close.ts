@@ -44,3 +44,13 @@ export function normRelativeError(actual: ArrayLike<number>, expected: ArrayLike
   }
   return den === 0 ? num : num / den;
 }
+
+/**
+ * |a − e| ≤ rtol·(|e| + max(max|e|, 1)): relative, with a floor at the reference's scale or at
+ * the inputs' (values and weights are O(1), and fp32 rounds sums of such terms at that scale even
+ * where they cancel, as in softmax's gradient).
+ */
+export function expectCloseAtScale(actual: ArrayLike<number>, expected: Float64Array, rtol: number, what: string): void {
+  const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+  expectAllClose(actual, expected, { rtol, atol: rtol * scale }, what);
+}

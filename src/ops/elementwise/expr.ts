@@ -25,6 +25,9 @@ fn nt_bits(u: u32) -> f32 { return bitcast<f32>(u); }
 // undefined (SwiftShader: max(NaN, 0) = 0, exp(NaN) = +Inf, log(-1) = log(1), log(0) = -88), so
 // the functions below test the bits, which no compiler may fold away as it may fold x != x.
 fn nt_is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+// f32 → i32 as the CPU stores it (f32ToI32 in kernel.ts): NaN to 0, clamped to [−2³¹, 2³¹ − 128],
+// truncated. WGSL leaves NaN's conversion to the implementation (SwiftShader gives −2³¹).
+fn nt_to_i32(x: f32) -> i32 { return i32(select(clamp(x, -2147483648.0, 2147483520.0), 0.0, nt_is_nan(x))); }
 fn nt_max(a: f32, b: f32) -> f32 { return select(max(a, b), a + b, nt_is_nan(a) | nt_is_nan(b)); }
 fn nt_min(a: f32, b: f32) -> f32 { return select(min(a, b), a + b, nt_is_nan(a) | nt_is_nan(b)); }
 fn nt_exp(x: f32) -> f32 { return select(exp(x), x, nt_is_nan(x)); }
@@ -40,8 +43,22 @@ fn nt_tanh(x: f32) -> f32 {
   let c = clamp(x, -15.0, 15.0); let e = exp(2.0 * c); return (e - 1.0) / (e + 1.0);
 }
 // WGSL pow is undefined for a negative base; match Math.pow for integral exponents.
+// Integral exponents up to 64 go by repeated squaring: exact wherever f32 holds the result, as on
+// the CPU. pow's exp2(b·log2 a) is a little off, and int32 results truncate it (6² came out 35).
 fn nt_pow(a: f32, b: f32) -> f32 {
   if (b == 0.0) { return 1.0; }
+  if (floor(b) == b && abs(b) <= 64.0) {
+    var e = u32(abs(b));
+    var base = a;
+    var r = 1.0;
+    loop {
+      if ((e & 1u) == 1u) { r = r * base; }
+      e = e >> 1u;
+      if (e == 0u) { break; }
+      base = base * base;
+    }
+    return select(r, 1.0 / r, b < 0.0);
+  }
   if (a >= 0.0) { return pow(a, b); }
   if (floor(b) != b) { return nt_bits(0x7fc00000u); }
   let m = pow(-a, b);

@@ -180,17 +180,32 @@ function renderWgsl({ exprs, inputs, shape, dtypes }: ElementwiseSpec, contiguou
     }
     body.push(`  let x${k} = f32(in${k}[${index}]);`);
   });
-  exprs.forEach((e, o) => body.push(`  out${o}[i - p.base] = ${wgslType(dtypes[o])}(${toWgsl(e, (k) => `x${k}`, (a) => `p.a${a}`)});`));
+  exprs.forEach((e, o) => body.push(`  out${o}[i - p.base] = ${dtypes[o] === 'int32' ? 'nt_to_i32' : 'f32'}(${toWgsl(e, (k) => `x${k}`, (a) => `p.a${a}`)});`));
   return params.wgsl({ storages, prelude: WGSL_PRELUDE, index: { from: 'first', below: 'n' }, body: body.join('\n') });
 }
 
+/**
+ * An f32 value stored into an i32 as the WGSL kernels store it (nt_to_i32): NaN becomes 0,
+ * values beyond the i32 range clamp to its ends that f32 can hold (−2³¹ and 2³¹ − 128), the rest
+ * truncate toward zero. A plain Int32Array store would wrap modulo 2³² instead, so x/0 and
+ * overflows differed between the backends.
+ */
+export function f32ToI32(v: number): number {
+  const f = Math.fround(v);
+  if (f !== f) return 0;
+  return Math.trunc(Math.min(Math.max(f, -2147483648), 2147483520));
+}
+
 function runCpu(
-  { exprs, inputs, shape, values }: ElementwiseSpec,
+  { exprs, inputs, shape, values, dtypes }: ElementwiseSpec,
   contiguous: readonly boolean[],
   ins: readonly TypedArray[],
   outs: TypedArray[],
 ): void {
-  const fs = exprs.map((e) => toJs(e, values));
+  const fs = exprs.map((e, o) => {
+    const f = toJs(e, values);
+    return dtypes[o] === 'int32' ? (x: Float64Array) => f32ToI32(f(x)) : f;
+  });
   const k = inputs.length;
   const x = new Float64Array(Math.max(1, k));
   const n = sizeOf(shape);
