@@ -20,8 +20,9 @@ const NOT_DIFFERENTIABLE: Record<string, string> = {
   logSoftmaxBackprop: 'a gradient kernel',
   softmaxCrossEntropyBackprop: 'a gradient kernel',
   randomUniform: 'no inputs',
-  conv2dBackpropInput: 'a gradient kernel',
   conv2dBackpropFilter: 'a gradient kernel',
+  depthwiseConv2dBackpropInput: 'a gradient kernel',
+  depthwiseConv2dBackpropFilter: 'a gradient kernel',
   maxPool2dBackprop: 'a gradient kernel',
   avgPool2dBackprop: 'a gradient kernel',
 };

@@ -243,8 +243,8 @@ describe.each(BACKENDS)('save and load on %s', (backend) => {
 
     it('an unknown layer class, a non-Sequential model, a bad layer config', async () => {
       const topo = topology();
-      topo.config.layers[4].class_name = 'Reshape';
-      await expectLoadError({ ...good, modelTopology: topo }, /layer 4 has class_name 'Reshape', which this library cannot build \(supported: .*Dense/);
+      topo.config.layers[4].class_name = 'Conv3D';
+      await expectLoadError({ ...good, modelTopology: topo }, /layer 4 has class_name 'Conv3D', which this library cannot build \(supported: .*Dense/);
       await expectLoadError({ ...good, modelTopology: { ...topology(), class_name: 'Functional' } }, /only 'Sequential' models can be loaded/);
       const badUnits = topology();
       badUnits.config.layers[6].config.units = 'five';

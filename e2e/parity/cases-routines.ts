@@ -1,4 +1,5 @@
-// Parity cases of the routines with long sums: matMul, fusedMatMul, conv2d, fusedConv2d and pooling (TF.js signatures,
+// Parity cases of the routines with long sums: matMul, fusedMatMul, conv2d, fusedConv2d, depthwiseConv2d,
+// conv2dTranspose and pooling (TF.js signatures,
 // NHWC, filters [kh, kw, inC, outC]). Sizes cross tile edges; 'same' padding with stride 2 on
 // even sizes exercises the asymmetric pad. matMul and conv2d are held to 1e-3 of the norm.
 import { f32, type ParityCase } from './case.js';
@@ -75,6 +76,35 @@ const fusedConv2d: ParityCase[] = [
   fconv('[1,7,9,2] * [2,3,2,3] + bias, tanh, valid', [1, 7, 9, 2], [2, 3, 2, 3], { padding: 'valid', activation: 'tanh' }),
 ];
 
+const dw = (label: string, x: number[], filter: number[], options: object): ParityCase => ({
+  op: 'depthwiseConv2d',
+  label,
+  inputs: [f32(x), f32(filter)],
+  run: (f, [input, w]) => f(input, w, options),
+  wrt: [0, 1],
+  tol: LONG_SUM_TOL,
+});
+
+const depthwiseConv2d: ParityCase[] = [
+  dw('[2,9,11,3] * [3,3,3,1] same', [2, 9, 11, 3], [3, 3, 3, 1], { padding: 'same' }),
+  dw('[2,8,10,3] * [3,2,3,2] stride 2 same (uneven pad, m 2)', [2, 8, 10, 3], [3, 2, 3, 2], { strides: 2, padding: 'same' }),
+  dw('[1,9,7,4] * [2,3,4,3] strides [1,2] valid, dilations [2,1] (m 3)', [1, 9, 7, 4], [2, 3, 4, 3], { strides: [1, 2], padding: 'valid', dilations: [2, 1] }),
+];
+
+const convT = (label: string, x: number[], filter: number[], outputShape: number[], options: object): ParityCase => ({
+  op: 'conv2dTranspose',
+  label,
+  inputs: [f32(x), f32(filter)],
+  run: (f, [input, w]) => f(input, w, outputShape, options),
+  wrt: [0, 1],
+  tol: LONG_SUM_TOL,
+});
+
+const conv2dTranspose: ParityCase[] = [
+  convT('[2,4,5,3] * [3,3,4,3] -> [2,9,11,4] stride 2 valid', [2, 4, 5, 3], [3, 3, 4, 3], [2, 9, 11, 4], { strides: 2, padding: 'valid' }),
+  convT('[2,4,5,3] * [2,3,2,3] -> [2,8,5,2] strides [2,1] same', [2, 4, 5, 3], [2, 3, 2, 3], [2, 8, 5, 2], { strides: [2, 1], padding: 'same' }),
+];
+
 const POOL_X = [2, 9, 11, 3];
 
 const pooling: ParityCase[] = ['maxPool2d', 'avgPool2d'].flatMap((op): ParityCase[] => [
@@ -93,4 +123,4 @@ const pooling: ParityCase[] = ['maxPool2d', 'avgPool2d'].flatMap((op): ParityCas
 ]);
 
 /** The routine cases. */
-export const ROUTINE_CASES: ParityCase[] = [...matMul, ...fusedMatMul, ...conv2d, ...fusedConv2d, ...pooling];
+export const ROUTINE_CASES: ParityCase[] = [...matMul, ...fusedMatMul, ...conv2d, ...fusedConv2d, ...depthwiseConv2d, ...conv2dTranspose, ...pooling];

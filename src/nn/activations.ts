@@ -3,11 +3,12 @@
 // the model trains on the pre-activation logits through the fused softmaxCrossEntropy.
 import { ArgumentError } from '../errors.js';
 import { softmax } from '../ops/nn.js';
-import { elu, leakyRelu, relu, sigmoid, tanh } from '../ops/unary.js';
+import { add, mul } from '../ops/binary.js';
+import { clipByValue, elu, leakyRelu, relu, sigmoid, tanh } from '../ops/unary.js';
 import type { Tensor } from '../tensor.js';
 
 /** Names accepted by a layer's `activation` option. */
-export type ActivationName = 'linear' | 'relu' | 'softmax' | 'sigmoid' | 'tanh' | 'elu' | 'leakyRelu';
+export type ActivationName = 'linear' | 'relu' | 'softmax' | 'sigmoid' | 'tanh' | 'elu' | 'leakyRelu' | 'hardSigmoid';
 
 const ACTIVATIONS: Record<ActivationName, (x: Tensor) => Tensor> = {
   linear: (x) => x,
@@ -18,6 +19,8 @@ const ACTIVATIONS: Record<ActivationName, (x: Tensor) => Tensor> = {
   tanh,
   elu: (x) => elu(x),
   leakyRelu: (x) => leakyRelu(x),
+  // clip(0.2·x + 0.5, 0, 1), as Keras and TF.js define it (the default gate activation of their LSTM and GRU).
+  hardSigmoid: (x) => clipByValue(add(mul(x, 0.2), 0.5), 0, 1),
 };
 
 /** Other spellings found in Keras/TF.js files, mapped to ours. */
@@ -25,6 +28,7 @@ const ALIASES: Record<string, ActivationName> = {
   leaky_relu: 'leakyRelu',
   leakyrelu: 'leakyRelu',
   leakyReLU: 'leakyRelu',
+  hard_sigmoid: 'hardSigmoid',
 };
 
 /** Normalises an activation name (undefined/null mean 'linear'); throws ArgumentError naming `where` on an unknown one. */

@@ -284,7 +284,15 @@ export const conv2dBackpropInputOp: OpDef<BackpropInputAttrs> = {
     return [{ shape: attrs.xShape.slice(), dtype: 'float32' }];
   },
   kernel: ([, fT], _o, attrs, prefs) => gatherCall(false, transposedGeometry('conv2dBackpropInput', attrs.xShape, fT, attrs), prefs),
-  grad: null,
+  // y = conv2dᵀ(dy, W) is linear in each input: dL/d dy = conv2d(g, W); dL/dWᵀ = conv2dBackpropFilter(g, dy)ᵀ
+  grad: ([g], [dy, fT], _o, { strides, padding, dilations }, needs) => {
+    const options = { strides, padding, dilations };
+    const filter = transpose(fT, { perm: [0, 1, 3, 2] });
+    return [
+      needs[0] ? conv2d(g, filter, options) : null,
+      needs[1] ? transpose(conv2dBackpropFilter(g, dy, filter.shape, options), { perm: [0, 1, 3, 2] }) : null,
+    ];
+  },
 };
 
 interface BackpropFilterAttrs extends ConvAttrs {
@@ -353,6 +361,31 @@ export function conv2dBackpropInput(dy: Tensor, filter: Tensor, xShape: readonly
   checkDy('conv2dBackpropInput', dy, convGeometry('conv2dBackpropInput', xShape, filter.shape, attrs));
   // The GEMM reads the filter as [kh,kw,outC,inC] so that its vec4s run along the output (inC) columns.
   return engine.tidy(() => engine.runOp(conv2dBackpropInputOp, [dy, transpose(filter, { perm: [0, 1, 3, 2] })], { ...attrs, xShape })[0]);
+}
+
+/**
+ * Transposed 2-D convolution, as TF's conv2dTranspose: x [N,h,w,inC] and filter [kh,kw,outC,inC]
+ * give `outputShape` [N,H,W,outC], the shape whose conv2d with the filter (same strides and
+ * padding) is x's. It is conv2d's gradient w.r.t. its input, and differentiable w.r.t. x and filter.
+ */
+export function conv2dTranspose(x: Tensor, filter: Tensor, outputShape: readonly number[], options: Conv2dOptions = {}): Tensor {
+  checkImage('conv2dTranspose', x);
+  filter.use('conv2dTranspose');
+  const attrs = convAttrs('conv2dTranspose', options);
+  if (x.rank !== 4 || outputShape.length !== 4 || filter.rank !== 4 || filter.shape[3] !== x.shape[3] || filter.shape[2] !== outputShape[3]) {
+    throw new ShapeError(
+      `conv2dTranspose: x ${fmtShape(x.shape)}, filter ${fmtShape(filter.shape)} and outputShape ${fmtShape(outputShape)} do not fit ` +
+        `(expected x [N,h,w,inC], filter [kh,kw,outC,inC], outputShape [N,H,W,outC])`,
+    );
+  }
+  // The filter is the one of the conv2d whose input gradient this is: [kh,kw,its inC,its outC].
+  const g = convGeometry('conv2dTranspose', outputShape, filter.shape, attrs);
+  const expected = [g.batch, g.outH, g.outW, g.outC];
+  if (x.shape.some((d, i) => d !== expected[i])) {
+    throw new ShapeError(`conv2dTranspose: outputShape ${fmtShape(outputShape)} convolved with filter ${fmtShape(filter.shape)} gives ${fmtShape(expected)}, not x ${fmtShape(x.shape)}`);
+  }
+  // No tidy: under a gradient tape the transposed filter must outlive the call for the backward pass.
+  return engine.runOp(conv2dBackpropInputOp, [x, transpose(filter, { perm: [0, 1, 3, 2] })], { ...attrs, xShape: outputShape })[0];
 }
 
 /**

@@ -140,6 +140,26 @@ export class ConfigReader {
     return list as number[];
   }
 
+  /** A required list of integers of any length (Reshape's target_shape, Permute's dims); the layer checks the values. */
+  list(key: string): number[] {
+    const v = this.config[key];
+    if (!Array.isArray(v) || v.some((d) => !Number.isInteger(d))) this.fail(key, 'a list of integers');
+    return v as number[];
+  }
+
+  /** The value as written, for options with several accepted forms that the layer checks itself. */
+  raw(key: string): unknown {
+    return this.config[key] ?? undefined;
+  }
+
+  /** An axis or a list of axes (LayerNormalization's). */
+  axes(key: string, fallback: number): number | number[] {
+    const v = this.config[key];
+    if (v === undefined || v === null) return fallback;
+    if (Array.isArray(v) ? v.length === 0 || v.some((a) => !Number.isInteger(a)) : !Number.isInteger(v)) this.fail(key, 'an integer axis or a list of them');
+    return v as number | number[];
+  }
+
   /** An axis: an integer, or a one-element list of one (as Keras 2 writes BatchNormalization's). */
   axis(key: string, fallback: number): number {
     const v = this.config[key];

@@ -6,6 +6,15 @@ import type { LayerArgs } from './layer.js';
 import { BatchNormalization, type BatchNormalizationArgs } from './normalization.js';
 import { AveragePooling2D, MaxPooling2D, type Pooling2DArgs } from './pooling.js';
 import { SimpleRNN, type SimpleRNNArgs } from './recurrent.js';
+import { LSTM, type LSTMArgs } from './lstm.js';
+import { GRU, type GRUArgs } from './gru.js';
+import { Permute, RepeatVector, Reshape, UpSampling2D, ZeroPadding2D } from './reshaping.js';
+import type { PermuteArgs, RepeatVectorArgs, ReshapeArgs, UpSampling2DArgs, ZeroPadding2DArgs } from './reshaping.js';
+import { Conv2DTranspose, type Conv2DTransposeArgs } from './conv-transpose.js';
+import { DepthwiseConv2D, SeparableConv2D, type DepthwiseConv2DArgs, type SeparableConv2DArgs } from './depthwise-conv.js';
+import { GlobalAveragePooling2D, GlobalMaxPooling2D, type GlobalPooling2DArgs } from './global-pooling.js';
+import { Embedding, type EmbeddingArgs } from './embedding.js';
+import { LayerNormalization, type LayerNormalizationArgs } from './layer-normalization.js';
 
 /** Fully connected layer: activation(x·kernel + bias). */
 export const dense = (args: DenseArgs): Dense => new Dense(args);
@@ -23,10 +32,40 @@ export const dropout = (args: DropoutArgs): Dropout => new Dropout(args);
 export const activation = (args: ActivationArgs): Activation => new Activation(args);
 /** Fully connected recurrent layer (tanh by default), unrolled over time. */
 export const simpleRNN = (args: SimpleRNNArgs): SimpleRNN => new SimpleRNN(args);
+/** Long short-term memory (TF.js's gate layout i, f, c, o), unrolled over time. */
+export const lstm = (args: LSTMArgs): LSTM => new LSTM(args);
+/** Gated recurrent unit (TF.js's gate layout z, r, h; `resetAfter` for Keras 2.x/3 weights), unrolled over time. */
+export const gru = (args: GRUArgs): GRU => new GRU(args);
 /** Normalises features with batch statistics while training and moving averages at inference. */
 export const batchNormalization = (args: BatchNormalizationArgs = {}): BatchNormalization => new BatchNormalization(args);
+/** Reshapes each example to `targetShape` (one dim may be -1). */
+export const reshape = (args: ReshapeArgs): Reshape => new Reshape(args);
+/** Permutes the dims of each example (`dims` 1-based, the batch dim stays first). */
+export const permute = (args: PermuteArgs): Permute => new Permute(args);
+/** Repeats a [batch, features] input n times: [batch, n, features]. */
+export const repeatVector = (args: RepeatVectorArgs): RepeatVector => new RepeatVector(args);
+/** Pads NHWC images with rows and columns of zeros. */
+export const zeroPadding2d = (args: ZeroPadding2DArgs = {}): ZeroPadding2D => new ZeroPadding2D(args);
+/** Repeats each pixel of NHWC images (nearest-neighbour upsampling by `size`, default 2). */
+export const upSampling2d = (args: UpSampling2DArgs = {}): UpSampling2D => new UpSampling2D(args);
+/** Transposed 2-D convolution over NHWC images (kernel [kh, kw, filters, inChannels]): upsamples by its strides. */
+export const conv2dTranspose = (args: Conv2DTransposeArgs): Conv2DTranspose => new Conv2DTranspose(args);
+/** Depthwise 2-D convolution: each channel convolved with its own `depthMultiplier` filters. */
+export const depthwiseConv2d = (args: DepthwiseConv2DArgs): DepthwiseConv2D => new DepthwiseConv2D(args);
+/** Depthwise-separable 2-D convolution: depthwise, then a 1×1 convolution to `filters` channels. */
+export const separableConv2d = (args: SeparableConv2DArgs): SeparableConv2D => new SeparableConv2D(args);
+/** The mean of each channel over an NHWC image: [batch, c]. */
+export const globalAveragePooling2d = (args: GlobalPooling2DArgs = {}): GlobalAveragePooling2D => new GlobalAveragePooling2D(args);
+/** The max of each channel over an NHWC image: [batch, c]. */
+export const globalMaxPooling2d = (args: GlobalPooling2DArgs = {}): GlobalMaxPooling2D => new GlobalMaxPooling2D(args);
+/** A learned vector per integer token: [batch, …] → [batch, …, outputDim]. */
+export const embedding = (args: EmbeddingArgs): Embedding => new Embedding(args);
+/** Normalises each example over the last axis (or `axis`), then scales and shifts. */
+export const layerNormalization = (args: LayerNormalizationArgs = {}): LayerNormalization => new LayerNormalization(args);
 
 export { Layer, type LayerArgs, type ApplyArgs, type Shape, type LayerConfigJson } from './layer.js';
 export { Activation, Dense, Dropout, Flatten, Conv2D, MaxPooling2D, AveragePooling2D, SimpleRNN, BatchNormalization };
+export { Reshape, Permute, RepeatVector, ZeroPadding2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Embedding, LayerNormalization, LSTM, GRU, UpSampling2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D };
 export type { ActivationArgs, DenseArgs, DropoutArgs, Conv2DArgs, Pooling2DArgs, SimpleRNNArgs, BatchNormalizationArgs };
+export type { ReshapeArgs, PermuteArgs, RepeatVectorArgs, ZeroPadding2DArgs, GlobalPooling2DArgs, EmbeddingArgs, LayerNormalizationArgs, LSTMArgs, GRUArgs, UpSampling2DArgs, Conv2DTransposeArgs, DepthwiseConv2DArgs, SeparableConv2DArgs };
 export type { InitializerSpec, InitializerFn, RegularizerLike } from './config.js';

@@ -1,95 +1,78 @@
-// BatchNormalization over the last axis. Training normalises with the batch's mean and
-// (biased) variance and moves the moving averages toward them; inference uses the moving
-// averages. The moving-average update is a gradient-free kernel: it is state, not a parameter.
-import { ArgumentError } from '../../errors.js';
-import { add, div, mul, sub } from '../../ops/binary.js';
+// BatchNormalization over any feature axis (the last by default; NHWC convolutions normalise
+// channels there). Training normalises with the batch's mean and (biased) variance and moves the
+// moving averages toward them; inference uses the moving averages. The moving-average update is
+// a gradient-free kernel: it is state, not a parameter.
+import { ArgumentError, ShapeError } from '../../errors.js';
+import { sub } from '../../ops/binary.js';
 import { E } from '../../ops/elementwise/expr.js';
 import { map } from '../../ops/elementwise/map.js';
 import { mean } from '../../ops/reduce.js';
-import { sqrt, square } from '../../ops/unary.js';
+import { reshape } from '../../ops/transform.js';
+import { square } from '../../ops/unary.js';
 import type { Tensor, Variable } from '../../tensor.js';
-import { ConfigReader, initializerJson, regularizerJson, type InitializerSpec, type RegularizerLike } from './config.js';
-import { lastDim } from './core.js';
-import { Layer, registerLayer, type LayerArgs, type Shape } from './layer.js';
+import { ConfigReader, initializerJson, type InitializerSpec } from './config.js';
+import { fmtShapeN, registerLayer, type Shape } from './layer.js';
+import { ScaleShiftNormalization, readScaleShiftArgs, type ScaleShiftArgs } from './scale-shift.js';
 
 /** Options of `layers.batchNormalization`. */
-export interface BatchNormalizationArgs extends LayerArgs {
-  /** The feature axis: only the last one is supported (-1, or its positive index as Keras writes it). */
+export interface BatchNormalizationArgs extends ScaleShiftArgs {
+  /** The feature axis (default -1, the last; Keras writes its positive index, e.g. 3 for NHWC). Never the batch axis 0. */
   axis?: number;
   /** Weight of the old value in the moving averages (default 0.99). */
   momentum?: number;
-  /** Added to the variance before the square root (default 1e-3). */
-  epsilon?: number;
-  /** Learn an offset beta (default true). */
-  center?: boolean;
-  /** Learn a scale gamma (default true). */
-  scale?: boolean;
-  betaInitializer?: InitializerSpec;
-  gammaInitializer?: InitializerSpec;
   movingMeanInitializer?: InitializerSpec;
   movingVarianceInitializer?: InitializerSpec;
-  betaRegularizer?: RegularizerLike | null;
-  gammaRegularizer?: RegularizerLike | null;
 }
 
-/** Normalises each feature of the last axis to zero mean and unit variance, then scales and shifts. */
-export class BatchNormalization extends Layer {
+/** Normalises each feature of `axis` to zero mean and unit variance over the other axes, then scales and shifts. */
+export class BatchNormalization extends ScaleShiftNormalization {
   readonly className = 'BatchNormalization';
   readonly axis: number;
   readonly momentum: number;
-  readonly epsilon: number;
-  readonly center: boolean;
-  readonly scale: boolean;
   private readonly args: BatchNormalizationArgs;
-  gamma: Variable | null = null;
-  beta: Variable | null = null;
   movingMean: Variable | null = null;
   movingVariance: Variable | null = null;
+  /** The feature axis as a non-negative index, once built. */
+  private featureAxis = -1;
 
   constructor(args: BatchNormalizationArgs = {}) {
     super(args, 'BatchNormalization');
     const where = `BatchNormalization '${this.name}'`;
     this.axis = args.axis ?? -1;
-    if (!Number.isInteger(this.axis) || this.axis < -1 || this.axis === 0) {
-      throw new ArgumentError(`${where}: axis should be -1 (the last axis), got ${args.axis}`);
+    if (!Number.isInteger(this.axis) || this.axis === 0) {
+      throw new ArgumentError(`${where}: axis should be a non-batch axis (an integer other than 0), got ${args.axis}`);
     }
     this.momentum = args.momentum ?? 0.99;
-    this.epsilon = args.epsilon ?? 1e-3;
     if (!(this.momentum >= 0 && this.momentum <= 1)) throw new ArgumentError(`${where}: momentum should be in [0, 1], got ${this.momentum}`);
-    if (!(this.epsilon > 0)) throw new ArgumentError(`${where}: epsilon should be positive, got ${this.epsilon}`);
-    this.center = args.center ?? true;
-    this.scale = args.scale ?? true;
     this.args = args;
   }
 
   protected override build(inputShape: Shape): void {
-    if (this.axis !== -1 && this.axis !== inputShape.length - 1) {
-      throw new ArgumentError(`BatchNormalization '${this.name}': axis ${this.axis} is not the last axis of input rank ${inputShape.length}; only the last axis is supported`);
+    const rank = inputShape.length;
+    const axis = this.axis < 0 ? rank + this.axis : this.axis;
+    const c = inputShape[axis];
+    if (axis < 1 || axis >= rank) {
+      throw new ShapeError(`BatchNormalization '${this.name}': axis ${this.axis} is outside input ${fmtShapeN(inputShape)} or is its batch axis (expected -${rank - 1}…-1 or 1…${rank - 1})`);
     }
-    const c = lastDim(this, inputShape);
-    const a = this.args;
-    if (this.scale) this.gamma = this.addWeight('gamma', [c], a.gammaInitializer ?? 'ones', { regularizer: a.gammaRegularizer });
-    if (this.center) this.beta = this.addWeight('beta', [c], a.betaInitializer ?? 'zeros', { regularizer: a.betaRegularizer });
-    this.movingMean = this.addWeight('moving_mean', [c], a.movingMeanInitializer ?? 'zeros', { trainable: false });
-    this.movingVariance = this.addWeight('moving_variance', [c], a.movingVarianceInitializer ?? 'ones', { trainable: false });
+    if (c === null) throw new ShapeError(`BatchNormalization '${this.name}': the feature dim ${axis} of input ${fmtShapeN(inputShape)} must be known`);
+    this.featureAxis = axis;
+    this.addGammaAndBeta([c]);
+    this.movingMean = this.addWeight('moving_mean', [c], this.args.movingMeanInitializer ?? 'zeros', { trainable: false });
+    this.movingVariance = this.addWeight('moving_variance', [c], this.args.movingVarianceInitializer ?? 'ones', { trainable: false });
   }
 
   protected forward(x: Tensor, training: boolean): Tensor {
-    const axes = x.shape.slice(0, -1).map((_, i) => i);
-    if (!training) return this.normalize(x, this.movingMean!, this.movingVariance!);
-    const m = mean(x, { axis: axes });
-    const v = mean(square(sub(x, m)), { axis: axes });
-    this.updateMovingAverage(this.movingMean!, m);
-    this.updateMovingAverage(this.movingVariance!, v);
-    return this.normalize(x, m, v);
-  }
-
-  /** (x − mean)/√(var + ε)·γ + β */
-  private normalize(x: Tensor, m: Tensor, v: Tensor): Tensor {
-    let factor = div(1, sqrt(add(v, this.epsilon)));
-    if (this.gamma) factor = mul(factor, this.gamma);
-    const y = mul(sub(x, m), factor);
-    return this.beta ? add(y, this.beta) : y;
+    const a = this.featureAxis;
+    const c = x.shape[a];
+    // Per-feature vectors shaped to broadcast against x: [c] on the last axis, [c, 1, …] before it.
+    const along = (p: Tensor): Tensor => (a === x.rank - 1 ? p : reshape(p, [c, ...x.shape.slice(a + 1).map(() => 1)]));
+    if (!training) return this.normalize(x, along(this.movingMean!), along(this.movingVariance!), along);
+    const axes = x.shape.map((_, i) => i).filter((i) => i !== a);
+    const m = mean(x, { axis: axes, keepDims: true });
+    const v = mean(square(sub(x, m)), { axis: axes, keepDims: true });
+    this.updateMovingAverage(this.movingMean!, reshape(m, [c]));
+    this.updateMovingAverage(this.movingVariance!, reshape(v, [c]));
+    return this.normalize(x, m, v, along);
   }
 
   /** moving ← moving·momentum + batch·(1 − momentum), with no gradient. */
@@ -107,15 +90,9 @@ export class BatchNormalization extends Layer {
     return {
       axis: this.axis,
       momentum: this.momentum,
-      epsilon: this.epsilon,
-      center: this.center,
-      scale: this.scale,
-      beta_initializer: initializerJson(a.betaInitializer ?? 'zeros', undefined),
-      gamma_initializer: initializerJson(a.gammaInitializer ?? 'ones', undefined),
+      ...this.scaleShiftConfig(),
       moving_mean_initializer: initializerJson(a.movingMeanInitializer ?? 'zeros', undefined),
       moving_variance_initializer: initializerJson(a.movingVarianceInitializer ?? 'ones', undefined),
-      beta_regularizer: regularizerJson(a.betaRegularizer),
-      gamma_regularizer: regularizerJson(a.gammaRegularizer),
       beta_constraint: null,
       gamma_constraint: null,
     };
@@ -123,19 +100,12 @@ export class BatchNormalization extends Layer {
 
   static fromConfig(c: ConfigReader): BatchNormalization {
     return new BatchNormalization({
-      ...c.base(),
+      ...readScaleShiftArgs(c),
       // Keras writes the positive axis (3 for NHWC), sometimes as a one-element list.
       axis: c.axis('axis', -1),
       momentum: c.num('momentum', 0.99),
-      epsilon: c.num('epsilon', 1e-3),
-      center: c.bool('center', true),
-      scale: c.bool('scale', true),
-      betaInitializer: c.initializer('beta_initializer', 'zeros'),
-      gammaInitializer: c.initializer('gamma_initializer', 'ones'),
       movingMeanInitializer: c.initializer('moving_mean_initializer', 'zeros'),
       movingVarianceInitializer: c.initializer('moving_variance_initializer', 'ones'),
-      betaRegularizer: c.regularizer('beta_regularizer'),
-      gammaRegularizer: c.regularizer('gamma_regularizer'),
     });
   }
 }
