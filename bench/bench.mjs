@@ -5,10 +5,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { adapterName as nameOf, adapterWarning, decideVulkanEnv, machineFacts, prepareVulkanEnv } from '../dist/cli/vulkan-env.js';
 import { fitSamplesPerSecond, measureHostCost, neuriteApi, randomArray, tfjsApi, timeMedian as timeIt } from './common.mjs';
+import { measureCpuRows } from './cpu-wasm.mjs';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
 const quick = args.has('quick');
-const only = args.get('only'); // 'matmul' | 'train' | 'host'
+const only = args.get('only'); // 'matmul' | 'train' | 'host' | 'cpu'
 
 // One Dawn instance for both libraries: both find it as navigator.gpu. Kept referenced for
 // the whole process (Dawn crashes if its instance is collected while devices live). The loader's
@@ -32,6 +33,8 @@ const nt = await import('../dist/index.js');
 const tf = await import('@tensorflow/tfjs-core');
 await import('@tensorflow/tfjs-backend-cpu');
 await import('@tensorflow/tfjs-backend-webgpu');
+// The wasm contender is a devDependency; without it (an older install) only its column is missing.
+await import('@tensorflow/tfjs-backend-wasm').catch((e) => console.error(`tfjs-wasm: not installed (${e.code ?? e.message}); run npm install`));
 const tfl = await import('@tensorflow/tfjs-layers');
 
 const adapterName = adapter ? nameOf(adapter.info) : 'none';
@@ -113,6 +116,10 @@ if (!only || only === 'train') {
     'tfjs-cpu': () => tfTrain('cpu'),
   });
 }
+if (!only || only === 'cpu') {
+  // The CPU backends (bench/cpu-wasm.mjs): Neurite wasm and JS kernels against TF.js wasm and cpu.
+  await measureCpuRows(measure, { nt, tf, apis: { nt: neuriteApi(nt), tf: tfjsApi(tf, tfl) }, quick });
+}
 if (!only || only === 'host') {
   // On the null device (host-cost.mjs, a child process): the JavaScript cost of a step alone.
   const host = await measureHostCost({ quick });
@@ -127,21 +134,30 @@ if (!only || only === 'host') {
   }
 }
 
-const cols = ['neurite-webgpu', 'tfjs-webgpu', 'neurite-cpu', 'tfjs-cpu'];
+const cols = ['neurite-webgpu', 'tfjs-webgpu', 'neurite-cpu', 'tfjs-cpu', 'neurite-cpu-js', 'tfjs-wasm'];
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
 // How many times better Neurite does: a rate's ratio, or for times (ms, lower is better) its inverse.
 const lead = (r, neurite, tfjs) => (r.unit === 'ms' ? ratio(r.values[tfjs], r.values[neurite]) : ratio(r.values[neurite], r.values[tfjs]));
-const header = `| benchmark | unit | ${cols.join(' | ')} | webgpu: neurite's lead | cpu: neurite's lead |`;
+const leads = ["webgpu: neurite's lead", "cpu: neurite's lead", 'cpu vs tfjs-wasm'];
+const header = `| benchmark | unit | ${cols.join(' | ')} | ${leads.join(' | ')} |`;
 const target = new URL('../BENCHMARKS.md', import.meta.url);
 const previous = existsSync(target) ? readFileSync(target, 'utf8') : '';
 const measured = new Set(rows.map((r) => r.what));
 const previousDate = /^- Date: (.+)$/m.exec(previous)?.[1];
 // With --only, rows of the benchmarks not run this time are kept from the previous report.
+// Kept cells are placed by the previous header's column names, so a run that adds columns keeps rows aligned.
+const cellsOf = (line) => line.replace(/^\| /, '').replace(/ \|$/, '').split(' | ');
+const previousHeader = cellsOf(previous.split('\n').find((l) => l.startsWith('| benchmark')) ?? '');
+const realign = (line) => {
+  const cells = cellsOf(line);
+  const byName = new Map(previousHeader.map((name, i) => [name, cells[i]]));
+  return `| ${cells[0]} | ${cells[1]} | ${cols.map((c) => byName.get(c) ?? '–').join(' | ')} | ${leads.map((l) => byName.get(l) ?? 'n/a').join(' | ')} |`;
+};
 const keptRows = only
-  ? previous.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| benchmark') && !measured.has(l.split(' | ')[0].slice(2)))
+  ? previous.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| benchmark') && !measured.has(l.split(' | ')[0].slice(2))).map(realign)
   : [];
-const table = [header, `|${'---|'.repeat(cols.length + 4)}`]
-  .concat(rows.map((r) => `| ${r.what} | ${r.unit} | ${cols.map((c) => (c in r.values ? fmt(r.values[c]) : '–')).join(' | ')} | ${lead(r, 'neurite-webgpu', 'tfjs-webgpu')} | ${lead(r, 'neurite-cpu', 'tfjs-cpu')} |`))
+const table = [header, `|${'---|'.repeat(cols.length + 5)}`]
+  .concat(rows.map((r) => `| ${r.what} | ${r.unit} | ${cols.map((c) => (c in r.values ? fmt(r.values[c]) : '–')).join(' | ')} | ${lead(r, 'neurite-webgpu', 'tfjs-webgpu')} | ${lead(r, 'neurite-cpu', 'tfjs-cpu')} | ${lead(r, 'neurite-cpu', 'tfjs-wasm')} |`))
   .concat(keptRows)
   .join('\n');
 const date = new Date().toISOString().slice(0, 10);

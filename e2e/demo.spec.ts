@@ -1,7 +1,8 @@
 // The demo page end to end, in Chromium on SwiftShader's WebGPU: train a small MLP on a slice
 // of MNIST in the worker, watch the charts fill, draw a digit and get probabilities and a
-// saliency map, save to IndexedDB and load it back after a reload; and without WebGPU the
-// page falls back to the CPU and says so. Screenshots are attached to the test results.
+// saliency map, save to IndexedDB and load it back after a reload; Reset ends the worker mid-fit
+// and the page trains again on a fresh one; and without WebGPU the page falls back to the CPU and
+// says so. Screenshots are attached to the test results.
 import type { Download, Page, TestInfo } from '@playwright/test';
 import { expect, test } from './fixtures.js';
 
@@ -209,4 +210,37 @@ test('pause, resume and stop a CNN run; drawings are predicted while it trains',
   await expect(progress).toContainText('Stopped after', { timeout: 120_000 });
   await expect(page.locator('#evaluate')).toBeEnabled();
   await expect(page.locator('#model-summary')).toContainText('Tutorial CNN');
+});
+
+test('Reset ends the training worker mid-fit; the page recovers and a new run trains', async ({ page }, testInfo) => {
+  const workers: { url: string; closed: boolean }[] = [];
+  page.on('worker', (w) => {
+    const entry = { url: w.url(), closed: false };
+    workers.push(entry);
+    w.on('close', () => (entry.closed = true));
+  });
+  await page.goto(DEMO + '?limit=1024&epochs=2&model=cnn&batch=32');
+  await expect(page.locator('#train')).toBeEnabled({ timeout: 120_000 });
+  await page.click('#train');
+  const progress = page.locator('#progress-text');
+  await expect(progress).toContainText(/batch \d+ of 32/, { timeout: 120_000 });
+  await page.click('#reset');
+  // The worker is ended in the middle of the run, and a fresh one loads the data again.
+  await expect(page.locator('#message')).toContainText('Reset: the worker was ended');
+  await expect.poll(() => workers.filter((w) => w.closed).length, { message: 'the training worker was terminated' }).toBe(1);
+  await expect(page.locator('#train')).toBeEnabled({ timeout: 120_000 });
+  await expect(page.locator('#stop')).toBeDisabled();
+  expect(workers.length).toBe(2);
+  await attach(page, testInfo, 'demo-reset');
+
+  // A new, short run on the fresh worker trains and predicts.
+  await page.selectOption('#model', 'mlp');
+  await page.fill('#epochs', '1');
+  await page.click('#train');
+  await expect(page.locator('#evaluate')).toBeEnabled({ timeout: 5 * 60_000 });
+  await expect(page.locator('#validation-text')).toHaveAttribute('data-accuracy', /\d/);
+  await expect(page.locator('#model-summary')).toContainText('MLP');
+  await draw(page, SEVEN);
+  const p = await prediction(page);
+  expect(p.values.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
 });

@@ -191,6 +191,22 @@ class Engine {
     this.unretain(old, v.backend);
   }
 
+  /**
+   * @internal Moves a variable to `backend` (by default the current one), holding `values`: the
+   * way a model leaves a lost device, or follows setBackend, without changing its variables.
+   */
+  rehome(v: Variable, values: TypedArray, backend: Backend = this.current): void {
+    const old = v.use('move');
+    if (values.length !== v.size) throw new ShapeError(`move: variable${v.name ? ` '${v.name}'` : ''} holds ${v.size} elements, got ${values.length} values`);
+    const storage = backend.allocate(v.size, v.dtype);
+    if (v.size > 0) backend.write(storage, values);
+    this.retain(storage);
+    const from = v.backend;
+    v.storage = storage;
+    v.backend = backend;
+    this.unretain(old, from);
+  }
+
   /** @internal Keeps `storage` alive for a holder that is no tensor (a step plan). */
   retainStorage(storage: Storage): void {
     this.retain(storage);
@@ -228,6 +244,19 @@ class Engine {
     this.observer?.unsupported('a value was read back');
     this.graph.realize([storage]);
     return t.backend.read(storage);
+  }
+
+  /** @internal Reads tensors of one backend back in one transfer. */
+  async readAll(tensors: readonly Tensor[]): Promise<TypedArray[]> {
+    if (tensors.length === 0) return [];
+    const backend = tensors[0].backend;
+    const storages = tensors.map((t) => {
+      if (t.backend !== backend) throw new BackendError(`read: tensors of shapes ${tensors.map((u) => fmtShape(u.shape)).join(', ')} live on different backends (expected one backend)`);
+      return t.use('read');
+    });
+    this.observer?.unsupported('a value was read back');
+    this.graph.realize(storages);
+    return backend.readAll(storages);
   }
 
   /** @internal */

@@ -21,6 +21,13 @@ export class DisposedTensorError extends NeuriteError {}
 /** The backend could not do what was asked: no WebGPU adapter, a lost device, a validation error. */
 export class BackendError extends NeuriteError {}
 
+/**
+ * The WebGPU device was lost (destroyed, a driver reset, a GPU removed): its tensors are gone.
+ * `setBackend('webgpu')` starts a new device. `fit` throws a subclass that says which step it
+ * reached and where the model's weights are now (see FitDeviceLostError).
+ */
+export class DeviceLostError extends BackendError {}
+
 /** An argument that is not a tensor shape or dtype problem: a bad option value, a wrong count. */
 export class ArgumentError extends NeuriteError {}
 

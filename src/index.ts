@@ -1,11 +1,12 @@
 // Neurite's public API: everything a user imports comes from here.
 export { Tensor, Variable, type NestedArray } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
-export { NeuriteError, ShapeError, DTypeError, DisposedTensorError, BackendError, ArgumentError } from './errors.js';
+export { NeuriteError, ShapeError, DTypeError, DisposedTensorError, BackendError, DeviceLostError, ArgumentError } from './errors.js';
 export { setBackend, getBackend, stats, resetStats, flush, sync, setElementwiseFusion, type BackendName } from './backend/registry.js';
 export { setStepPlans, stepPlansEnabled } from './graph/step-plans.js';
 export type { BackendStats } from './backend/backend.js';
 export type { WebGpuOptions } from './backend/webgpu/device.js';
+export type { CpuOptions, CpuKernels } from './backend/cpu.js';
 export { tidy, keep, dispose, memory, liveTensors } from './scope.js';
 export type { MemoryInfo, LiveTensor } from './engine.js';
 export { tensor, scalar, fill, zeros, ones, zerosLike, onesLike, cast, variable, type TensorLike, type TensorValues } from './ops/create.js';
@@ -38,6 +39,7 @@ export { Sequential, sequential, type ModelCompileArgs, type SequentialArgs } fr
 export { loadModel, modelFromArtifacts } from './nn/load.js';
 export type { SaveResult } from './nn/serialize.js';
 export { NonFiniteLossError, type FitArgs, type History } from './nn/training.js';
+export { FitDeviceLostError } from './nn/device-loss.js';
 export * as callbacks from './nn/callbacks.js';
 export { Callback, type CallbackHooks, type Logs } from './nn/callbacks.js';
 export { ProgressBar, type ProgressOptions } from './nn/progress.js';

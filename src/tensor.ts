@@ -20,8 +20,8 @@ export class Tensor<D extends DType = DType> {
   readonly size: number;
   /** @internal Backend memory; shared between a tensor and its reshapes. */
   storage: Storage | null;
-  /** @internal The backend that owns `storage`. */
-  readonly backend: Backend;
+  /** @internal The backend that owns `storage` (a variable's changes when the engine moves it). */
+  backend: Backend;
   /** Optional name, used in error messages and by layers. */
   name?: string;
 

@@ -3,11 +3,12 @@
 
 import * as Comlink from 'comlink';
 import { readParams } from './params.js';
-import type { BackendChoice, BackendInfo, ModelSummary, TrainConfig, TrainerApi, TrainerEvent, TrainingState } from './protocol.js';
+import type { BackendChoice, BackendInfo, ModelSummary, TrainConfig, TrainerEvent, TrainingState } from './protocol.js';
 import { DrawPanel } from './ui/draw-panel.js';
 import { count, formatDuration, megabytes } from './ui/format.js';
 import { ModelPanel } from './ui/model-panel.js';
 import { TrainingView } from './ui/training-view.js';
+import { WorkerEnded, WorkerHost } from './worker-host.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -15,7 +16,8 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 const GRID_SIZE = 24;
 
 const params = readParams(location.search);
-const worker = Comlink.wrap<TrainerApi>(new Worker(new URL('./worker/worker.ts', import.meta.url), { type: 'module' }));
+const host = new WorkerHost((message) => void restartWorker(message, true));
+const worker = host.api;
 
 const state = { data: false, model: false, training: 'idle' as TrainingState, backendBusy: false };
 
@@ -32,6 +34,7 @@ const buttons = {
   pause: $<HTMLButtonElement>('pause'),
   stop: $<HTMLButtonElement>('stop'),
   evaluate: $<HTMLButtonElement>('evaluate'),
+  reset: $<HTMLButtonElement>('reset'),
 };
 const message = $<HTMLElement>('message');
 const dataStatus = $<HTMLElement>('data-status');
@@ -165,9 +168,16 @@ async function train(): Promise<void> {
     say(stopped ? 'Training stopped; the model keeps what it learned so far.' : 'Done: draw a digit, or save the model.');
     modelReady(summary);
   } catch (err) {
+    // A reset already said what happened and started a fresh worker.
+    if (err instanceof WorkerEnded) return;
     view.finish('Training failed.');
     say((err as Error).message, true);
   }
+}
+
+/** Rethrows anything but the WorkerEnded of a call the worker could not answer. */
+function unlessEnded(err: unknown): void {
+  if (!(err instanceof WorkerEnded)) throw err;
 }
 
 async function evaluate(): Promise<void> {
@@ -178,6 +188,7 @@ async function evaluate(): Promise<void> {
     view.showEvaluation(result, 'now');
     say('Evaluated.');
   } catch (err) {
+    if (err instanceof WorkerEnded) return;
     say((err as Error).message, true);
   } finally {
     render();
@@ -209,25 +220,49 @@ function applyParams(): void {
   controls.optimizer.value = t.optimizer;
 }
 
-async function start(): Promise<void> {
-  applyParams();
-  render();
-  buttons.train.addEventListener('click', () => void train());
-  buttons.pause.addEventListener('click', () => (state.training === 'paused' ? worker.resume() : worker.pause()));
-  buttons.stop.addEventListener('click', () => worker.stop());
-  buttons.evaluate.addEventListener('click', () => void evaluate());
-  controls.backend.addEventListener('change', () => void switchBackend(controls.backend.value as BackendChoice));
+/** Starts a worker and has it pick the backend and load MNIST; the page waits for data-ready. */
+async function initWorker(): Promise<void> {
+  host.start();
   const dataUrl = new URL('./mnist/', location.href).href;
   try {
     const info = await worker.init(
-      { backend: params.backend, pageHasWebGpu: 'gpu' in navigator, limit: params.limit, dataUrl, gridSize: GRID_SIZE },
+      { backend: controls.backend.value as BackendChoice, pageHasWebGpu: 'gpu' in navigator, limit: params.limit, dataUrl, gridSize: GRID_SIZE },
       Comlink.proxy(onEvent),
     );
     showBackend(info);
   } catch (err) {
+    if (err instanceof WorkerEnded) return;
     backendStatus.textContent = 'The worker failed to start.';
     say((err as Error).message, true);
   }
+}
+
+/**
+ * Ends the worker, even mid-step (Reset, or after it crashed), and starts a fresh one: the page
+ * goes back to its state before any training; a model not saved is lost with the worker.
+ */
+async function restartWorker(reason: string, error = false): Promise<void> {
+  host.stop(reason);
+  Object.assign(state, { data: false, model: false, training: 'idle', backendBusy: false });
+  view.finish('Reset.');
+  modelPanel.showText('No model: the worker was restarted.');
+  render();
+  draw.refresh();
+  say(reason, error);
+  await initWorker();
+}
+
+async function start(): Promise<void> {
+  applyParams();
+  render();
+  buttons.train.addEventListener('click', () => void train());
+  // A worker ended meanwhile has nothing to pause or stop: its reset said so already.
+  buttons.pause.addEventListener('click', () => void (state.training === 'paused' ? worker.resume() : worker.pause()).catch(unlessEnded));
+  buttons.stop.addEventListener('click', () => void worker.stop().catch(unlessEnded));
+  buttons.evaluate.addEventListener('click', () => void evaluate());
+  buttons.reset.addEventListener('click', () => void restartWorker('Reset: the worker was ended and a fresh one started; train or load a model.'));
+  controls.backend.addEventListener('change', () => void switchBackend(controls.backend.value as BackendChoice));
+  await initWorker();
 }
 
 void start();

@@ -47,6 +47,11 @@ export interface Backend {
   write(storage: Storage, values: TypedArray): void;
   /** Reads the values back; flushes recorded work first. */
   read(storage: Storage): Promise<TypedArray>;
+  /**
+   * Reads several storages back in one transfer (on WebGPU: copies into one staging buffer, one
+   * map), in order; flushes recorded work first.
+   */
+  readAll(storages: readonly Storage[]): Promise<TypedArray[]>;
   /** Synchronous read, where the backend can do it (the CPU); undefined otherwise. */
   readSync?(storage: Storage): TypedArray;
   /** Returns the storage to the backend (pooled, or released once pending work is done). */
@@ -60,6 +65,8 @@ export interface Backend {
   memory(): BackendMemory;
   stats(): BackendStats;
   resetStats(): void;
+  /** Why the backend's device was lost, or null while it works (always null on the CPU). */
+  readonly lostReason: string | null;
   /** Releases every resource; the backend is unusable afterwards. */
   destroy(): void;
 }

@@ -3,6 +3,7 @@
 // the CPU backend calls `cpu`. Ops build both from the same parameters, so they cannot drift.
 import type { DType, TypedArray } from '../dtype.js';
 import type { ElementwiseSpec } from '../ops/elementwise/kernel.js';
+import type { WasmRuntime } from './cpu/wasm/runtime.js';
 
 /** A 32-bit uniform value with its WGSL type. */
 export type Uniform = { u32: number } | { i32: number } | { f32: number };
@@ -28,6 +29,12 @@ export interface KernelCall {
   readonly workgroups: readonly [number, number, number];
   /** The CPU implementation: reads `inputs`, writes every element of `outputs`. */
   readonly cpu: (inputs: readonly TypedArray[], outputs: TypedArray[]) => void;
+  /**
+   * The WebAssembly implementation, where the op has one: the CPU backend calls it instead of
+   * `cpu` unless asked for the JS reference kernels. Storages are given as byte addresses in
+   * `rt.heap`, where the CPU backend keeps every tensor; it writes every element of `outputs`.
+   */
+  readonly wasm?: (rt: WasmRuntime, inputs: readonly number[], outputs: readonly number[]) => void;
   /**
    * Set on elementwise kernels: the expression and strided inputs the call was built from, so the
    * engine can defer it and fuse it with its elementwise consumers (src/graph/fusion.ts).

@@ -3,8 +3,8 @@
 import { engine } from '../engine.js';
 import { ArgumentError } from '../errors.js';
 import type { Backend, BackendStats } from './backend.js';
-import { CpuBackend } from './cpu.js';
-import { createWebGpuBackend, type WebGpuOptions } from './webgpu/backend.js';
+import { CpuBackend, type CpuOptions } from './cpu.js';
+import { createWebGpuBackend, WebGpuBackend, type WebGpuOptions } from './webgpu/backend.js';
 import { requestedTiling } from './webgpu/tiling-choice.js';
 
 /** Names of the backends. */
@@ -16,20 +16,50 @@ const cache = new Map<string, Backend>();
 /**
  * Makes `name` the backend for tensors created from now on. For 'webgpu' this requests an
  * adapter and device (throwing a BackendError that says why when none is available); other
- * options than last time start another WebGPU backend beside the first.
+ * options than last time start another WebGPU backend beside the first. For 'cpu',
+ * `{ kernels: 'js' }` runs the exact JS reference kernels instead of the wasm SIMD ones.
  */
-export async function setBackend(name: BackendName, options: WebGpuOptions = {}): Promise<void> {
-  if (name === 'webgpu') requestedTiling(options.tiling); // a bad tiling throws before any device is made
-  const key = name === 'webgpu' ? `webgpu:${JSON.stringify(Object.entries(options).sort(([a], [b]) => (a < b ? -1 : 1)))}` : name;
-  let backend = cache.get(key);
+export async function setBackend(name: 'cpu', options?: CpuOptions): Promise<void>;
+export async function setBackend(name: 'webgpu', options?: WebGpuOptions): Promise<void>;
+export async function setBackend(name: BackendName, options?: WebGpuOptions | CpuOptions): Promise<void>;
+export async function setBackend(name: BackendName, options: WebGpuOptions | CpuOptions = {}): Promise<void> {
+  if (name === 'webgpu') requestedTiling((options as WebGpuOptions).tiling); // a bad tiling throws before any device is made
+  let backend = cache.get(cacheKey(name, options));
+  if (backend?.lostReason) backend = undefined; // lost: start a new device
   if (!backend) {
-    if (name === 'cpu') backend = engine.backend.name === 'cpu' ? engine.backend : new CpuBackend();
-    else if (name === 'webgpu') backend = await createWebGpuBackend(options);
+    if (name === 'cpu') backend = makeCpuBackend(options as CpuOptions);
+    else if (name === 'webgpu') backend = await createWebGpuBackend(options as WebGpuOptions);
     else throw new ArgumentError(`setBackend: unknown backend '${String(name)}' (expected 'webgpu' or 'cpu')`);
+    const key = cacheKey(name, options);
     cache.set(key, backend);
-    if (name === 'webgpu') (backend as { onLost?: () => void }).onLost = () => cache.delete(key);
+    const made = backend;
+    if (made instanceof WebGpuBackend) made.onLost = () => cache.get(key) === made && cache.delete(key);
   }
   engine.setBackend(backend);
+}
+
+/**
+ * The CPU backend `setBackend('cpu')` gives (made on first use), current or not: where a model's
+ * weights go when the device that held them is lost.
+ */
+export function cpuBackend(): Backend {
+  const key = cacheKey('cpu', {});
+  let backend = cache.get(key);
+  if (!backend) cache.set(key, (backend = makeCpuBackend({})));
+  return backend;
+}
+
+function cacheKey(name: BackendName, options: WebGpuOptions | CpuOptions): string {
+  if (name === 'cpu') return `cpu:${(options as CpuOptions).kernels ?? 'wasm'}`;
+  return `webgpu:${JSON.stringify(Object.entries(options).sort(([a], [b]) => (a < b ? -1 : 1)))}`;
+}
+
+/** The engine's initial CPU backend where it has the kernels asked for (its tensors stay usable), else a new one. */
+function makeCpuBackend({ kernels = 'wasm' }: CpuOptions): CpuBackend {
+  if (kernels !== 'js' && kernels !== 'wasm') throw new ArgumentError(`setBackend(cpu): kernels must be 'wasm' or 'js', got ${JSON.stringify(kernels)}`);
+  const current = engine.backend;
+  if (current instanceof CpuBackend && current.kernels === kernels) return current;
+  return new CpuBackend({ kernels });
 }
 
 /** Name of the current backend. */

@@ -19,6 +19,7 @@ import { summaryLines } from './summary.js';
 import { evaluateSums, fitLoop, guardedStep, NonFiniteLossError, StepState, type FitArgs, type History } from './training.js';
 import { StepPlans } from '../graph/step-plans.js';
 import { objectId } from '../graph/object-id.js';
+import { moveHostWeightsToCurrentBackend, moveToCurrentBackend } from './relocate.js';
 import { scalar, variable } from '../ops/create.js';
 
 /** Options of `model.compile`. */
@@ -117,6 +118,7 @@ export class Sequential implements CallbackModel {
   /** Predictions for `x` (a tensor or data source), computed `batchSize` examples at a time (default 32). */
   predict(x: Tensor | DataSource, { batchSize = 32 }: { batchSize?: number } = {}): Tensor {
     checkBatchSize('predict', batchSize);
+    moveHostWeightsToCurrentBackend(this, 'predict');
     if (x instanceof Tensor && x.shape[0] <= batchSize) return this.predictBatch(x);
     const source = isDataSource(x) ? x : tensors(x);
     try {
@@ -278,6 +280,7 @@ export class Sequential implements CallbackModel {
     try {
       if (source.size === 0) throw new ArgumentError(`${this.name}.evaluate: no examples`);
       this.build([null, ...source.exampleShape]);
+      await moveToCurrentBackend(this, 'evaluate');
       const sums = this.evaluationSums();
       evaluateSums(this, source, batchSize, sums);
       const means = engine.tidy(() => sums.map((s) => mul(s, 1 / source.size)));
@@ -291,6 +294,7 @@ export class Sequential implements CallbackModel {
   async trainOnBatch(x: Tensor, y: Tensor): Promise<number | number[]> {
     this.requireCompiled('trainOnBatch');
     this.build([null, ...x.shape.slice(1)]);
+    await moveToCurrentBackend(this, 'trainOnBatch');
     const state = this.trainingState();
     state.reset();
     guardedStep(this, { xs: x, ys: y }, state);

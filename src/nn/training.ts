@@ -2,7 +2,8 @@
 // (+ regularisation) under one tape, gradients, then an atomic optimizer update. Loss and
 // metric sums stay on the device and are read asynchronously every `logEvery` batches, so
 // the GPU never waits for a readback mid-epoch; each step also keeps a device-side flag
-// that turns later updates into no-ops once a loss is non-finite (see `guardedStep`).
+// that turns later updates into no-ops once a loss is non-finite (see `guardedStep`). On WebGPU
+// the same reads bring back the weights, the copy a lost device falls back on (device-loss.ts).
 import { variableGrads } from '../autograd.js';
 import { flush } from '../backend/registry.js';
 import { batchIndices } from '../data/batches.js';
@@ -13,12 +14,16 @@ import { scalar, variable } from '../ops/create.js';
 import { E } from '../ops/elementwise/expr.js';
 import { map } from '../ops/elementwise/map.js';
 import { concat, reshape } from '../ops/transform.js';
+import type { TypedArray } from '../dtype.js';
 import { keep } from '../scope.js';
 import type { Tensor, Variable } from '../tensor.js';
 import { CallbackList, type CallbackHooks, type Logs, type TrainingParams } from './callbacks.js';
 import type { Batch, DataSource } from './data.js';
 import type { Sequential } from './model.js';
 import { ProgressBar } from './progress.js';
+import { isDeviceLoss, recoverFromDeviceLoss, type FitPosition } from './device-loss.js';
+import { HostCopy } from './host-copy.js';
+import { moveToCurrentBackend } from './relocate.js';
 
 /** Options of `model.fit`. */
 export interface FitArgs {
@@ -45,6 +50,11 @@ export interface FitArgs {
    * are awaited one interval later, which also bounds how far the host runs ahead of the GPU.
    */
   logEvery?: number;
+  /**
+   * On WebGPU, read the weights back with the running loss every `logEvery` batches (and once at
+   * the start), so that a lost device leaves the model with the last copy (default true).
+   */
+  keepHostCopy?: boolean;
 }
 
 /** What `fit` returns, as TF.js's History: per-epoch logs by name. */
@@ -114,21 +124,35 @@ export class StepState {
     this.samples = 0;
   }
 
-  /** Starts reading [lossSum, ...metricSums, good] in one readback. */
-  read(): Promise<{ values: Float32Array; steps: number; samples: number }> {
+  /**
+   * Starts reading [lossSum, ...metricSums, good] in one readback, with the values of `extra`
+   * (fit's host copy of the weights) in the same transfer.
+   */
+  read(extra: readonly Variable[] = []): Promise<StateRead> {
     const steps = this.steps;
     const samples = this.samples;
-    const packed = engine.tidy(() => concat([this.lossSum, ...this.metricSums, this.good].map((t) => reshape(t, [1]))));
-    // data() submits the copy to a staging buffer before it first awaits, so the packed tensor
-    // can go back to the pool now: later work on its buffer is queued after the copy.
-    const values = packed.data();
-    packed.dispose();
-    return values.then((v) => ({ values: v as Float32Array, steps, samples }));
+    const sums = [this.lossSum, ...this.metricSums, this.good];
+    // readAll submits the copy before it first awaits: later steps' work is queued after it.
+    return engine.readAll([...sums, ...extra]).then((all) => ({
+      values: Float32Array.from(all.slice(0, sums.length), (v) => v[0]),
+      extra: all.slice(sums.length),
+      steps,
+      samples,
+    }));
   }
 
   dispose(): void {
     [this.ok, this.good, this.lossSum, ...this.metricSums].forEach((t) => t.dispose());
   }
+}
+
+/** What StepState.read returns: the sums, the extra values, and the counts when the read started. */
+export interface StateRead {
+  /** [lossSum, ...metricSums, good]. */
+  values: Float32Array;
+  extra: TypedArray[];
+  steps: number;
+  samples: number;
 }
 
 const accumulate = E.add(E.input(0), E.mul(E.input(1), E.attr(0)));
@@ -208,6 +232,17 @@ export function evaluateSums(model: Sequential, source: DataSource, batchSize: n
   }
 }
 
+/**
+ * Starts reading the state, with the weights of the host copy in the same transfer; the copy is
+ * refreshed as soon as the read lands (a read the loop never awaits, because the device was lost
+ * first, fails quietly here and loudly where it is awaited).
+ */
+function readState(state: StepState, copy: HostCopy | null): Promise<StateRead> {
+  const read = state.read(copy?.variables);
+  read.then((r) => copy?.update(r.extra, r.steps), () => undefined);
+  return read;
+}
+
 /** Names of the logged values: loss and the metric keys. */
 function logNames(model: Sequential): string[] {
   return ['loss', ...model.compiledMetrics.map((m) => m.key)];
@@ -250,16 +285,22 @@ export async function fitLoop(model: Sequential, train: DataSource, val: DataSou
   const callbacks = new CallbackList(hooks, model, params);
   const history: History = { epoch: [], history: {}, params };
   const seed = args.seed ?? randomSeed();
-  const state = model.trainingState();
-  state.reset();
+  await moveToCurrentBackend(model, 'fit');
+  const backend = engine.backend;
+  const copy = HostCopy.forBackend(backend, model.weights, args.keepHostCopy ?? true);
+  const at: FitPosition = { epoch: initialEpoch, batch: 0, step: 0 };
   model.stopTraining = false;
   let failure: NonFiniteLossError | null = null;
   try {
+    const state = model.trainingState();
+    state.reset();
+    await copy?.take();
     await callbacks.trainBegin();
     for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
+      at.epoch = epoch;
       await callbacks.epochBegin(epoch);
       const firstStep = state.steps;
-      const result = await runEpoch(model, train, state, callbacks, { batchSize, logEvery, shuffle: args.shuffle ?? true, seed: seed + epoch, names });
+      const result = await runEpoch(model, train, state, callbacks, { batchSize, logEvery, shuffle: args.shuffle ?? true, seed: seed + epoch, names, copy, at });
       if (result.good < state.steps) {
         const step = result.good;
         const batch = step - firstStep;
@@ -287,6 +328,9 @@ export async function fitLoop(model: Sequential, train: DataSource, val: DataSou
       for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
       await callbacks.epochEnd(epoch, logs);
     }
+  } catch (e) {
+    if (isDeviceLoss(e, backend)) throw recoverFromDeviceLoss(model, backend, copy, at, history);
+    throw e;
   } finally {
     await callbacks.trainEnd(history.epoch.length ? lastLogs(history) : {});
   }
@@ -304,6 +348,10 @@ interface EpochOptions {
   shuffle: boolean;
   seed: number;
   names: string[];
+  /** The host copy of the weights to refresh at each read, if one is kept. */
+  copy: HostCopy | null;
+  /** Where the loop is, for the error of a lost device. */
+  at: FitPosition;
 }
 
 /**
@@ -316,14 +364,14 @@ async function runEpoch(
   train: DataSource,
   state: StepState,
   callbacks: CallbackList,
-  { batchSize, logEvery, shuffle, seed, names }: EpochOptions,
+  { batchSize, logEvery, shuffle, seed, names, copy, at }: EpochOptions,
 ): Promise<{ logs: Logs; good: number }> {
   state.resetEpoch();
   const order = [...batchIndices(train.size, batchSize, { shuffle, seed })];
   let running: Logs = {};
-  let pending: ReturnType<StepState['read']> | null = null;
+  let pending: Promise<StateRead> | null = null;
   let nonFinite = false;
-  const absorb = ({ values, steps, samples }: Awaited<ReturnType<StepState['read']>>) => {
+  const absorb = ({ values, steps, samples }: StateRead) => {
     running = toLogs(names, values, samples);
     // The last value counts the finite steps; fewer than the steps taken means one was not.
     if (values[values.length - 1] < steps) nonFinite = true;
@@ -332,6 +380,8 @@ async function runEpoch(
   // Submit the setup work now, so each step's submits count only that step's dispatches.
   flush();
   for (let b = 0; b < order.length; b++) {
+    at.batch = b;
+    at.step = state.steps;
     if (callbacks.hasBatchHooks) await callbacks.batchBegin(b, { batch: b, size: order[b].length });
     const batch = engine.tidy(() => prepared!());
     try {
@@ -345,13 +395,13 @@ async function runEpoch(
     if ((b + 1) % logEvery === 0 && b + 1 < order.length) {
       // Await the previous interval's read (long done, normally) and start this one.
       if (pending) absorb(await pending);
-      pending = state.read();
+      pending = readState(state, copy);
       if (nonFinite) break;
     }
     if (callbacks.hasBatchHooks) await callbacks.batchEnd(b, { batch: b, size: order[b].length, ...running });
     if (model.stopTraining) break;
   }
   if (pending) await pending;
-  const final = await state.read();
+  const final = await readState(state, copy);
   return { logs: toLogs(names, final.values, final.samples), good: final.values[final.values.length - 1] };
 }

@@ -9,6 +9,7 @@ import { engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { filterGemmCpu, gatherGemmCpu } from './conv-cpu.js';
 import { convAttrs, convGeometry, partUniforms, type Conv2dOptions, type ConvAttrs, type ConvGeometry, type ConvPart } from './conv-geometry.js';
+import { filterWasm, gatherWasm } from './conv-wasm.js';
 import { FILTER_PARAMS, GATHER_PARAMS, filterGemmWgsl, gatherGemmWgsl, tileKey, type ConvTile } from './conv-wgsl.js';
 import { convWorkgroupDispatch, convWorkgroupWgsl, type ConvGemmKind } from './conv-workgroup-wgsl.js';
 import { workgroupGemmGrid } from './gemm-workgroup.js';
@@ -112,6 +113,7 @@ function gatherCall(forward: boolean, g: ConvGeometry, prefs: KernelPreferences,
       const store = epi ? cpuEpilogue(epi.activation, epi.hasBias ? (bias as Float32Array) : null) : null;
       gatherGemmCpu(forward, g, a as Float32Array, b as Float32Array, out as Float32Array, store);
     },
+    wasm: gatherWasm(forward, g, epi),
   };
   // Beyond one binding: ranges of output rows (image, row) — images are independent — with a
   // (x, or dy for the input gradient) bound over the rows their windows read; the filter (and
@@ -188,6 +190,7 @@ function filterCall(g: ConvGeometry, splits: number, prefs: KernelPreferences): 
     key: `conv2d:backpropFilter:${variant}`,
     ...gpu,
     cpu: ([x, dy], [out]) => filterGemmCpu(g, chunk, splits, x as Float32Array, dy as Float32Array, out as Float32Array),
+    wasm: filterWasm(g, chunk, splits),
   };
   // Beyond one binding: ranges of output pixels, x bound over the rows they read and dy over
   // theirs. A dispatch reduces its pixels into the partials of the chunks they fall in, adding to

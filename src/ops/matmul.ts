@@ -21,6 +21,7 @@ import {
   type MatMulParam,
 } from './matmul-wgsl.js';
 import { gridParts } from './matmul-split.js';
+import { matMulWasm } from './matmul-wasm.js';
 import { broadcastTo } from './transform.js';
 
 /** Options of `matMul`. */
@@ -279,6 +280,7 @@ function matMulCall(g: Geometry, { transposeA, transposeB }: MatMulAttrs, epi: E
       const store = epi ? cpuEpilogue(epi.activation, bias) : null;
       cpuMatMul(a as Float32Array, b as Float32Array, out as Float32Array, g, params, batches, store);
     },
+    wasm: matMulWasm({ ...params, batches }, (z) => batchOffsets(layout, z), epi),
   };
   return { ...call, split: (limits) => splitProduct(call, g, params, epi, register, limits) };
 }

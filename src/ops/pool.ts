@@ -16,6 +16,7 @@ import { kernelParams, type StorageBinding } from '../backend/skeleton.js';
 import { splitItems, type Span } from '../backend/split.js';
 import { ArgumentError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
+import { maxPoolWasm } from './pool-wasm.js';
 import type { Tensor } from '../tensor.js';
 import type { OpDef } from './op.js';
 import { checkImage, inputRowsOf, outputRowsOf, pairOption, paddingOption, rowSpan, wholeRows, windowAxis, type Padding, type WindowAxis } from './windows.js';
@@ -152,7 +153,7 @@ type PoolKind = 'forward' | 'maxBackprop' | 'maxBackpropWindows' | 'avgBackprop'
  * run over output rows (image, row) — the pooled rows for the forward and the per-window gradient,
  * the input rows for the per-element gradients — `rowItems` of them per row.
  */
-function poolCall(name: string, kind: PoolKind, shader: PoolShader, g: PoolGeometry, cpu: KernelCall['cpu'], lanes = 1): KernelCall {
+function poolCall(name: string, kind: PoolKind, shader: PoolShader, g: PoolGeometry, cpu: KernelCall['cpu'], lanes = 1, wasm?: KernelCall['wasm']): KernelCall {
   const { C, H, W, outH, outW, ph, pw, sh, sw, pt, pl } = g;
   const perWindow = kind === 'forward' || kind === 'maxBackpropWindows';
   const rows: PoolRows = { perImage: perWindow ? outH : H, items: ((perWindow ? outW : W) * C) / lanes };
@@ -163,7 +164,7 @@ function poolCall(name: string, kind: PoolKind, shader: PoolShader, g: PoolGeome
     return POOL_PARAMS.uniforms({ n: end, C, H, W, outH, outW, ph, pw, sh, sw, pt, pl, first, aShift, bShift, oShift });
   };
   const n = g.batch * rows.perImage * rows.items;
-  const call: KernelCall = { name, key: lanes === 1 ? name : `${name}:vec${lanes}`, wgsl: () => poolWgsl(shader, lanes), uniforms: uniformsOf(0, n, []), workgroups: linearWorkgroups(n), cpu };
+  const call: KernelCall = { name, key: lanes === 1 ? name : `${name}:vec${lanes}`, wgsl: () => poolWgsl(shader, lanes), uniforms: uniformsOf(0, n, []), workgroups: linearWorkgroups(n), cpu, wasm };
   return { ...call, split: (limits) => splitPool(call, kind, g, rows, limits, uniformsOf) };
 }
 
@@ -252,7 +253,7 @@ export const maxPool2dOp: OpDef<PoolAttrs> = {
     const g = poolGeometry('maxPool2d', x.shape, attrs);
     const cpu: KernelCall['cpu'] = ([xs], [o]) => maxPoolCpu(g, xs as Float32Array, o as Float32Array);
     // Four channels per invocation share the window's index math, when C allows.
-    return g.C % 4 === 0 ? poolCall('maxPool2d', 'forward', MAX_V4, g, cpu, 4) : poolCall('maxPool2d', 'forward', MAX, g, cpu);
+    return g.C % 4 === 0 ? poolCall('maxPool2d', 'forward', MAX_V4, g, cpu, 4, maxPoolWasm(g, false)) : poolCall('maxPool2d', 'forward', MAX, g, cpu);
   },
   // dL/dx routes each window's dy to the element that was its max
   grad: ([dy], [x], _o, attrs) => [engine.runOp(maxPool2dBackpropOp, [x, dy], attrs)[0]],
@@ -272,9 +273,9 @@ export const maxPool2dBackpropOp: OpDef<PoolAttrs> = {
     // Windows that do not overlap (the usual strides = pool size): one invocation per window and
     // four channels writes the part of dx it owns, instead of every dx element redoing its window's max.
     if (g.sh >= g.ph && g.sw >= g.pw && g.C % 4 === 0) {
-      return poolCall('maxPool2dBackprop', 'maxBackpropWindows', MAX_BACKPROP_WINDOWS, g, cpu, 4);
+      return poolCall('maxPool2dBackprop', 'maxBackpropWindows', MAX_BACKPROP_WINDOWS, g, cpu, 4, maxPoolWasm(g, true));
     }
-    return poolCall('maxPool2dBackprop', 'maxBackprop', MAX_BACKPROP, g, cpu);
+    return poolCall('maxPool2dBackprop', 'maxBackprop', MAX_BACKPROP, g, cpu, 1, maxPoolWasm(g, true));
   },
   grad: null,
 };

@@ -10,6 +10,7 @@ import { normalizeAxes, normalizeAxis, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { E } from './elementwise/expr.js';
 import { map } from './elementwise/map.js';
+import { reduceWasm } from './reduce-wasm.js';
 import type { OpDef } from './op.js';
 import { add, mul, sub } from './binary.js';
 import { exp, log } from './unary.js';
@@ -105,6 +106,7 @@ function reduceCall(x: Tensor, outDtype: DType, attrs: ReduceAttrs): KernelCall 
           out[o * inner + k] = ARG(kind) ? best : acc;
         }
     },
+    wasm: outDtype === 'float32' ? reduceWasm(kind, x.dtype, outer, reduced, inner) : undefined,
   };
   return { ...call, split: (limits) => splitReduce(call, attrs, limits, uniformsOf) };
 }

@@ -55,7 +55,12 @@ export interface Optimizer {
    * optimizer instance of the same kind). Slots are matched to variables by variable name.
    */
   setWeights(weights: NamedTensor[]): void;
-  /** Frees the slot variables and the step counter. */
+  /**
+   * The variables holding the state (step counter and slots), so that a model moved to another
+   * backend takes them along. Optional: an optimizer without it keeps its state where it is.
+   */
+  variables?(): Variable[];
+  /** Frees the slot variables and the step counter; the next step starts them again from their initial values. */
   dispose(): void;
 }
 
@@ -200,6 +205,10 @@ export abstract class SlotOptimizer implements Optimizer {
         else this.setSlot(name, tensor);
       }
     });
+  }
+
+  variables(): Variable[] {
+    return [...(this.iterations ? [this.iterations] : []), ...this.state.values()];
   }
 
   dispose(): void {

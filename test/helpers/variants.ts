@@ -1,7 +1,8 @@
 // Suites of routines with two WebGPU kernels (matMul, conv2d) run once per backend and, on WebGPU,
-// once per tiling: `describe.each(VARIANTS)` with `useVariant(variant)` at the top of the suite.
+// once per tiling, and on the CPU once per kernel set (wasm SIMD and the JS reference):
+// `describe.each(VARIANTS)` with `useVariant(variant)` at the top of the suite.
 import { afterAll, beforeAll } from 'vitest';
-import type { BackendName } from '../../src/index.js';
+import type { BackendName, CpuKernels } from '../../src/index.js';
 import type { Tiling } from '../../src/backend/kernel.js';
 import { WebGpuBackend } from '../../src/backend/webgpu/backend.js';
 import { engine } from '../../src/engine.js';
@@ -12,10 +13,14 @@ export interface Variant {
   name: string;
   backend: BackendName;
   tiling?: Tiling;
+  /** On the CPU: which kernels. */
+  kernels?: CpuKernels;
 }
 
 export const VARIANTS: Variant[] = BACKENDS.flatMap((backend): Variant[] =>
-  backend === 'webgpu' ? (['register', 'workgroup'] as const).map((tiling) => ({ name: `webgpu/${tiling}`, backend, tiling })) : [{ name: backend, backend }],
+  backend === 'webgpu'
+    ? (['register', 'workgroup'] as const).map((tiling) => ({ name: `webgpu/${tiling}`, backend, tiling }))
+    : (['wasm', 'js'] as const).map((kernels) => ({ name: `cpu/${kernels}`, backend, kernels })),
 );
 
 /** Makes the current WebGPU backend prefer `tiling` (as if set by option); returns what restores its choice. */
@@ -30,10 +35,10 @@ export function preferTiling(tiling: Tiling): () => void {
 }
 
 /** Switches to the variant's backend and tiling for one suite, restoring the tiling after it. */
-export function useVariant({ backend, tiling }: Variant): void {
+export function useVariant({ backend, tiling, kernels }: Variant): void {
   let restore = (): void => {};
   beforeAll(async () => {
-    await useBackend(backend);
+    await useBackend(backend, kernels);
     if (tiling) restore = preferTiling(tiling);
   });
   afterAll(() => restore());

@@ -3,7 +3,7 @@
 // Buffers come from a pool; uniforms of all dispatches of a submit share one buffer.
 import type { DType, TypedArray } from '../../dtype.js';
 import { allocArray } from '../../dtype.js';
-import { ArgumentError, BackendError } from '../../errors.js';
+import { ArgumentError, BackendError, DeviceLostError } from '../../errors.js';
 import { emptyStats, type Backend, type BackendStats, type Storage } from '../backend.js';
 import type { KernelCall, KernelPreferences, SplitLimits, Uniform } from '../kernel.js';
 import { BindGroupCache, type BoundRange } from './bind-groups.js';
@@ -24,6 +24,9 @@ function GPUBufferUsageFlagsOf(...names: (keyof GPUBufferUsage)[]): () => number
 }
 const READBACK_USAGE = GPUBufferUsageFlagsOf('MAP_READ', 'COPY_DST');
 const UNIFORM_USAGE = GPUBufferUsageFlagsOf('UNIFORM', 'COPY_DST');
+
+/** How long a failed read waits for `device.lost` to say whether the device is gone. */
+const LOSS_SETTLE_MS = 200;
 
 /** Uniform blocks are placed at this alignment (the WebGPU default minUniformBufferOffsetAlignment). */
 const UNIFORM_ALIGN = 256;
@@ -90,7 +93,7 @@ export class WebGpuBackend implements Backend {
   private uniformData = new ArrayBuffer(UNIFORM_ALIGN * 64);
   private uniformBuffer: GPUBuffer | null = null;
   private uniformUsed = 0;
-  private lostReason: string | null = null;
+  private lost: string | null = null;
   private deferredError: BackendError | null = null;
   private readonly tilingRequest: TilingRequest;
   private tilingSettled = false;
@@ -108,7 +111,7 @@ export class WebGpuBackend implements Backend {
     this.tilingRequest = requestedTiling(options.tiling) ?? { tiling: defaultTiling(this.adapterInfo), source: 'adapter-info' };
     this.tilingChoice = immediateTiling(this.tilingRequest, this.adapterInfo);
     void this.device.lost.then((info) => {
-      this.lostReason = `${info.reason ?? 'unknown'}: ${info.message}`;
+      this.lost = `${info.reason ?? 'unknown'}: ${info.message}`;
       this.onLost?.();
     });
     this.device.addEventListener?.('uncapturederror', (ev) => {
@@ -170,7 +173,7 @@ export class WebGpuBackend implements Backend {
   }
 
   free(storage: Storage): void {
-    if (this.lostReason) return;
+    if (this.lost) return;
     this.pool.release((storage as GpuStorage).buffer);
   }
 
@@ -219,7 +222,7 @@ export class WebGpuBackend implements Backend {
   }
 
   flush(): void {
-    if (this.pending.length === 0 || this.lostReason) return;
+    if (this.pending.length === 0 || this.lost) return;
     const encoder = this.device.createCommandEncoder();
     this.encodePending(encoder);
     this.device.queue.submit([encoder.finish()]);
@@ -228,16 +231,21 @@ export class WebGpuBackend implements Backend {
   }
 
   async read(storage: Storage): Promise<TypedArray> {
+    return (await this.readAll([storage]))[0];
+  }
+
+  async readAll(storages: readonly Storage[]): Promise<TypedArray[]> {
     this.checkAlive('read');
-    const s = storage as GpuStorage;
-    const bytes = Math.max(4, s.size * 4);
+    const sizes = storages.map((s) => Math.max(4, s.size * 4));
+    const offsets = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
+    const bytes = offsets.length ? offsets[offsets.length - 1] + sizes[sizes.length - 1] : 4;
     const before = this.pool.creations;
     const staging = this.pool.acquire(bytes, READBACK_USAGE());
     this.counters.bufferCreations += this.pool.creations - before;
     this.device.pushErrorScope('validation');
     const encoder = this.device.createCommandEncoder();
     this.encodePending(encoder);
-    encoder.copyBufferToBuffer(s.buffer, 0, staging, 0, bytes);
+    storages.forEach((s, i) => encoder.copyBufferToBuffer((s as GpuStorage).buffer, 0, staging, offsets[i], sizes[i]));
     this.device.queue.submit([encoder.finish()]);
     const submitError = this.device.popErrorScope();
     this.counters.submits++;
@@ -247,7 +255,9 @@ export class WebGpuBackend implements Backend {
       await staging.mapAsync(GPUMapMode.READ, 0, bytes);
     } catch (e) {
       this.throwIfFailed('read');
-      throw new BackendError(`read: mapping the result failed (${(e as Error).message})${this.lostReason ? `; device lost (${this.lostReason})` : ''}`);
+      // A destroyed device fails the map before it reports its loss: give it that moment.
+      if (await this.confirmLoss()) this.checkAlive('read');
+      throw new BackendError(`read: mapping the result failed (${(e as Error).message})`);
     }
     // A failed submit leaves the staging buffer stale: surface its error instead of wrong values.
     const failure = await submitError;
@@ -257,12 +267,27 @@ export class WebGpuBackend implements Backend {
       this.throwIfFailed('read');
       throw new BackendError(`read: the submitted work failed: ${failure.message}`);
     }
-    const out = allocArray(s.dtype, s.size);
-    new Uint8Array(out.buffer).set(new Uint8Array(staging.getMappedRange(0, bytes), 0, s.size * 4));
+    const mapped = staging.getMappedRange(0, bytes);
+    const out = storages.map((s, i) => {
+      const values = allocArray(s.dtype, s.size);
+      new Uint8Array(values.buffer).set(new Uint8Array(mapped, offsets[i], s.size * 4));
+      return values;
+    });
     staging.unmap();
     this.pool.release(staging);
     this.throwIfFailed('read');
     return out;
+  }
+
+  /** Why the device was lost, or null while it works. */
+  get lostReason(): string | null {
+    return this.lost;
+  }
+
+  /** Whether the device is lost, waiting a little for `device.lost` to settle after a failure. */
+  private async confirmLoss(): Promise<boolean> {
+    if (!this.lost) await Promise.race([this.device.lost, new Promise((resolve) => setTimeout(resolve, LOSS_SETTLE_MS))]);
+    return this.lost !== null;
   }
 
   async sync(): Promise<void> {
@@ -355,8 +380,8 @@ export class WebGpuBackend implements Backend {
   }
 
   private checkAlive(op: string): void {
-    if (this.lostReason) {
-      throw new BackendError(`${op}: the WebGPU device was lost (${this.lostReason}); call setBackend('webgpu') to start a new one`);
+    if (this.lost) {
+      throw new DeviceLostError(`${op}: the WebGPU device was lost (${this.lost}); its tensors are gone; call setBackend('webgpu') to start a new device`);
     }
     this.throwIfFailed(op);
   }

@@ -95,8 +95,13 @@ const FNS = {
   select: { wgsl: ([c, a, b]) => `select(${b}, ${a}, ${c} > 0.0)`, js: (c, a, b) => (c > 0 ? a : b) },
 } satisfies Record<string, FnSpec>;
 
+/** The JS implementation of a scalar function: the wasm kernels import the transcendental ones, so both CPU kernel sets call the same code. */
+export function jsFunction(fn: FnName): (...a: number[]) => number {
+  return (FNS[fn] as FnSpec).js;
+}
+
 /** Names of the scalar functions expressions may call. */
-type FnName = keyof typeof FNS;
+export type FnName = keyof typeof FNS;
 
 const call = (fn: FnName, ...args: Expr[]): Expr => ({ kind: 'call', fn, args });
 

@@ -9,6 +9,7 @@ import { ranges, searchParts, stridedSpan, windowOver } from '../../backend/spli
 import type { DType, TypedArray } from '../../dtype.js';
 import { sizeOf, stridesOf } from '../../shape.js';
 import { toJs, toWgsl, WGSL_PRELUDE, type Expr } from './expr.js';
+import { elementwiseWasm } from './wasm.js';
 
 /** How one input is read, relative to the output's coordinates. */
 export interface StridedInput {
@@ -107,6 +108,7 @@ export function elementwiseKernel(spec: ElementwiseSpec): KernelCall {
     workgroups: linearWorkgroups(n),
     wgsl: () => renderWgsl(spec, contiguous, (params ??= elementwiseParams(spec, contiguous))),
     cpu: (ins, outs) => runCpu(spec, contiguous, ins, outs),
+    wasm: elementwiseWasm(spec, contiguous),
     elementwise: spec,
     split: (limits) => splitElementwise(call, spec, contiguous, limits, uniformsOf),
   };

@@ -1,0 +1,64 @@
+// The CPU rows of `npm run bench`: Neurite's CPU backend with its wasm SIMD kernels and with the JS
+// reference kernels, against TF.js's wasm backend (XNNPACK, one thread here) and its cpu backend,
+// all in this process: matMul GFLOP/s and the tutorial CNN's inference and training samples/s.
+import { fitSamplesPerSecond, randomArray, timeMedian, trainingRun } from './common.mjs';
+
+/** Inference samples per second of `predict` over `steps` batches (median of `reps` after a warm-up). */
+export async function predictSamplesPerSecond(api, { steps, reps }) {
+  const run = trainingRun(api, { steps });
+  try {
+    return run.samples / (await timeMedian(run.predict, { warmup: 1, reps }));
+  } finally {
+    run.dispose();
+  }
+}
+
+/** The four CPU contenders' setup: Neurite's backend with either kernel set, TF.js's by name. */
+function contenders(nt, tf) {
+  const tfBackend = (name) => async () => {
+    await tf.setBackend(name);
+    await tf.ready();
+  };
+  return {
+    'neurite-cpu': () => nt.setBackend('cpu', { kernels: 'wasm' }),
+    'neurite-cpu-js': () => nt.setBackend('cpu', { kernels: 'js' }),
+    'tfjs-wasm': tfBackend('wasm'),
+    'tfjs-cpu': tfBackend('cpu'),
+  };
+}
+
+async function matMulGflops(lib, n, reps) {
+  const a = lib.tensor(randomArray(n * n, 1), [n, n]);
+  const b = lib.tensor(randomArray(n * n, 2), [n, n]);
+  const s = await timeMedian(async () => {
+    const c = lib.matMul(a, b);
+    await c.data();
+    c.dispose();
+  }, { reps });
+  lib.dispose([a, b]);
+  return (2 * n ** 3) / s / 1e9;
+}
+
+/**
+ * Adds the CPU rows through `measure(what, unit, runs)` (bench.mjs's). `apis` holds each library's
+ * training API (common.mjs); TF.js cpu is left out of the 1024 matMul and of training, where it
+ * takes minutes (it trains at ~2 samples/s).
+ */
+export async function measureCpuRows(measure, { nt, tf, apis, quick }) {
+  const setups = contenders(nt, tf);
+  const lib = (name) => (name.startsWith('neurite') ? nt : tf);
+  const runs = (names, fn) => Object.fromEntries(names.map((name) => [name, async () => {
+    await setups[name]();
+    return fn(name);
+  }]));
+  const reps = quick ? 1 : 3;
+  for (const n of quick ? [256] : [256, 1024]) {
+    const names = n > 512 ? ['neurite-cpu', 'neurite-cpu-js', 'tfjs-wasm'] : Object.keys(setups);
+    await measure(`cpu matMul ${n}, one thread`, 'GFLOP/s', runs(names, (name) => matMulGflops(lib(name), n, reps)));
+  }
+  const steps = quick ? 1 : 3;
+  await measure('cpu tutorial CNN predict, batch 64', 'samples/s', runs(Object.keys(setups), (name) =>
+    predictSamplesPerSecond(apis[lib(name) === nt ? 'nt' : 'tf'], { steps, reps: quick ? 1 : 2 })));
+  await measure('cpu tutorial CNN fit, batch 64', 'samples/s', runs(['neurite-cpu', 'neurite-cpu-js', 'tfjs-wasm'], (name) =>
+    fitSamplesPerSecond(apis[lib(name) === nt ? 'nt' : 'tf'], { steps, reps: quick ? 1 : 2 })));
+}

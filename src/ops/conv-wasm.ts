@@ -1,0 +1,89 @@
+// conv2d's, fusedConv2d's and both backprops' WebAssembly kernels: im2col rows (each output pixel's
+// window, zeros outside the image) gathered into wasm scratch a band at a time, then multiplied by
+// the filter with the shared wasm GEMM core, then matMul's epilogue for fusedConv2d.
+import type { KernelCall } from '../backend/kernel.js';
+import { runGemm } from '../backend/cpu/wasm/gemm-run.js';
+import type { WasmRuntime } from '../backend/cpu/wasm/runtime.js';
+import { im2colFunction } from './conv-im2col-wasm.js';
+import type { ConvGeometry } from './conv-geometry.js';
+import { applyEpilogue, type WasmEpilogue } from './matmul-wasm.js';
+
+/** Most floats of im2col rows gathered at once (4 MiB): big enough for long GEMMs, small enough for the cache hierarchy. */
+const BAND_FLOATS = 1 << 20;
+
+/** A gather's geometry: rows are its output pixels, each reading kh·kw taps of kc channels of `a`. */
+interface Gather {
+  forward: boolean;
+  g: ConvGeometry;
+  /** Pixels of the gather's output (and of its input `a`) per image: height, width. */
+  rowH: number;
+  rowW: number;
+  aH: number;
+  aW: number;
+  /** Channels per tap in `a`. */
+  kc: number;
+}
+
+function gatherOf(forward: boolean, g: ConvGeometry): Gather {
+  return forward
+    ? { forward, g, rowH: g.outH, rowW: g.outW, aH: g.inH, aW: g.inW, kc: g.inC }
+    : { forward, g, rowH: g.inH, rowW: g.inW, aH: g.outH, aW: g.outW, kc: g.outC };
+}
+
+/** Writes the im2col rows of pixels [p0, p1) (each kh·kw·kc floats, tap-major) at byte address dst. */
+function im2col(rt: WasmRuntime, s: Gather, a: number, p0: number, p1: number, dst: number): void {
+  const { g } = s;
+  const { im2col: run } = rt.kernel(`im2col:${s.forward ? 'forward' : 'backprop'}`, () => [im2colFunction(s.forward)]) as Record<'im2col', (...args: number[]) => void>;
+  run(a, dst, p0, p1, s.rowW, s.rowH, s.aW, s.aH, s.kc, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl);
+}
+
+/** Pixels per band of im2col rows of `width` floats. */
+function bandRows(width: number): number {
+  return Math.max(4, Math.floor(BAND_FLOATS / Math.max(width, 1)));
+}
+
+/**
+ * The `wasm` member of conv2d / fusedConv2d (forward) or conv2dBackpropInput (a = dy, b = the
+ * filter as [kh,kw,outC,inC]): out[p] = im2col(a)[p] · b, by bands of pixels, then the epilogue.
+ */
+export function gatherWasm(forward: boolean, g: ConvGeometry, epi: WasmEpilogue | null): NonNullable<KernelCall['wasm']> {
+  const s = gatherOf(forward, g);
+  const n = forward ? g.outC : g.inC;
+  const width = g.kh * g.kw * s.kc;
+  const P = g.batch * s.rowH * s.rowW;
+  return (rt, [a, b, bias], [out]) => {
+    const band = Math.min(P, bandRows(width));
+    const cols = rt.scratch(band * width * 4, 1);
+    for (let p0 = 0; p0 < P; p0 += band) {
+      const rows = Math.min(band, P - p0);
+      im2col(rt, s, a, p0, p0 + rows, cols);
+      runGemm(rt, { ptr: cols, rowStride: width, colStride: 1 }, { ptr: b, rowStride: n, colStride: 1 }, out + 4 * p0 * n, rows, n, width);
+    }
+    if (epi) applyEpilogue(rt, epi, bias, out, P, n);
+  };
+}
+
+/**
+ * The `wasm` member of conv2dBackpropFilter: partial s of [splits, kh·kw·inC, outC] is
+ * Σ_{q in chunk s} im2col(x)[q]ᵀ · dy[q], the GEMM's k running over the chunk's pixels by bands.
+ */
+export function filterWasm(g: ConvGeometry, chunk: number, splits: number): NonNullable<KernelCall['wasm']> {
+  const s = gatherOf(true, g);
+  const width = g.kh * g.kw * g.inC;
+  const P = g.batch * g.outH * g.outW;
+  return (rt, [x, dy], [out]) => {
+    const band = Math.min(Math.max(chunk, 1), bandRows(width));
+    const cols = rt.scratch(band * width * 4, 1);
+    for (let sp = 0; sp < splits; sp++) {
+      const part = out + 4 * sp * width * g.outC;
+      const [q0, q1] = [sp * chunk, Math.min(P, (sp + 1) * chunk)];
+      if (q1 <= q0) rt.heap.f32().fill(0, part / 4, part / 4 + width * g.outC);
+      for (let b0 = q0; b0 < q1; b0 += band) {
+        const rows = Math.min(band, q1 - b0);
+        im2col(rt, s, x, b0, b0 + rows, cols);
+        // A = im2colᵀ [width × rows]: element [i][k] is cols[k·width + i].
+        runGemm(rt, { ptr: cols, rowStride: 1, colStride: width }, { ptr: dy + 4 * b0 * g.outC, rowStride: g.outC, colStride: 1 }, part, width, g.outC, rows, b0 > q0);
+      }
+    }
+  };
+}
