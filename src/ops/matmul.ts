@@ -18,7 +18,7 @@ import {
   WORKGROUP_TILE,
   registerKernelWgsl,
   workgroupKernelWgsl,
-  type MatMulParam,
+  type MatMulValues,
 } from './matmul-wgsl.js';
 import { gridParts } from './matmul-split.js';
 import { matMulWasm } from './matmul-wasm.js';
@@ -254,7 +254,7 @@ function matMulCall(g: Geometry, { transposeA, transposeB }: MatMulAttrs, epi: E
   const tilesM = Math.ceil(M / tileRows);
   const tilesN = Math.ceil(N / tileCols);
   const count = tilesM * tilesN * batches;
-  const params: Record<MatMulParam, number> = {
+  const params: MatMulValues = {
     M, N, K, tilesN, tilesM, count,
     aRow: transposeA ? 1 : K,
     aK: transposeA ? M : 1,
@@ -273,7 +273,7 @@ function matMulCall(g: Geometry, { transposeA, transposeB }: MatMulAttrs, epi: E
     name,
     key: epi ? `${name}:${variant}:${epi.activation}:bias${+epi.hasBias}` : `${name}:${variant}`,
     wgsl: () => (register ? registerKernelWgsl(ewgsl) : workgroupKernelWgsl(transposeA, transposeB, ewgsl)),
-    uniforms: MATMUL_PARAMS.map((f) => ({ u32: params[f] })),
+    uniforms: MATMUL_PARAMS.uniforms(params),
     workgroups: register ? linearWorkgroups(count, REGISTER_WORKGROUP) : linearWorkgroups(count, 1),
     cpu: ([a, b, ...rest], [out]) => {
       const bias = epi?.hasBias ? (rest[0] as Float32Array) : null;
@@ -291,18 +291,20 @@ function matMulCall(g: Geometry, { transposeA, transposeB }: MatMulAttrs, epi: E
  * too big, and for one matrix, each matrix by a grid of row, column and k ranges (matmul-split.ts).
  */
 function splitProduct(
-  call: KernelCall, g: Geometry, params: Record<MatMulParam, number>, epi: Epilogue | null, register: boolean, limits: SplitLimits,
+  call: KernelCall, g: Geometry, params: MatMulValues, epi: Epilogue | null, register: boolean, limits: SplitLimits,
 ): KernelCall[] {
   const { M, K, N, layout } = g;
   const batches = sizeOf(g.batch);
   const hasBias = !!epi?.hasBias;
   const tile = register ? REGISTER_TILE : { rows: WORKGROUP_TILE, cols: WORKGROUP_TILE };
-  const part = (windows: readonly (BindingWindow | undefined)[], p: Record<MatMulParam, number>): KernelCall => {
+  const part = (windows: readonly (BindingWindow | undefined)[], p: MatMulValues): KernelCall => {
     const count = Math.ceil(p.M / tile.rows) * Math.ceil(p.N / tile.cols) * p.count;
-    const fields = { ...p, tilesM: Math.ceil(p.M / tile.rows), tilesN: Math.ceil(p.N / tile.cols), count };
+    const values: MatMulValues = { ...p, tilesM: Math.ceil(p.M / tile.rows), tilesN: Math.ceil(p.N / tile.cols), count };
+    // Shifts may be negative: u32 wraps them, and WGSL's modular arithmetic lands them in the window.
+    const wrapped = Object.fromEntries(Object.entries(values).map(([f, v]) => [f, v >>> 0])) as MatMulValues;
     return {
       ...call,
-      uniforms: MATMUL_PARAMS.map((f) => ({ u32: fields[f] >>> 0 })),
+      uniforms: MATMUL_PARAMS.uniforms(wrapped),
       workgroups: register ? linearWorkgroups(count, REGISTER_WORKGROUP) : linearWorkgroups(count, 1),
       windows,
     };
@@ -371,7 +373,7 @@ function splitBatches(name: string, g: Geometry, hasBias: boolean, limits: Split
 
 /** The CPU kernel: per batch, a register-blocked product (then the epilogue); a transposed B is copied to [K, N] first. */
 function cpuMatMul(
-  a: Float32Array, b: Float32Array, out: Float32Array, g: Geometry, p: Record<MatMulParam, number>, batches: number,
+  a: Float32Array, b: Float32Array, out: Float32Array, g: Geometry, p: MatMulValues, batches: number,
   epilogue: ReturnType<typeof cpuEpilogue> | null,
 ): void {
   const { M, K, N } = g;
