@@ -9,7 +9,7 @@ const PORT = 5183;
 const DEMO_PORT = 5184;
 
 /** Chromium flags: headless with WebGPU forced onto SwiftShader's Vulkan, and no background traffic. */
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   '--headless=new',
   '--no-sandbox',
   '--enable-unsafe-webgpu',

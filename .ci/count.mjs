@@ -2,7 +2,7 @@
 // exits 1 if anything failed. Built so the totals cannot lie: a missing or unreadable report,
 // a count that is not a number, a run of zero tests, a test that did not run because a hook
 // failed, and (with CI set) any skipped test all count as failures.
-// Reads from the results folder: vitest.json and playwright.json (machine-readable reports),
+// Reads from the results folder: vitest.json, playwright.json and package.json (machine-readable reports),
 // <suite>.rc (each runner's exit status) and `steps` (lines "name status" of the other steps).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +12,8 @@ import { pathToFileURL } from 'node:url';
 const SUITES = [
   ['vitest', fromVitest],
   ['playwright', fromPlaywright],
+  // npm run test:package, a vitest run of its own.
+  ['package', fromVitest],
 ];
 
 const isCount = (n) => Number.isInteger(n) && n >= 0;

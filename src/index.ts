@@ -1,4 +1,7 @@
 // Neurite's public API: everything a user imports comes from here.
+// The reference is kept in dist/index.d.ts (preserve) so that a consumer's compiler loads the
+// WebGPU types (GPUDevice, GPUBuffer, …) the declarations use, without skipLibCheck.
+/// <reference types="@webgpu/types" preserve="true" />
 export { Tensor, Variable, type NestedArray } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
 export { NeuriteError, ShapeError, DTypeError, DisposedTensorError, BackendError, DeviceLostError, ArgumentError } from './errors.js';
@@ -36,7 +39,11 @@ export { maxPool2d, avgPool2d, type Pool2dOptions } from './ops/pool.js';
 export * as layers from './nn/layers/index.js';
 export { Layer, type LayerArgs, type ApplyArgs, type Shape } from './nn/layers/index.js';
 export { Sequential, sequential, type ModelCompileArgs, type SequentialArgs } from './nn/model.js';
-export { loadModel, modelFromArtifacts } from './nn/load.js';
+export { BaseModel, type ModelInputs } from './nn/model-base.js';
+export { LayersModel, model, type ModelArgs, type TensorRef } from './nn/functional.js';
+export { input, type InputArgs } from './nn/layers/input.js';
+export { SymbolicTensor, type LayerNode } from './nn/symbolic.js';
+export { loadModel, modelFromArtifacts, type LoadedModel } from './nn/load.js';
 export type { SaveResult } from './nn/serialize.js';
 export { NonFiniteLossError, type FitArgs, type History } from './nn/training.js';
 export { FitDeviceLostError } from './nn/device-loss.js';

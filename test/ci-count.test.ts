@@ -45,6 +45,9 @@ interface Folder {
   vitestRc?: number;
   playwright?: unknown;
   playwrightRc?: number;
+  /** The package check's report (a vitest json of its own). */
+  package?: unknown;
+  packageRc?: number;
   steps?: string;
 }
 
@@ -58,6 +61,8 @@ function run(folder: Folder, env: { CI?: string } = {}): { status: number | null
   write('vitest.rc', folder.vitestRc === undefined ? undefined : `${folder.vitestRc}\n`);
   write('playwright.json', folder.playwright);
   write('playwright.rc', folder.playwrightRc === undefined ? undefined : `${folder.playwrightRc}\n`);
+  write('package.json', folder.package);
+  write('package.rc', folder.packageRc === undefined ? undefined : `${folder.packageRc}\n`);
   writeFileSync(join(dir, 'steps'), folder.steps ?? 'typecheck 0\nbuild 0\n');
   const { CI: _ci, ...parentEnv } = process.env;
   const child = spawnSync(process.execPath, ['.ci/count.mjs', dir], { encoding: 'utf8', env: { ...parentEnv, ...env } });
@@ -85,6 +90,23 @@ describe('.ci/count.mjs', () => {
     expect(r.status).toBe(0);
     expect(r.last).toBe('9 passed, 0 failed');
     expect(r.lines.filter((l) => / passed, \d+ failed/.test(l))).toEqual([r.last]);
+  });
+
+  it('counts the package check as a third suite, and fails on its failures or a missing report', () => {
+    const packageCheck = (status: 'passed' | 'failed'): VitestFile => ({
+      name: 'test/package/package.check.ts',
+      status,
+      assertionResults: [{ fullName: 'installs', status: 'passed' }, { fullName: 'trains in Chromium', status }],
+    });
+    const clean = run({ ...good(), package: vitestReport([packageCheck('passed')]), packageRc: 0 }, { CI: '1' });
+    expect(clean.status).toBe(0);
+    expect(clean.last).toBe('11 passed, 0 failed');
+    const failed = run({ ...good(), package: vitestReport([packageCheck('failed')]), packageRc: 1 }, { CI: '1' });
+    expect(failed.status).toBe(1);
+    expect(failed.last).toBe('10 passed, 1 failed');
+    const crashed = run({ ...good(), packageRc: 1 }, { CI: '1' });
+    expect(crashed.status).toBe(1);
+    expect(crashed.lines.join('\n')).toMatch(/package: no report \(exit status 1\)/);
   });
 
   it.each([

@@ -38,7 +38,8 @@ describe.each(BACKENDS)('MNIST training on %s', (backend) => {
 
   it('uploads each batch as float32 pixels scaled on the way', async () => {
     const source = train(16);
-    const batch = source.take(Int32Array.from([3, 0, 15]))();
+    const { xs, ys } = source.take(Int32Array.from([3, 0, 15]))();
+    const batch = { xs: xs as nt.Tensor, ys: ys as nt.Tensor | null };
     expect(batch.xs.shape).toEqual([3, 28, 28, 1]);
     expect(batch.ys!.dtype).toBe('int32');
     const x = await batch.xs.data();

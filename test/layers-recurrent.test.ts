@@ -150,7 +150,7 @@ describe.each(BACKENDS)('lstm and gru on %s', (backend) => {
     const again = nt.modelFromArtifacts(saved!);
     expect(again.layers[0].weights[2].shape).toEqual([2, 15]);
     const x = t(uniform(3 * 4 * 3), [3, 4, 3]);
-    const [a, b] = [model.predict(x), again.predict(x)];
+    const [a, b] = [model.predict(x), again.predict(x) as nt.Tensor];
     expect(Array.from(await b.data())).toEqual(Array.from(await a.data()));
     nt.dispose([x, a, b]);
     model.dispose();

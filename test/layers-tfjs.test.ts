@@ -149,7 +149,7 @@ describe.each(BACKENDS)('TF.js models with the newer layers on %s ', (backend) =
 
     const ours = nt.modelFromArtifacts(await tfjsArtifacts(reference));
     const x = nt.tensor(values, shape, dtype);
-    const y = ours.predict(x);
+    const y = ours.predict(x) as nt.Tensor;
     expect(y.shape).toEqual(reference.outputs[0].shape.map((d: number | null) => d ?? shape[0]));
     expectAllClose(await y.data(), expected, { rtol: 1e-5, atol: 1e-5 }, 'Neurite on the TF.js model');
 

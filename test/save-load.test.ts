@@ -59,8 +59,8 @@ function memoryHandler(): IOHandler & { saved?: ModelArtifacts } {
   return h;
 }
 
-async function predictions(model: nt.Sequential, x: nt.Tensor): Promise<Float32Array> {
-  const y = model.predict(x);
+async function predictions(model: nt.BaseModel, x: nt.Tensor): Promise<Float32Array> {
+  const y = model.predict(x) as nt.Tensor;
   const v = (await y.data()) as Float32Array;
   y.dispose();
   return v;
@@ -241,11 +241,12 @@ describe.each(BACKENDS)('save and load on %s', (backend) => {
       await expectLoadError({ ...good, weightSpecs: [...good.weightSpecs, { name: 'stray/w', shape: [1], dtype: 'float32' }], weightData: extra.buffer }, /1 weight\(s\) the model does not use: 'stray\/w'/);
     });
 
-    it('an unknown layer class, a non-Sequential model, a bad layer config', async () => {
+    it('an unknown layer class, an unknown model class, a functional model without its graph, a bad layer config', async () => {
       const topo = topology();
       topo.config.layers[4].class_name = 'Conv3D';
       await expectLoadError({ ...good, modelTopology: topo }, /layer 4 has class_name 'Conv3D', which this library cannot build \(supported: .*Dense/);
-      await expectLoadError({ ...good, modelTopology: { ...topology(), class_name: 'Functional' } }, /only 'Sequential' models can be loaded/);
+      await expectLoadError({ ...good, modelTopology: { ...topology(), class_name: 'Graph' } }, /modelTopology.class_name is "Graph"; expected 'Sequential', 'Model' or 'Functional'/);
+      await expectLoadError({ ...good, modelTopology: { ...topology(), class_name: 'Functional' } }, /modelTopology.config.input_layers should be a non-empty list of \[layer, node, tensor\]/);
       const badUnits = topology();
       badUnits.config.layers[6].config.units = 'five';
       await expectLoadError({ ...good, modelTopology: badUnits }, /layer 6 \(Dense '.*'\): config.units should be a non-negative integer, found "five"/);

@@ -10,10 +10,28 @@ import { keep } from '../scope.js';
 import { sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
-/** One batch on the device; the consumer disposes both tensors. */
+/**
+ * One batch on the device; the consumer disposes its tensors. A source for a model with several
+ * inputs (outputs) gives a list of tensors, one per input (output), in the model's order.
+ */
 export interface Batch {
-  xs: Tensor;
-  ys: Tensor | null;
+  xs: Tensor | Tensor[];
+  ys: Tensor | Tensor[] | null;
+}
+
+/** A batch's inputs as a list. */
+export function batchInputs(batch: Batch): Tensor[] {
+  return Array.isArray(batch.xs) ? batch.xs : [batch.xs];
+}
+
+/** A batch's targets as a list (empty when it has none). */
+export function batchTargets(batch: Batch): Tensor[] {
+  return batch.ys === null ? [] : Array.isArray(batch.ys) ? batch.ys : [batch.ys];
+}
+
+/** Frees every tensor of a batch. */
+export function disposeBatch(batch: Batch): void {
+  [...batchInputs(batch), ...batchTargets(batch)].forEach((t) => t.dispose());
 }
 
 /**
@@ -84,7 +102,16 @@ export function arrays(x: HostX, xShape: readonly number[], y?: HostY, options: 
 
 /** A data source over tensors already on the device (x, and y with the same first dim). */
 export function tensors(x: Tensor, y?: Tensor | null): DataSource {
-  return new TensorSource(x, y ?? null);
+  return new TensorSource([x], y ? [y] : [], false);
+}
+
+/**
+ * A data source over lists of tensors, for models with several inputs or outputs: each batch
+ * holds one tensor per entry of `xs` (and of `ys`), all with the same number of examples.
+ */
+export function tensorLists(xs: readonly Tensor[], ys: readonly Tensor[] = []): DataSource {
+  if (xs.length === 0) throw new ArgumentError('data.tensorLists: expected at least one input tensor');
+  return new TensorSource([...xs], [...ys], true);
 }
 
 class ArraySource implements DataSource {
@@ -159,53 +186,64 @@ class TensorSource implements DataSource {
   readonly exampleShape: readonly number[];
   readonly hasLabels: boolean;
   /** int32 labels as float32: gather moves float32 values only (exact for integers below 2^24). */
-  private readonly yFloat: Tensor | null;
+  private readonly yFloat: (Tensor | null)[];
 
   constructor(
-    private readonly x: Tensor,
-    private readonly y: Tensor | null,
+    private readonly x: Tensor[],
+    private readonly y: Tensor[],
+    /** Whether batches hold lists (tensorLists) rather than single tensors (tensors). */
+    private readonly lists: boolean,
     private readonly offset = 0,
     size?: number,
-    yFloat?: Tensor | null,
+    yFloat?: (Tensor | null)[],
   ) {
-    x.use('data.tensors');
-    if (!(x instanceof Tensor) || x.rank < 1) throw new ArgumentError('data.tensors: x should be a tensor with a batch dim');
-    if (x.dtype !== 'float32') throw new DTypeError(`data.tensors: x should be float32, got ${x.dtype} ${fmtShape(x.shape)}`);
-    if (y && (y.rank < 1 || y.shape[0] !== x.shape[0])) {
-      throw new ShapeError(`data.tensors: x ${fmtShape(x.shape)} and y ${fmtShape(y.shape)} should have the same number of examples (first dim)`);
+    const what = lists ? 'data.tensorLists' : 'data.tensors';
+    for (const t of [...x, ...y]) {
+      t.use(what);
+      if (!(t instanceof Tensor) || t.rank < 1) throw new ArgumentError(`${what}: x and y should be tensors with a batch dim`);
     }
-    this.size = size ?? x.shape[0];
-    this.exampleShape = x.shape.slice(1);
-    this.hasLabels = y !== null;
+    for (const t of x) if (t.dtype !== 'float32') throw new DTypeError(`${what}: x should be float32, got ${t.dtype} ${fmtShape(t.shape)}`);
+    const n = x[0].shape[0];
+    const odd = [...x, ...y].find((t) => t.shape[0] !== n);
+    if (odd) {
+      throw new ShapeError(`${what}: x ${fmtShape(x[0].shape)} and ${fmtShape(odd.shape)} should have the same number of examples (first dim)`);
+    }
+    this.size = size ?? n;
+    this.exampleShape = x[0].shape.slice(1);
+    this.hasLabels = y.length > 0;
     // keep(): a source made inside a tidy must not lose its copy when that scope ends.
-    this.yFloat = yFloat !== undefined ? yFloat : y && y.dtype === 'int32' ? keep(cast(y, 'float32')) : null;
+    this.yFloat = yFloat ?? y.map((t) => (t.dtype === 'int32' ? keep(cast(t, 'float32')) : null));
   }
 
   take(indices: Int32Array): () => Batch {
     const rows = this.offset === 0 ? indices : indices.map((i) => i + this.offset);
     return () => {
       const idx = tensor(rows, [rows.length], 'int32');
-      const xs = gather(this.x, idx);
-      let ys: Tensor | null = null;
-      if (this.y) ys = this.yFloat ? castBack(gather(this.yFloat, idx)) : gather(this.y, idx);
+      const xs = this.x.map((t) => gather(t, idx));
+      const ys = this.y.map((t, i) => (this.yFloat[i] ? castBack(gather(this.yFloat[i]!, idx)) : gather(t, idx)));
       idx.dispose();
-      return { xs, ys };
+      return this.batch(xs, ys);
     };
   }
 
   range(start: number, end: number): () => Batch {
     const s = this.offset + start;
     const box = (t: Tensor) => slice(t, { begin: [s, ...t.shape.slice(1).map(() => 0)], size: [end - start, ...t.shape.slice(1)] });
-    return () => ({ xs: box(this.x), ys: this.y ? box(this.y) : null });
+    return () => this.batch(this.x.map(box), this.y.map(box));
   }
 
   /** A source over examples [start, end) of this one. */
   subset(start: number, end: number): TensorSource {
-    return new TensorSource(this.x, this.y, this.offset + start, end - start, this.yFloat);
+    return new TensorSource(this.x, this.y, this.lists, this.offset + start, end - start, this.yFloat);
   }
 
   dispose(): void {
-    if (this.offset === 0) this.yFloat?.dispose();
+    if (this.offset === 0) this.yFloat.forEach((t) => t?.dispose());
+  }
+
+  private batch(xs: Tensor[], ys: Tensor[]): Batch {
+    if (this.lists) return { xs, ys: ys.length > 0 ? ys : null };
+    return { xs: xs[0], ys: ys[0] ?? null };
   }
 }
 
@@ -249,3 +287,5 @@ class SubsetSource implements DataSource {
 export function isDataSource(x: unknown): x is DataSource {
   return typeof x === 'object' && x !== null && !(x instanceof Tensor) && typeof (x as DataSource).take === 'function' && typeof (x as DataSource).size === 'number';
 }
+
+export { zip } from './data-zip.js';

@@ -6,7 +6,7 @@ import { cpuBackend } from '../backend/registry.js';
 import { DeviceLostError } from '../errors.js';
 import type { HostCopy } from './host-copy.js';
 import type { History } from './training.js';
-import type { Sequential } from './model.js';
+import type { BaseModel } from './model-base.js';
 
 /**
  * Thrown by `fit` when the device was lost during training. The model's weights are the host
@@ -44,7 +44,7 @@ export function isDeviceLoss(error: unknown, backend: Backend): boolean {
 }
 
 /** Re-homes the model after its device was lost and returns the error fit throws. */
-export function recoverFromDeviceLoss(model: Sequential, backend: Backend, copy: HostCopy | null, at: FitPosition, history: History): FitDeviceLostError {
+export function recoverFromDeviceLoss(model: BaseModel, backend: Backend, copy: HostCopy | null, at: FitPosition, history: History): FitDeviceLostError {
   const restored = copy?.restoreOnto(cpuBackend()) ?? false;
   const optimizer = model.optimizer;
   if (optimizer?.variables?.().some((v) => v.backend === backend)) optimizer.dispose();

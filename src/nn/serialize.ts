@@ -11,6 +11,7 @@ import type { Tensor } from '../tensor.js';
 import { optimizerFromConfig } from '../optim/index.js';
 import { ConfigReader } from './layers/config.js';
 import { Layer, layerFactory, registeredLayers, withoutInitializers } from './layers/layer.js';
+import type { BaseModel } from './model-base.js';
 import type { Sequential } from './model.js';
 
 /** The Keras version string written into model.json: the TF.js layers format these files follow. */
@@ -28,7 +29,7 @@ export interface SaveResult {
 }
 
 /** The model's artifacts: topology, every weight (read back from the device) and the training config. */
-export async function modelArtifacts(model: Sequential): Promise<ModelArtifacts> {
+export async function modelArtifacts(model: BaseModel): Promise<ModelArtifacts> {
   const vars = model.weights;
   const values = await Promise.all(vars.map((v) => v.data()));
   const entries: WeightEntry[] = vars.map((v, i) => ({ name: v.name!, shape: [...v.shape], dtype: 'float32', data: values[i] as Float32Array }));
@@ -47,7 +48,7 @@ export async function modelArtifacts(model: Sequential): Promise<ModelArtifacts>
 }
 
 /** Saves `model` to a URL-like target ('file://DIR', 'indexeddb://NAME', 'downloads://NAME') or a handler. */
-export async function saveModel(model: Sequential, target: string | IOHandler): Promise<SaveResult> {
+export async function saveModel(model: BaseModel, target: string | IOHandler): Promise<SaveResult> {
   const handler = typeof target === 'string' ? getHandler(target) : target;
   if (!handler || typeof handler.save !== 'function') {
     throw new ModelIOError(`save: ${typeof target === 'string' ? `'${target}'` : 'the handler'} cannot save models (it only loads)`);
@@ -130,7 +131,7 @@ function findEntry(byName: Map<string, WeightEntry>, name: string, used: Set<str
  * Matches saved weights to the model's variables by name and checks every shape and dtype
  * first; returns the values in `model.weights` order. Throws ModelFormatError otherwise.
  */
-export function matchWeights(model: Sequential, entries: readonly WeightEntry[], source = 'model.json'): WeightEntry[] {
+export function matchWeights(model: BaseModel, entries: readonly WeightEntry[], source = 'model.json'): WeightEntry[] {
   const byName = new Map(entries.map((e) => [e.name, e]));
   const used = new Set<string>();
   const matched = model.weights.map((v) => {
@@ -156,15 +157,16 @@ export function entriesToTensors(entries: readonly WeightEntry[]): Tensor[] {
 }
 
 /** Compiles `model` from a saved training config when it is one this library understands; otherwise leaves it uncompiled. */
-export function compileFromTrainingConfig(model: Sequential, trainingConfig: unknown): void {
+export function compileFromTrainingConfig(model: BaseModel, trainingConfig: unknown): void {
   if (!isObject(trainingConfig)) return;
   const opt = trainingConfig.optimizer_config;
   const loss = trainingConfig.loss;
-  if (!isObject(opt) || typeof opt.class_name !== 'string' || typeof loss !== 'string') return;
+  const lossOk = typeof loss === 'string' || (Array.isArray(loss) && loss.length > 0 && loss.every((l) => typeof l === 'string'));
+  if (!isObject(opt) || typeof opt.class_name !== 'string' || !lossOk) return;
   try {
     const metrics = Array.isArray(trainingConfig.metrics) ? trainingConfig.metrics.filter((m): m is string => typeof m === 'string') : [];
     const optimizer = optimizerFromConfig({ className: opt.class_name, config: (isObject(opt.config) ? opt.config : {}) as Record<string, number | boolean> });
-    model.compile({ optimizer, loss, metrics });
+    model.compile({ optimizer, loss: loss as string | string[], metrics });
   } catch (e) {
     // A training config is optional: a model that loads but cannot be recompiled is still usable for inference.
     if (!(e instanceof NeuriteError)) throw e;

@@ -1,30 +1,38 @@
 // The Keras model summary table: one row per layer with its output shape and parameter count,
-// then the totals. Columns widen to fit long TF.js-style layer names.
-import type { Sequential } from './model.js';
-import { fmtShapeN, type Shape } from './layers/layer.js';
+// then the totals (functional models add the layers each receives). Columns widen to fit long
+// TF.js-style layer names.
 
 /** Formats an integer with thousands separators: 93322 → 93,322. */
 function formatCount(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
+/** One row of the summary table: a cell per column. */
+export type SummaryRow = string[];
+
+/** What the summary shows: the model's name, the table (header and rows), and parameter counts. */
+export interface SummaryTable {
+  name: string;
+  header: string[];
+  rows: SummaryRow[];
+  /** Scalars in all weights. */
+  total: number;
+  /** Scalars in trainable weights. */
+  trainable: number;
+}
+
 /**
  * The summary's lines for a built model. `lineLength` and `positions` (column ends as
  * fractions of the line, or absolute columns) follow TF.js; by default the columns fit the content.
  */
-export function summaryLines(model: Sequential, lineLength?: number, positions?: number[]): string[] {
-  const rows: [string, string, string][] = [];
-  let shape: Shape = model.inputShape ?? [];
-  for (const layer of model.layers) {
-    shape = layer.computeOutputShape(shape);
-    rows.push([`${layer.name} (${layer.className})`, fmtShapeN(shape), formatCount(layer.countParams())]);
-  }
-  const header: [string, string, string] = ['Layer (type)', 'Output Shape', 'Param #'];
-  const widths = [0, 1, 2].map((c) => Math.max(header[c].length, ...rows.map((r) => r[c].length)) + 3);
-  let ends = [widths[0], widths[0] + widths[1], widths[0] + widths[1] + widths[2]];
-  const total = lineLength ?? Math.max(65, ends[2]);
-  if (positions) ends = positions.map((p) => (p <= 1 ? Math.floor(p * total) : p));
-  else if (lineLength) ends = [Math.floor(0.45 * total), Math.floor(0.85 * total), total];
+export function summaryLines({ name, header, rows, total, trainable }: SummaryTable, lineLength?: number, positions?: number[]): string[] {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)) + 3);
+  let ends = widths.map((_, c) => widths.slice(0, c + 1).reduce((a, b) => a + b, 0));
+  const full = lineLength ?? Math.max(65, ends[ends.length - 1]);
+  // TF.js's default column ends for 3 (sequential) and 4 (functional) columns.
+  const defaults = header.length === 3 ? [0.45, 0.85, 1] : [0.33, 0.55, 0.67, 1];
+  if (positions) ends = positions.map((p) => (p <= 1 ? Math.floor(p * full) : p));
+  else if (lineLength) ends = defaults.map((p) => Math.floor(p * full));
   const fmt = (cells: string[]): string => {
     let line = '';
     cells.forEach((cell, i) => {
@@ -33,14 +41,12 @@ export function summaryLines(model: Sequential, lineLength?: number, positions?:
     });
     return line.trimEnd();
   };
-  const trainable = model.trainableWeights.reduce((n, v) => n + v.size, 0);
-  const all = model.countParams();
   const width = ends[ends.length - 1];
-  const lines = [`Model: "${model.name}"`, '_'.repeat(width), fmt(header), '='.repeat(width)];
+  const lines = [`Model: "${name}"`, '_'.repeat(width), fmt(header), '='.repeat(width)];
   rows.forEach((r, i) => {
     lines.push(fmt(r));
     lines.push(i === rows.length - 1 ? '='.repeat(width) : '_'.repeat(width));
   });
-  lines.push(`Total params: ${formatCount(all)}`, `Trainable params: ${formatCount(trainable)}`, `Non-trainable params: ${formatCount(all - trainable)}`, '_'.repeat(width));
+  lines.push(`Total params: ${formatCount(total)}`, `Trainable params: ${formatCount(trainable)}`, `Non-trainable params: ${formatCount(total - trainable)}`, '_'.repeat(width));
   return lines;
 }

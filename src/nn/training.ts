@@ -18,8 +18,8 @@ import type { TypedArray } from '../dtype.js';
 import { keep } from '../scope.js';
 import type { Tensor, Variable } from '../tensor.js';
 import { CallbackList, type CallbackHooks, type Logs, type TrainingParams } from './callbacks.js';
-import type { Batch, DataSource } from './data.js';
-import type { Sequential } from './model.js';
+import { batchInputs, batchTargets, disposeBatch, type Batch, type DataSource } from './data.js';
+import type { BaseModel, ModelInputs } from './model-base.js';
 import { ProgressBar } from './progress.js';
 import { isDeviceLoss, recoverFromDeviceLoss, type FitPosition } from './device-loss.js';
 import { HostCopy } from './host-copy.js';
@@ -35,8 +35,8 @@ export interface FitArgs {
   shuffle?: boolean;
   /** Hold out this fraction of the examples (the last ones, before shuffling) for validation. */
   validationSplit?: number;
-  /** Validation examples: [x, y] tensors or a data source. */
-  validationData?: readonly [Tensor, Tensor] | DataSource;
+  /** Validation examples: [x, y] tensors (lists of tensors for several inputs or outputs) or a data source. */
+  validationData?: readonly [ModelInputs, ModelInputs] | DataSource;
   /** Callbacks (instances of Callback, or objects with some of the hooks). */
   callbacks?: CallbackHooks | readonly CallbackHooks[];
   /** 0: silent; 1: a progress bar per epoch (default); 2: one line per epoch. */
@@ -167,26 +167,27 @@ const select = E.select(E.input(0), E.input(1), E.input(2));
  * values: views of the variables' storage, which updates replace rather than overwrite.
  * Runs through the model's step plans: replayed once the step of this batch shape is recorded.
  */
-export function guardedStep(model: Sequential, batch: Batch, state: StepState): void {
-  const n = batch.xs.shape[0];
-  model.stepPlans.run(`train:${state.metrics}`, model.planSignature(), [batch.xs, batch.ys!], () => {
-    deviceStep(model, batch, state);
+export function guardedStep(model: BaseModel, batch: Batch, state: StepState): void {
+  const xs = batchInputs(batch);
+  const ys = batchTargets(batch);
+  model.stepPlans.run(`train:${state.metrics}`, model.planSignature(), [...xs, ...ys], () => {
+    deviceStep(model, xs, ys, state);
     return [];
   });
   state.steps++;
-  state.samples += n;
+  state.samples += xs[0].shape[0];
 }
 
 /** The device work of guardedStep: everything it computes, by assignment to variables. */
-function deviceStep(model: Sequential, batch: Batch, state: StepState): void {
-  const n = batch.xs.shape[0];
+function deviceStep(model: BaseModel, xs: readonly Tensor[], ys: readonly Tensor[], state: StepState): void {
+  const n = xs[0].shape[0];
   const all = model.weights;
   const trainable = model.trainableWeights;
   const before = all.map((v) => engine.view(v, v.shape));
-  let output: Tensor | null = null;
+  let outputs: Tensor[] = [];
   const { value: loss, grads } = variableGrads(() => {
-    const r = model.computeLoss(batch.xs, batch.ys!, true);
-    output = keep(r.output);
+    const r = model.computeLoss(xs, ys, true);
+    outputs = r.outputs.map((t) => keep(t));
     return r.loss;
   }, trainable);
   try {
@@ -198,13 +199,12 @@ function deviceStep(model: Sequential, batch: Batch, state: StepState): void {
       // not touch (frozen layers) still hold the same storage.
       if (!updated.has(v) && v.storage !== before[i].storage) v.assign(map('guardWeight', select, [ok, v, before[i]]));
     });
-    const preds = model.predictionsFromOutput(output!);
-    model.compiledMetrics.forEach((m, i) => state.metricSums[i].assign(map('metricSum', accumulate, [state.metricSums[i], m.fn(batch.ys!, preds)], [n])));
+    model.metricValues(ys, outputs).forEach((m, i) => state.metricSums[i].assign(map('metricSum', accumulate, [state.metricSums[i], m], [n])));
     state.good.assign(map('goodSteps', E.add(E.input(0), E.input(1)), [state.good, ok]));
     state.lossSum.assign(map('lossSum', accumulate, [state.lossSum, loss], [n]));
     state.ok.assign(ok);
   } finally {
-    (output as Tensor | null)?.dispose();
+    outputs.forEach((t) => t.dispose());
   }
 }
 
@@ -212,22 +212,22 @@ function deviceStep(model: Sequential, batch: Batch, state: StepState): void {
  * Sums of loss and metrics (times batch sizes) over a source, on the device: [loss, ...metrics].
  * `sums` holds them (zeroed here); each batch adds to it through the model's step plans.
  */
-export function evaluateSums(model: Sequential, source: DataSource, batchSize: number, sums: readonly Variable[]): void {
+export function evaluateSums(model: BaseModel, source: DataSource, batchSize: number, sums: readonly Variable[]): void {
   engine.tidy(() => sums.forEach((v) => v.assign(scalar(0))));
   for (let start = 0; start < source.size; start += batchSize) {
     const end = Math.min(source.size, start + batchSize);
     const batch = engine.tidy(() => source.range(start, end)());
+    const xs = batchInputs(batch);
+    const ys = batchTargets(batch);
     try {
-      model.stepPlans.run(`evaluate:${sums.length}`, model.planSignature(), [batch.xs, batch.ys!], () => {
-        const r = model.computeLoss(batch.xs, batch.ys!, false);
-        const preds = model.predictionsFromOutput(r.output);
-        const values = [r.loss, ...model.compiledMetrics.map((m) => m.fn(batch.ys!, preds))];
+      model.stepPlans.run(`evaluate:${sums.length}`, model.planSignature(), [...xs, ...ys], () => {
+        const r = model.computeLoss(xs, ys, false);
+        const values = [r.loss, ...model.metricValues(ys, r.outputs)];
         values.forEach((v, i) => sums[i].assign(map('evalSum', accumulate, [sums[i], v], [end - start])));
         return [];
       });
     } finally {
-      batch.xs.dispose();
-      batch.ys?.dispose();
+      disposeBatch(batch);
     }
   }
 }
@@ -241,11 +241,6 @@ function readState(state: StepState, copy: HostCopy | null): Promise<StateRead> 
   const read = state.read(copy?.variables);
   read.then((r) => copy?.update(r.extra, r.steps), () => undefined);
   return read;
-}
-
-/** Names of the logged values: loss and the metric keys. */
-function logNames(model: Sequential): string[] {
-  return ['loss', ...model.compiledMetrics.map((m) => m.key)];
 }
 
 function toLogs(names: string[], values: ArrayLike<number>, count: number, prefix = ''): Logs {
@@ -267,10 +262,10 @@ function checkArgs(args: FitArgs, size: number): Required<Pick<FitArgs, 'epochs'
   return { epochs, batchSize, logEvery, initialEpoch };
 }
 
-/** Runs `fit` on prepared sources (see Sequential.fit for the public entry). */
-export async function fitLoop(model: Sequential, train: DataSource, val: DataSource | null, args: FitArgs): Promise<History> {
+/** Runs `fit` on prepared sources (see BaseModel.fit for the public entry). */
+export async function fitLoop(model: BaseModel, train: DataSource, val: DataSource | null, args: FitArgs): Promise<History> {
   const { epochs, batchSize, logEvery, initialEpoch } = checkArgs(args, train.size);
-  const names = logNames(model);
+  const names = model.logNames();
   const params: TrainingParams = {
     epochs,
     initialEpoch,
@@ -360,7 +355,7 @@ interface EpochOptions {
  * once a read shows a non-finite loss or a callback sets stopTraining.
  */
 async function runEpoch(
-  model: Sequential,
+  model: BaseModel,
   train: DataSource,
   state: StepState,
   callbacks: CallbackList,
@@ -387,8 +382,7 @@ async function runEpoch(
     try {
       guardedStep(model, batch, state);
     } finally {
-      batch.xs.dispose();
-      batch.ys?.dispose();
+      disposeBatch(batch);
     }
     flush();
     prepared = b + 1 < order.length ? train.take(order[b + 1]) : null;

@@ -210,7 +210,7 @@ export class Session {
 
   async load(source: LoadSource): Promise<ModelSummary> {
     const handler = source.kind === 'indexeddb' ? getHandler(`indexeddb://${source.name}`) : filesHandler(source.files);
-    const model = await neurite.loadModel(handler);
+    const model = sequentialOnly(await neurite.loadModel(handler));
     this.replaceModel(model, kindOf(model));
     return this.summary();
   }
@@ -219,7 +219,7 @@ export class Session {
   async moveTo(choose: () => Promise<BackendInfo>): Promise<BackendInfo> {
     const artifacts = this.model ? await toArtifacts(this.model) : null;
     const info = await choose();
-    if (artifacts) this.replaceModel(await neurite.loadModel(memoryHandler(artifacts)), this.kind);
+    if (artifacts) this.replaceModel(sequentialOnly(await neurite.loadModel(memoryHandler(artifacts))), this.kind);
     return info;
   }
 
@@ -285,3 +285,9 @@ function filesHandler(files: File[]): IOHandler {
   return browserFiles(json[0], files.filter((f) => f !== json[0]));
 }
 
+/** The demo trains and draws Sequential models; a functional file is refused with a clear error. */
+function sequentialOnly(model: neurite.LoadedModel): neurite.Sequential {
+  if (model instanceof neurite.Sequential) return model;
+  model.dispose();
+  throw new neurite.ArgumentError(`the demo runs Sequential models; '${model.name}' is a functional model`);
+}

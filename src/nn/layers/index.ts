@@ -6,6 +6,8 @@ import type { LayerArgs } from './layer.js';
 import { BatchNormalization, type BatchNormalizationArgs } from './normalization.js';
 import { AveragePooling2D, MaxPooling2D, type Pooling2DArgs } from './pooling.js';
 import { SimpleRNN, type SimpleRNNArgs } from './recurrent.js';
+import { Add, Average, Concatenate, Merge, Multiply, type ConcatenateArgs } from './merge.js';
+import { InputLayer, type InputArgs } from './input.js';
 import { LSTM, type LSTMArgs } from './lstm.js';
 import { GRU, type GRUArgs } from './gru.js';
 import { Permute, RepeatVector, Reshape, UpSampling2D, ZeroPadding2D } from './reshaping.js';
@@ -63,8 +65,21 @@ export const embedding = (args: EmbeddingArgs): Embedding => new Embedding(args)
 /** Normalises each example over the last axis (or `axis`), then scales and shifts. */
 export const layerNormalization = (args: LayerNormalizationArgs = {}): LayerNormalization => new LayerNormalization(args);
 
+/** Merge layer: the sum of its inputs (apply it to a list: `layers.add().apply([a, b])`). */
+export const add = (args: LayerArgs = {}): Add => new Add(args);
+/** Merge layer: the elementwise product of its inputs. */
+export const multiply = (args: LayerArgs = {}): Multiply => new Multiply(args);
+/** Merge layer: the elementwise mean of its inputs. */
+export const average = (args: LayerArgs = {}): Average => new Average(args);
+/** Merge layer: its inputs joined along `axis` (default the last). */
+export const concatenate = (args: ConcatenateArgs = {}): Concatenate => new Concatenate(args);
+/** The layer behind `input()` (a functional model's entry). */
+export const inputLayer = (args: InputArgs): InputLayer => new InputLayer(args);
+
 export { Layer, type LayerArgs, type ApplyArgs, type Shape, type LayerConfigJson } from './layer.js';
 export { Activation, Dense, Dropout, Flatten, Conv2D, MaxPooling2D, AveragePooling2D, SimpleRNN, BatchNormalization };
+export { Merge, Add, Multiply, Average, Concatenate, InputLayer };
+export type { ConcatenateArgs, InputArgs };
 export { Reshape, Permute, RepeatVector, ZeroPadding2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Embedding, LayerNormalization, LSTM, GRU, UpSampling2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D };
 export type { ActivationArgs, DenseArgs, DropoutArgs, Conv2DArgs, Pooling2DArgs, SimpleRNNArgs, BatchNormalizationArgs };
 export type { ReshapeArgs, PermuteArgs, RepeatVectorArgs, ZeroPadding2DArgs, GlobalPooling2DArgs, EmbeddingArgs, LayerNormalizationArgs, LSTMArgs, GRUArgs, UpSampling2DArgs, Conv2DTransposeArgs, DepthwiseConv2DArgs, SeparableConv2DArgs };

@@ -6,11 +6,15 @@ import { ArgumentError, ShapeError, fmtShape } from '../../errors.js';
 import { assignWeights } from '../assign-weights.js';
 import { variable, zeros } from '../../ops/create.js';
 import { add } from '../../ops/binary.js';
-import type { Tensor, Variable } from '../../tensor.js';
+import type { Variable } from '../../tensor.js';
+import type { Tensor } from '../../tensor.js';
 import { activationFn, activationName, type ActivationName } from '../activations.js';
 import { isFusedActivation, type FusedActivation } from '../../ops/epilogue.js';
 import { resolveInitializer, resolveRegularizer, type ConfigReader, type InitializerSpec, type RegularizerLike } from './config.js';
 import type { Regularizer } from '../regularizers.js';
+import { SymbolicTensor, isSymbolic, type LayerNode } from '../symbolic.js';
+import type { DType } from '../../dtype.js';
+import { Tensor as TensorClass } from '../../tensor.js';
 
 /** A shape whose batch (or any unknown) dim is null, as Keras writes it. */
 export type Shape = (number | null)[];
@@ -153,8 +157,27 @@ export abstract class Layer {
     this.builtShape = shape;
   }
 
-  /** Runs the layer on a batch `x` (building it on first use). */
-  apply(x: Tensor, { training = false, preActivation = false }: ApplyArgs = {}): Tensor {
+  /**
+   * Runs the layer on a batch `x` (building it on first use); merge layers take a list. Applied
+   * to a symbolic tensor (from `input()` or another layer's `apply`), it records the call for a
+   * functional model instead and returns the symbolic output.
+   */
+  apply(x: SymbolicTensor | readonly SymbolicTensor[], args?: ApplyArgs): SymbolicTensor;
+  apply(x: Tensor | readonly Tensor[], args?: ApplyArgs): Tensor;
+  apply(x: Tensor | readonly Tensor[] | SymbolicTensor | readonly SymbolicTensor[], args: ApplyArgs = {}): Tensor | SymbolicTensor {
+    if (isSymbolic(x)) return this.applySymbolic(x instanceof SymbolicTensor ? [x] : x);
+    if (x instanceof TensorClass) return this.call([x], args);
+    if (Array.isArray(x) && x.every((t) => t instanceof TensorClass)) return this.call(x, args);
+    throw new ArgumentError(`${this.className} '${this.name}': apply expects a tensor, a symbolic tensor, or a list of either (not mixed), got ${describe(x)}`);
+  }
+
+  /**
+   * @internal Runs the layer on concrete inputs. Single-input layers take exactly one; merge
+   * layers override this. Intermediates are the caller's tidy's.
+   */
+  call(inputs: readonly Tensor[], { training = false, preActivation = false }: ApplyArgs = {}): Tensor {
+    if (inputs.length !== 1) throw new ArgumentError(`${this.className} '${this.name}' takes one input, got a list of ${inputs.length}`);
+    const x = inputs[0];
     x.use(`${this.className} '${this.name}'`);
     this.ensureBuilt(x.shape);
     // No tidy here: under a gradient tape the intermediates must outlive the call for the
@@ -163,6 +186,72 @@ export abstract class Layer {
     if (!preActivation && isFusedActivation(act) && this.forwardFused) return this.forwardFused(x, act);
     const y = this.forward(x, training);
     return preActivation ? y : activationFn(act)(y);
+  }
+
+  /**
+   * @internal Builds the layer for symbolic inputs of `shapes` and returns its output shape.
+   * Single-input layers take exactly one; merge layers override this.
+   */
+  symbolicOutputShape(shapes: readonly Shape[]): Shape {
+    if (shapes.length !== 1) throw new ArgumentError(`${this.className} '${this.name}' takes one input, got a list of ${shapes.length}`);
+    this.ensureBuilt(shapes[0]);
+    return this.computeOutputShape([null, ...shapes[0].slice(1)]);
+  }
+
+  /** The dtype of the layer's output for inputs of `dtypes` (float32 for every layer but InputLayer). */
+  protected outputDType(_dtypes: readonly DType[]): DType {
+    return 'float32';
+  }
+
+  /**
+   * @internal The shapes of every tensor one application gives, for symbolic inputs of
+   * `shapes`: the output alone, but for layers that also return state (recurrent layers with
+   * returnState). Builds the layer.
+   */
+  symbolicOutputShapes(shapes: readonly Shape[]): Shape[] {
+    return [this.symbolicOutputShape(shapes)];
+  }
+
+  /** @internal Every tensor one application gives on concrete inputs (see symbolicOutputShapes). */
+  callAll(inputs: readonly Tensor[], args: ApplyArgs = {}): Tensor[] {
+    return [this.call(inputs, args)];
+  }
+
+  /** Records one application of the layer to symbolic inputs (a node) and returns all it gives. */
+  protected applySymbolicAll(inputs: readonly SymbolicTensor[]): SymbolicTensor[] {
+    const shapes = this.symbolicOutputShapes(inputs.map((t) => t.shape));
+    const node: LayerNode = { layer: this, inputs: [...inputs], outputs: [], index: this.inboundNodes.length };
+    const dtype = this.outputDType(inputs.map((t) => t.dtype));
+    shapes.forEach((shape, i) => node.outputs.push(new SymbolicTensor(shape, dtype, node, i)));
+    this.inboundNodes.push(node);
+    return node.outputs;
+  }
+
+  /** Records one application of the layer to symbolic inputs and returns its (first) output. */
+  private applySymbolic(inputs: readonly SymbolicTensor[]): SymbolicTensor {
+    return this.applySymbolicAll(inputs)[0];
+  }
+
+  /** The layer's applications to symbolic tensors, in order (Keras's inbound nodes). */
+  readonly inboundNodes: LayerNode[] = [];
+
+  /** The symbolic output of the layer's only application (e.g. to cut a model there for transfer learning). */
+  get output(): SymbolicTensor {
+    return this.onlyNode('output').outputs[0];
+  }
+
+  /** The symbolic input of the layer's only application. */
+  get input(): SymbolicTensor | SymbolicTensor[] {
+    const inputs = this.onlyNode('input').inputs;
+    return inputs.length === 1 ? inputs[0] : [...inputs];
+  }
+
+  private onlyNode(what: string): LayerNode {
+    if (this.inboundNodes.length === 0) throw new ArgumentError(`${this.className} '${this.name}'.${what}: the layer has not been applied to a symbolic tensor (input()) yet`);
+    if (this.inboundNodes.length > 1) {
+      throw new ArgumentError(`${this.className} '${this.name}'.${what}: the layer is shared (applied ${this.inboundNodes.length} times), so it has no single ${what}; use inboundNodes[i]`);
+    }
+    return this.inboundNodes[0];
   }
 
   /**
@@ -266,6 +355,12 @@ export abstract class Layer {
       throw new ShapeError(`${this.className} '${this.name}' ${what} ${fmtShapeN(expected)} but got input ${fmtShapeN(actual)}`);
     }
   }
+}
+
+/** A short description of a value for error messages. */
+function describe(x: unknown): string {
+  if (Array.isArray(x)) return `a list of ${x.length} (${x.map((v) => (v instanceof TensorClass ? 'Tensor' : v instanceof SymbolicTensor ? 'SymbolicTensor' : typeof v)).join(', ')})`;
+  return x === null ? 'null' : typeof x === 'object' ? ((x as object).constructor?.name ?? 'object') : typeof x;
 }
 
 /** Formats a shape with null dims: [null,28,28,1]. */

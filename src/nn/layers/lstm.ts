@@ -26,6 +26,11 @@ export class LSTM extends GatedRecurrent {
     this.unitForgetBias = args.unitForgetBias ?? true;
   }
 
+  /** h and c. */
+  protected override get stateCount(): number {
+    return 2;
+  }
+
   protected override biasInit(): InitializerSpec {
     const init = super.biasInit();
     if (!this.unitForgetBias) return init;

@@ -11,7 +11,8 @@ import { concat, reshape, slice } from '../../ops/transform.js';
 import type { Tensor, Variable } from '../../tensor.js';
 import { activationFn, activationName, type ActivationName } from '../activations.js';
 import { ConfigReader, initializerJson, positiveInt, regularizerJson, type InitializerSpec, type RegularizerLike } from './config.js';
-import { Layer, fmtShapeN, registerLayer, type LayerArgs, type Shape } from './layer.js';
+import { Layer, fmtShapeN, registerLayer, type ApplyArgs, type LayerArgs, type Shape } from './layer.js';
+import { SymbolicTensor } from '../symbolic.js';
 
 /** Options of every recurrent layer. */
 export interface RecurrentArgs extends LayerArgs {
@@ -116,10 +117,33 @@ export abstract class Recurrent extends Layer {
    * Runs the layer and returns its output followed by the final states (h, and c for LSTM),
    * as TF.js's `apply` does with returnState.
    */
-  applyWithState(x: Tensor): Tensor[] {
+  applyWithState(x: SymbolicTensor): SymbolicTensor[];
+  applyWithState(x: Tensor): Tensor[];
+  applyWithState(x: Tensor | SymbolicTensor): Tensor[] | SymbolicTensor[] {
+    if (x instanceof SymbolicTensor) {
+      if (!this.returnState) throw new ArgumentError(`${this.className} '${this.name}'.applyWithState: the layer was made without returnState: true`);
+      return this.applySymbolicAll([x]);
+    }
     x.use(`${this.className} '${this.name}'`);
     this.ensureBuilt(x.shape);
     return this.run(x);
+  }
+
+  /** Final states: h, and c for LSTM. */
+  protected get stateCount(): number {
+    return 1;
+  }
+
+  /** With returnState, an application in a functional graph gives the output and the final states ([batch, units] each). */
+  override symbolicOutputShapes(shapes: readonly Shape[]): Shape[] {
+    const out = this.symbolicOutputShape(shapes);
+    return this.returnState ? [out, ...Array.from({ length: this.stateCount }, (): Shape => [null, this.units])] : [out];
+  }
+
+  override callAll(inputs: readonly Tensor[], args: ApplyArgs = {}): Tensor[] {
+    if (!this.returnState) return super.callAll(inputs, args);
+    if (inputs.length !== 1) throw new ArgumentError(`${this.className} '${this.name}' takes one input, got a list of ${inputs.length}`);
+    return this.applyWithState(inputs[0]);
   }
 
   /** [output, ...final states]. */
