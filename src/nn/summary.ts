@@ -3,7 +3,7 @@
 // TF.js-style layer names.
 
 /** Formats an integer with thousands separators: 93322 → 93,322. */
-function formatCount(n: number): string {
+export function formatCount(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
