@@ -2,25 +2,12 @@
 // pages served by Vite from e2e/vite.config.ts. Never `npx playwright install`: CI machines
 // have no downloads, the system Chromium is the browser.
 import { defineConfig } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './e2e/chromium.mjs';
 
 /** Where the e2e pages are served (a fixed port, so a stray server fails loudly instead of moving). */
 const PORT = 5183;
 /** Where the demo is served (e2e/demo.spec.ts uses the same number). */
 const DEMO_PORT = 5184;
-
-/** Chromium flags: headless with WebGPU forced onto SwiftShader's Vulkan, and no background traffic. */
-export const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-vulkan=swiftshader',
-  '--use-webgpu-adapter=swiftshader',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 export default defineConfig({
   testDir: 'e2e',
@@ -43,7 +30,7 @@ export default defineConfig({
     actionTimeout: 60_000,
     navigationTimeout: 120_000,
     launchOptions: {
-      executablePath: '/usr/bin/chromium',
+      executablePath: CHROMIUM_PATH,
       args: CHROMIUM_ARGS,
     },
   },

@@ -10,6 +10,8 @@ import { measureCpuRows } from './cpu-wasm.mjs';
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
 const quick = args.has('quick');
 const only = args.get('only'); // 'matmul' | 'train' | 'host' | 'cpu'
+// --webgpu-only: skip the CPU backends (TF.js's CPU training takes minutes on a loaded machine).
+const webgpuOnly = args.has('webgpu-only');
 
 // One Dawn instance for both libraries: both find it as navigator.gpu. Kept referenced for
 // the whole process (Dawn crashes if its instance is collected while devices live). The loader's
@@ -36,10 +38,33 @@ await import('@tensorflow/tfjs-backend-webgpu');
 // The wasm contender is a devDependency; without it (an older install) only its column is missing.
 await import('@tensorflow/tfjs-backend-wasm').catch((e) => console.error(`tfjs-wasm: not installed (${e.code ?? e.message}); run npm install`));
 const tfl = await import('@tensorflow/tfjs-layers');
+const workloads = await import('./workloads.mjs');
 
 const adapterName = adapter ? nameOf(adapter.info) : 'none';
 const warning = adapter && adapterWarning(adapter.info);
 if (warning) console.warn(`Warning: ${warning}`);
+
+/** jax-js 0.1.25 on its WebGPU device (a device of its own on the same adapter), or null where it cannot start. */
+async function loadJax() {
+  try {
+    // jax-js reads navigator.userAgent, which Node 20 lacks.
+    if (globalThis.navigator.userAgent === undefined) globalThis.navigator.userAgent = `Node.js/${process.version}`;
+    const jax = await import('@jax-js/jax');
+    const devices = await jax.init();
+    if (!devices.includes('webgpu')) throw new Error(`no webgpu device (devices: ${devices.join(', ')})`);
+    jax.defaultDevice('webgpu');
+    return jax;
+  } catch (e) {
+    console.error(`jax-js: ${e.message}`);
+    return null;
+  }
+}
+const jax = await loadJax();
+
+async function jaxMatMul(n) {
+  if (!jax) throw new Error('jax-js did not start');
+  return workloads.jaxMatMul(jax, n, quick ? 1 : 3);
+}
 
 async function neuriteMatMul(backend, n) {
   await nt.setBackend(backend);
@@ -103,8 +128,8 @@ if (!only || only === 'matmul') {
     await measure(`matMul ${n}×${n}×${n}`, 'GFLOP/s', {
       'neurite-webgpu': () => neuriteMatMul('webgpu', n),
       'tfjs-webgpu': () => tfMatMul('webgpu', n),
-      'neurite-cpu': () => neuriteMatMul('cpu', n),
-      'tfjs-cpu': () => tfMatMul('cpu', n),
+      'jaxjs-webgpu': () => jaxMatMul(n),
+      ...(webgpuOnly ? {} : { 'neurite-cpu': () => neuriteMatMul('cpu', n), 'tfjs-cpu': () => tfMatMul('cpu', n) }),
     });
   }
 }
@@ -112,11 +137,10 @@ if (!only || only === 'train') {
   await measure('tutorial CNN fit, batch 64', 'samples/s', {
     'neurite-webgpu': () => neuriteTrain('webgpu'),
     'tfjs-webgpu': () => tfTrain('webgpu'),
-    'neurite-cpu': () => neuriteTrain('cpu'),
-    'tfjs-cpu': () => tfTrain('cpu'),
+    ...(webgpuOnly ? {} : { 'neurite-cpu': () => neuriteTrain('cpu'), 'tfjs-cpu': () => tfTrain('cpu') }),
   });
 }
-if (!only || only === 'cpu') {
+if ((!only || only === 'cpu') && !webgpuOnly) {
   // The CPU backends (bench/cpu-wasm.mjs): Neurite wasm and JS kernels against TF.js wasm and cpu.
   await measureCpuRows(measure, { nt, tf, apis: { nt: neuriteApi(nt), tf: tfjsApi(tf, tfl) }, quick });
 }
@@ -134,11 +158,11 @@ if (!only || only === 'host') {
   }
 }
 
-const cols = ['neurite-webgpu', 'tfjs-webgpu', 'neurite-cpu', 'tfjs-cpu', 'neurite-cpu-js', 'tfjs-wasm'];
+const cols = ['neurite-webgpu', 'tfjs-webgpu', 'jaxjs-webgpu', 'neurite-cpu', 'tfjs-cpu', 'neurite-cpu-js', 'tfjs-wasm'];
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
 // How many times better Neurite does: a rate's ratio, or for times (ms, lower is better) its inverse.
 const lead = (r, neurite, tfjs) => (r.unit === 'ms' ? ratio(r.values[tfjs], r.values[neurite]) : ratio(r.values[neurite], r.values[tfjs]));
-const leads = ["webgpu: neurite's lead", "cpu: neurite's lead", 'cpu vs tfjs-wasm'];
+const leads = ["webgpu: neurite's lead", 'webgpu: neurite vs jax-js', "cpu: neurite's lead", 'cpu vs tfjs-wasm'];
 const header = `| benchmark | unit | ${cols.join(' | ')} | ${leads.join(' | ')} |`;
 const target = new URL('../BENCHMARKS.md', import.meta.url);
 const previous = existsSync(target) ? readFileSync(target, 'utf8') : '';
@@ -156,16 +180,16 @@ const realign = (line) => {
 const keptRows = only
   ? previous.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| benchmark') && !measured.has(l.split(' | ')[0].slice(2))).map(realign)
   : [];
-const table = [header, `|${'---|'.repeat(cols.length + 5)}`]
-  .concat(rows.map((r) => `| ${r.what} | ${r.unit} | ${cols.map((c) => (c in r.values ? fmt(r.values[c]) : '–')).join(' | ')} | ${lead(r, 'neurite-webgpu', 'tfjs-webgpu')} | ${lead(r, 'neurite-cpu', 'tfjs-cpu')} | ${lead(r, 'neurite-cpu', 'tfjs-wasm')} |`))
+const table = [header, `|${'---|'.repeat(cols.length + 2 + leads.length)}`]
+  .concat(rows.map((r) => `| ${r.what} | ${r.unit} | ${cols.map((c) => (c in r.values ? fmt(r.values[c]) : '–')).join(' | ')} | ${lead(r, 'neurite-webgpu', 'tfjs-webgpu')} | ${lead(r, 'neurite-webgpu', 'jaxjs-webgpu')} | ${lead(r, 'neurite-cpu', 'tfjs-cpu')} | ${lead(r, 'neurite-cpu', 'tfjs-wasm')} |`))
   .concat(keptRows)
   .join('\n');
 const date = new Date().toISOString().slice(0, 10);
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 const report = `# Benchmarks
 
-Produced by \`npm run bench\` (bench/bench.mjs): Neurite and TF.js 4.22 measured in the same Node
-process, on the same WebGPU adapter and on the CPU. Higher is better, except for times (ms). Each
+Produced by \`npm run bench\` (bench/bench.mjs): Neurite, TF.js 4.22 and jax-js 0.1.25 (matMul on
+WebGPU) measured in the same Node process, on the same WebGPU adapter and on the CPU. Higher is better, except for times (ms). Each
 figure is the median of a few timed runs after a warm-up, including the readback of the result.
 The host rows time the tutorial CNN (batch 64, Adam) on a null WebGPU device that does no work
 (bench/null-webgpu.mjs): the JavaScript cost of a step, which bounds training on a fast GPU.${only ? `

@@ -122,6 +122,9 @@ const MAT_SHAPES: [number, number, number][] = [
   [127, 33, 65],
   [16, 64, 64],
   [257, 129, 67],
+  // N a multiple of 4 (the register kernel reads B as vec4s) with odd M and K (k unrolled ×4, a remainder)
+  [9, 7, 12],
+  [33, 65, 20],
 ];
 
 const BATCH_CASES: Case[] = [
@@ -285,6 +288,8 @@ const FUSED_SHAPES: [number[], number, number, number][] = [
   [[], 7, 13, 5],
   [[], 33, 65, 17],
   [[2], 7, 13, 5],
+  // N a multiple of 4: B read as vec4s, K not a multiple of the k unroll
+  [[3], 9, 13, 12],
 ];
 
 describe.each(VARIANTS)('fusedMatMul on $name', (variant) => {

@@ -15,10 +15,15 @@ export interface ConvTile {
   readonly cols4: number;
   /** The column count is a multiple of 4, so B and the output are bound as arrays of vec4. */
   readonly bVec: boolean;
+  /**
+   * Every tap of every output pixel lies inside the input (no padding reached, e.g. 'valid'), so the
+   * forward and the filter gradient read x with no bounds test and no select. Default false.
+   */
+  readonly inside?: boolean;
 }
 
 /** Pipeline key part for a tile: flags only, never sizes. */
-export const tileKey = (t: ConvTile): string => `r${t.rows}c${t.cols4}${t.bVec ? 'v4' : 's'}`;
+export const tileKey = (t: ConvTile): string => `r${t.rows}c${t.cols4}${t.bVec ? 'v4' : 's'}${t.inside ? 'in' : ''}`;
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 const LANES = ['x', 'y', 'z', 'w'];
@@ -139,6 +144,7 @@ export function gatherGemmWgsl(kind: 'forward' | 'backpropInput', tile: ConvTile
   const R = range(rows);
   const C = range(cols4);
   const fwd = kind === 'forward';
+  const inside = fwd && !!tile.inside;
   // One axis of row r: the source coordinate i<v>r of tap offset kd and whether it exists.
   // A negative coordinate wraps to a huge u32, so one `< size` test checks both ends.
   const axis = (r: number, v: string, s: string, kd: string, size: string): string[] =>
@@ -153,7 +159,7 @@ export function gatherGemmWgsl(kind: 'forward' | 'backpropInput', tile: ConvTile
   // One step of the reduction: row k of B times the tile's A values at base + c.
   const products = (k: string, c: string): string =>
     [
-      ...R.map((r) => `let a${r} = select(0.0, a[base${r}${c}], ok${r});`),
+      ...R.map((r) => (inside ? `let a${r} = a[base${r}${c}];` : `let a${r} = select(0.0, a[base${r}${c}], ok${r});`)),
       ...C.map((j) => `let b${j} = ${loadB(bVec, k, j)};`),
       ...R.flatMap((r) => C.map((j) => `acc${r}_${j} = fma(vec4<f32>(a${r}), b${j}, acc${r}_${j});`)),
     ]
@@ -166,12 +172,18 @@ export function gatherGemmWgsl(kind: 'forward' | 'backpropInput', tile: ConvTile
       ? [`let y${r} = i32((m${r} / p.rowW) % p.rowH * p.sh) - i32(p.pt);`, `let x${r} = i32(m${r} % p.rowW * p.sw) - i32(p.pl);`]
       : [`let y${r} = i32((m${r} / p.rowW) % p.rowH + p.pt);`, `let x${r} = i32(m${r} % p.rowW + p.pl);`]),
   ]).map(indent(2));
-  const yLines = R.flatMap((r) => [...axis(r, 'y', 'sh', 'kyd', 'aH'), `let row${r} = (img${r} + iy${r}) * p.aW;`]).map(indent(4));
-  const xLines = R.flatMap((r) => [
-    ...axis(r, 'x', 'sw', 'kxd', 'aW'),
-    `let ok${r} = oky${r} && okx${r};`,
-    `let base${r} = select(0u, (row${r} + ix${r}) * p.kc - p.aShift, ok${r});`,
-  ]).map(indent(6));
+  const yLines = R.flatMap((r) =>
+    inside ? [`let row${r} = (img${r} + u32(y${r} + kyd)) * p.aW;`] : [...axis(r, 'y', 'sh', 'kyd', 'aH'), `let row${r} = (img${r} + iy${r}) * p.aW;`],
+  ).map(indent(4));
+  const xLines = R.flatMap((r) =>
+    inside
+      ? [`let base${r} = (row${r} + u32(x${r} + kxd)) * p.kc - p.aShift;`]
+      : [
+          ...axis(r, 'x', 'sw', 'kxd', 'aW'),
+          `let ok${r} = oky${r} && okx${r};`,
+          `let base${r} = select(0u, (row${r} + ix${r}) * p.kc - p.aShift, ok${r});`,
+        ],
+  ).map(indent(6));
   return registerKernel(GATHER_PARAMS, bVec, fwd ? 'x, filter -> y' : 'dy, filter transposed -> dx', 'tiles', epi, `  let mBase = (t / p.colTiles) * ${rows}u;
   let gBase = (t % p.colTiles) * ${cols4}u;
 ${columnSetup(tile)}
@@ -211,7 +223,7 @@ export const FILTER_PARAMS = kernelParams({
  * consecutive channels of one tap: one bounds test and one address per output pixel serve them all.
  */
 export function filterGemmWgsl(tile: ConvTile, sharedTap = false): string {
-  const { rows, cols4, bVec } = tile;
+  const { rows, cols4, bVec, inside = false } = tile;
   const R = range(rows);
   const C = range(cols4);
   // Per tile row r: its channel and tap offsets; with sharedTap only row 0's, the others follow it.
@@ -228,12 +240,12 @@ export function filterGemmWgsl(tile: ConvTile, sharedTap = false): string {
     [
       `    let iy${r} = u32(yb + offy${r});`,
       `    let ix${r} = u32(xb + offx${r});`,
-      `    let ok${r} = iy${r} < p.H && ix${r} < p.W;`,
-      `    let src${r} = select(0u, ((img + iy${r}) * p.W + ix${r}) * p.inC + ci${r} - p.aShift, ok${r});`,
+      ...(inside
+        ? [`    let src${r} = ((img + iy${r}) * p.W + ix${r}) * p.inC + ci${r} - p.aShift;`]
+        : [`    let ok${r} = iy${r} < p.H && ix${r} < p.W;`, `    let src${r} = select(0u, ((img + iy${r}) * p.W + ix${r}) * p.inC + ci${r} - p.aShift, ok${r});`]),
     ].join('\n');
-  const loads = sharedTap
-    ? [gather(0), ...R.map((r) => `    let a${r} = select(0.0, a[src0 + ${r}u], ok0);`)]
-    : R.map((r) => `${gather(r)}\n    let a${r} = select(0.0, a[src${r}], ok${r});`);
+  const load = (r: number, src: string, ok: string): string => (inside ? `    let a${r} = a[${src}];` : `    let a${r} = select(0.0, a[${src}], ${ok});`);
+  const loads = sharedTap ? [gather(0), ...R.map((r) => load(r, `src0 + ${r}u`, 'ok0'))] : R.map((r) => `${gather(r)}\n${load(r, `src${r}`, `ok${r}`)}`);
   return registerKernel(FILTER_PARAMS, bVec, 'x, dy -> filter-gradient partials', 'total', null, `  let s = t / p.tiles + p.s0;
   let accumulate = p.q0 > s * p.chunk;
   let rBase = (t % p.tiles) / p.colTiles * ${rows}u;

@@ -52,7 +52,15 @@ const FILTER_TARGET = { register: 2048, workgroup: 256 };
 /** …but keeps at least this many output pixels per chunk, so the partials stay small. */
 const FILTER_MIN_CHUNK = { register: 64, workgroup: 256 };
 
-const tileFor = (columns: number): ConvTile => ({ ...TILE, bVec: columns % 4 === 0 });
+/**
+ * The register tile for `columns` output columns. `inside` (forward and filter gradient only):
+ * every tap of every output pixel lies inside x, as with 'valid' padding, so loads skip bounds tests.
+ */
+const tileFor = (columns: number, inside = false): ConvTile => ({ ...TILE, bVec: columns % 4 === 0, inside });
+
+/** Every tap of every output pixel lies inside the input: no padding is reached. */
+const tapsInside = (g: ConvGeometry): boolean =>
+  g.pt === 0 && g.pl === 0 && (g.outH - 1) * g.sh + (g.kh - 1) * g.dh < g.inH && (g.outW - 1) * g.sw + (g.kw - 1) * g.dw < g.inW;
 const colTilesOf = (columns: number): number => Math.ceil(Math.ceil(columns / 4) / TILE.cols4);
 
 /** fusedConv2d's epilogue: the activation and whether a bias is read (null for the plain kernels). */
@@ -86,7 +94,7 @@ function registerGatherKernel(forward: boolean, g: ConvGeometry, epi: Epilogue |
     ? [g.batch * g.outH * g.outW, g.outC, g.inC, g.outH, g.outW, g.inH, g.inW]
     : [g.batch * g.inH * g.inW, g.inC, g.outC, g.inH, g.inW, g.outH, g.outW];
   const M = part.M ?? whole;
-  const tile = tileFor(N);
+  const tile = tileFor(N, forward && tapsInside(g));
   const colTiles = colTilesOf(N);
   const tiles = Math.ceil(M / tile.rows) * colTiles;
   const values = { ...g, ...WHOLE, ky0: 0, ky1: g.kh, ...partUniforms(part, tile.bVec ? 4 : 1), tiles, colTiles, M, N, kc, rowH, rowW, aH, aW };
@@ -165,7 +173,7 @@ function filterSplits(g: ConvGeometry, { tiling: variant }: KernelPreferences): 
 }
 
 function registerFilterKernel(g: ConvGeometry, chunk: number, splits: number, part: ConvPart = {}): GpuKernel {
-  const tile = tileFor(g.outC);
+  const tile = tileFor(g.outC, tapsInside(g));
   const P = g.batch * g.outH * g.outW;
   const tiles = filterTiles(g);
   const total = tiles * (part.chunks ?? splits);

@@ -36,16 +36,23 @@ export const MATMUL_PARAMS = kernelParams({
 /** The values of one matMul kernel's uniforms. */
 export type MatMulValues = ParamValues<typeof MATMUL_PARAMS.fields>;
 
-/** Output rows × columns one invocation of the register kernel computes (8 rows × 2 vec4). */
-export const REGISTER_TILE = { rows: 8, vec4s: 2, cols: 8 } as const;
+/**
+ * The register kernel's shape where B's columns may not be read as vec4s: 8 rows × 2 vec4 columns
+ * per invocation, scalar loads, k unrolled ×4 (one loop test per 4 steps). Other tiles (4×16, 8×12,
+ * 8×16, 12×8) were no faster on SwiftShader (bench/matmul-probe.mjs).
+ */
+export const REGISTER_SHAPE: RegisterShape = { rows: 8, vec4s: 2, bVec4: false, kUnroll: 4 };
+
+/** Output rows × columns one invocation of the register kernel computes. */
+export const REGISTER_TILE = { rows: REGISTER_SHAPE.rows, vec4s: REGISTER_SHAPE.vec4s, cols: REGISTER_SHAPE.vec4s * 4 } as const;
 
 /** Invocations per workgroup of the register kernel. */
 export const REGISTER_WORKGROUP = 64;
 
-/** The bindings: a, b, the optional bias, out. */
-function storages(hasBias: boolean): StorageBinding[] {
+/** The bindings: a, b (as `bType`, f32 or vec4), the optional bias, out. */
+function storages(hasBias: boolean, bType = 'f32'): StorageBinding[] {
   const bias: StorageBinding[] = hasBias ? [{ name: 'bias', type: 'f32' }] : [];
-  return [{ name: 'a', type: 'f32' }, { name: 'b', type: 'f32' }, ...bias, { name: 'out', type: 'f32', write: true }];
+  return [{ name: 'a', type: 'f32' }, { name: 'b', type: bType }, ...bias, { name: 'out', type: 'f32', write: true }];
 }
 
 /**
@@ -97,12 +104,29 @@ export function workgroupKernelWgsl(transposeA: boolean, transposeB: boolean, ep
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 /**
- * The register-tile kernel: invocation t computes an 8×8 block of out (accumulators acc{row}_{vec4}),
- * k by k, with fma. Rows and columns past the edge are clamped to the last valid one, so loads need
- * no branch inside the k loop; their sums are simply not stored. Transposes are in the strides.
+ * The shape of the register kernel's work. `rows` × `vec4s`·4 outputs per invocation; `bVec4`
+ * binds B as vec4s (B's columns contiguous, N and every B offset a multiple of 4: one load per 4
+ * columns instead of 4); `kUnroll` k steps per loop iteration (a remainder loop takes K mod kUnroll).
  */
-export function registerKernelWgsl(epi: EpilogueWgsl): string {
-  const { rows, vec4s, cols } = REGISTER_TILE;
+export interface RegisterShape {
+  readonly rows: number;
+  readonly vec4s: number;
+  readonly bVec4: boolean;
+  readonly kUnroll: number;
+}
+
+/** Pipeline key part of a register shape: flags and tile sizes, never the problem's sizes. */
+export const registerShapeKey = (s: RegisterShape): string => `r${s.rows}x${s.vec4s}${s.bVec4 ? 'v' : 's'}u${s.kUnroll}`;
+
+/**
+ * The register-tile kernel: invocation t computes a rows × (vec4s·4) block of out (accumulators
+ * acc{row}_{vec4}), k by k, with fma. Rows and columns past the edge are clamped to the last valid
+ * one, so loads need no branch inside the k loop; their sums are simply not stored. Transposes are
+ * in the strides.
+ */
+export function registerKernelWgsl(epi: EpilogueWgsl, shape: RegisterShape = REGISTER_SHAPE): string {
+  const { rows, vec4s, bVec4, kUnroll } = shape;
+  const cols = vec4s * 4;
   const L: string[] = [];
   // Neighbouring invocations (SIMD lanes on SwiftShader) take neighbouring column tiles: they share A's rows.
   L.push('  let rest = t / p.tilesN;');
@@ -111,18 +135,41 @@ export function registerKernelWgsl(epi: EpilogueWgsl): string {
   L.push('  let z = rest / p.tilesM;');
   L.push('  let offs = batchOffsets(z);');
   for (const r of range(rows)) L.push(`  let ra${r} = offs.x + min(row0 + ${r}u, p.M - 1u) * p.aRow;`);
-  for (const c of range(cols)) L.push(`  let cb${c} = offs.y + min(col0 + ${c}u, p.N - 1u) * p.bCol;`);
+  if (bVec4) {
+    // In vec4 units: B's offset and row stride are multiples of 4 (the caller checks).
+    L.push('  let bk4 = p.bK / 4u;');
+    for (const v of range(vec4s)) L.push(`  let cb${v} = offs.y / 4u + min(col0 / 4u + ${v}u, p.N / 4u - 1u);`);
+  } else {
+    for (const c of range(cols)) L.push(`  let cb${c} = offs.y + min(col0 + ${c}u, p.N - 1u) * p.bCol;`);
+  }
   for (const r of range(rows)) for (const v of range(vec4s)) L.push(`  var acc${r}_${v} = vec4<f32>();`);
-  L.push('  for (var k = 0u; k < p.K; k++) {');
-  L.push('    let ka = k * p.aK;');
-  L.push('    let kb = k * p.bK;');
-  for (const v of range(vec4s)) {
-    L.push(`    let bv${v} = vec4<f32>(${range(4).map((j) => `b[cb${v * 4 + j} + kb]`).join(', ')});`);
+  // One k step: B's row k (vec4s vec4s), then each row's A value times it.
+  const step = (k: string): string[] => {
+    const lines = [`let ka = ${k} * p.aK;`];
+    for (const v of range(vec4s)) {
+      lines.push(
+        bVec4
+          ? `let bv${v} = b[cb${v} + ${k} * bk4];`
+          : `let bv${v} = vec4<f32>(${range(4).map((j) => `b[cb${v * 4 + j} + ${k} * p.bK]`).join(', ')});`,
+      );
+    }
+    for (const r of range(rows)) {
+      const fmas = range(vec4s).map((v) => `acc${r}_${v} = fma(av, bv${v}, acc${r}_${v});`);
+      lines.push(`{ let av = vec4<f32>(a[ra${r} + ka]); ${fmas.join(' ')} }`);
+    }
+    return lines;
+  };
+  const block = (k: string, indent: string): string[] => ['{', ...step(k).map((l) => `  ${l}`), '}'].map((l) => indent + l);
+  if (kUnroll > 1) {
+    L.push(`  let kMain = p.K - p.K % ${kUnroll}u;`);
+    L.push(`  for (var k = 0u; k < kMain; k += ${kUnroll}u) {`);
+    for (const u of range(kUnroll)) L.push(...block(u ? `(k + ${u}u)` : 'k', '    '));
+    L.push('  }');
+    L.push('  for (var k = kMain; k < p.K; k++) {');
+  } else {
+    L.push('  for (var k = 0u; k < p.K; k++) {');
   }
-  for (const r of range(rows)) {
-    const fmas = range(vec4s).map((v) => `acc${r}_${v} = fma(av, bv${v}, acc${r}_${v});`);
-    L.push(`    { let av = vec4<f32>(a[ra${r} + ka]); ${fmas.join(' ')} }`);
-  }
+  L.push(...block('k', '    '));
   L.push('  }');
   L.push('  let o = z * p.M * p.ldo + col0 + p.outShift;');
   for (const r of range(rows)) {
@@ -135,7 +182,7 @@ export function registerKernelWgsl(epi: EpilogueWgsl): string {
     L.push('  }');
   }
   return MATMUL_PARAMS.wgsl({
-    storages: storages(epi.hasBias),
+    storages: storages(epi.hasBias, bVec4 ? 'vec4<f32>' : 'f32'),
     prelude: helpers(epi.wgsl),
     index: { name: 't', below: 'count' },
     workgroupSize: REGISTER_WORKGROUP,

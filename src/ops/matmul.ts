@@ -13,12 +13,15 @@ import { unbroadcast } from './binary.js';
 import { activationBackprop, checkFusedActivation, cpuEpilogue, epilogueWgsl, type FusedActivation } from './epilogue.js';
 import {
   MATMUL_PARAMS,
+  REGISTER_SHAPE,
   REGISTER_TILE,
   REGISTER_WORKGROUP,
   WORKGROUP_TILE,
   registerKernelWgsl,
+  registerShapeKey,
   workgroupKernelWgsl,
   type MatMulValues,
+  type RegisterShape,
 } from './matmul-wgsl.js';
 import { gridParts } from './matmul-split.js';
 import { matMulWasm } from './matmul-wasm.js';
@@ -238,7 +241,27 @@ interface Epilogue {
   hasBias: boolean;
 }
 
-function matMulCall(g: Geometry, { transposeA, transposeB }: MatMulAttrs, epi: Epilogue | null, prefs: KernelPreferences): KernelCall {
+/**
+ * The register kernel's shape for a product: B read as vec4s where its columns are contiguous and
+ * N is a multiple of 4 (every B offset then is too): a quarter of B's loads. On SwiftShader, timed
+ * in CPU time against the scalar rolled loop, it gains 0–10 % (within the noise; BENCHMARKS.md).
+ */
+function registerShape(N: number, transposeB: boolean): RegisterShape {
+  return { ...REGISTER_SHAPE, bVec4: !transposeB && N % 4 === 0 };
+}
+
+/** The pipeline key and WGSL of one of the two kernels. */
+function kernelSource(name: string, register: RegisterShape | null, { transposeA, transposeB }: MatMulAttrs, epi: Epilogue | null): Pick<KernelCall, 'key' | 'wgsl'> {
+  const variant = register ? `register:${registerShapeKey(register)}` : `workgroup:tA${+transposeA}:tB${+transposeB}`;
+  const ewgsl = epilogueWgsl(epi?.activation ?? 'linear', epi?.hasBias ?? false, 'opEpilogue');
+  return {
+    key: epi ? `${name}:${variant}:${epi.activation}:bias${+epi.hasBias}` : `${name}:${variant}`,
+    wgsl: () => (register ? registerKernelWgsl(ewgsl, register) : workgroupKernelWgsl(transposeA, transposeB, ewgsl)),
+  };
+}
+
+function matMulCall(g: Geometry, attrs: MatMulAttrs, epi: Epilogue | null, prefs: KernelPreferences): KernelCall {
+  const { transposeA, transposeB } = attrs;
   const { M, K, N, layout } = g;
   if (layout.dims.length > MAX_BATCH_DIMS) {
     throw new NeuriteError(`matMul: the batch ${fmtShape(g.batch)} collapses to ${layout.dims.length} dims, more than ${MAX_BATCH_DIMS}; call matMul(), which broadcasts it first`);
@@ -267,12 +290,9 @@ function matMulCall(g: Geometry, { transposeA, transposeB }: MatMulAttrs, epi: E
     ldo: N, colShift: 0, accumulate: 0, raw: 0,
   };
   const name = epi ? 'fusedMatMul' : 'matMul';
-  const variant = register ? 'register' : `workgroup:tA${+transposeA}:tB${+transposeB}`;
-  const ewgsl = epilogueWgsl(epi?.activation ?? 'linear', epi?.hasBias ?? false, 'opEpilogue');
   const call: KernelCall = {
     name,
-    key: epi ? `${name}:${variant}:${epi.activation}:bias${+epi.hasBias}` : `${name}:${variant}`,
-    wgsl: () => (register ? registerKernelWgsl(ewgsl) : workgroupKernelWgsl(transposeA, transposeB, ewgsl)),
+    ...kernelSource(name, register ? registerShape(N, transposeB) : null, attrs, epi),
     uniforms: MATMUL_PARAMS.uniforms(params),
     workgroups: register ? linearWorkgroups(count, REGISTER_WORKGROUP) : linearWorkgroups(count, 1),
     cpu: ([a, b, ...rest], [out]) => {
@@ -282,7 +302,10 @@ function matMulCall(g: Geometry, { transposeA, transposeB }: MatMulAttrs, epi: E
     },
     wasm: matMulWasm({ ...params, batches }, (z) => batchOffsets(layout, z), epi),
   };
-  return { ...call, split: (limits) => splitProduct(call, g, params, epi, register, limits) };
+  // The parts of a split move B's indices by window offsets that need not be multiples of 4:
+  // they read B as scalars.
+  const scalarCall = register ? { ...call, ...kernelSource(name, REGISTER_SHAPE, attrs, epi) } : call;
+  return { ...call, split: (limits) => splitProduct(scalarCall, g, params, epi, register, limits) };
 }
 
 /**

@@ -88,7 +88,7 @@ describe('the packed package in a scratch app', () => {
   it('trains on WebGPU in Chromium from a Vite bundle', async () => {
     const { build } = await import('vite');
     const { chromium } = await import('@playwright/test');
-    const { CHROMIUM_ARGS } = await import('../../playwright.config.js');
+    const { CHROMIUM_ARGS } = await import('../../e2e/chromium.mjs');
     const outDir = join(scratch, 'page-dist');
     mkdirSync(outDir);
     await build({ root: join(app, 'page'), configFile: false, logLevel: 'warn', base: './', build: { outDir, emptyOutDir: true } });
