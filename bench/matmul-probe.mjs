@@ -23,7 +23,7 @@ Object.defineProperty(globalThis.navigator, 'gpu', { value: gpu, configurable: t
 
 const vite = await createServer({ server: { middlewareMode: true, hmr: false }, appType: 'custom', logLevel: 'error' });
 const wgslMod = await vite.ssrLoadModule('/src/ops/matmul-wgsl.ts');
-const epiMod = await vite.ssrLoadModule('/src/ops/matmul-epilogue.ts');
+const epiMod = await vite.ssrLoadModule('/src/ops/epilogue.ts');
 const nt = await vite.ssrLoadModule('/src/index.ts');
 
 const adapter = await gpu.requestAdapter();
@@ -83,8 +83,9 @@ function rawKernel(variant) {
     d1: 1, d2: 1, as0: 0, as1: 0, as2: 0, bs0: 0, bs1: 0, bs2: 0, aShift: 0, outShift: 0, z0: 0, bShift: 0,
     ldo: n, colShift: 0, accumulate: 0, raw: 0,
   };
-  const uni = device.createBuffer({ size: Math.ceil(MATMUL_PARAMS.length / 4) * 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-  device.queue.writeBuffer(uni, 0, Uint32Array.from(MATMUL_PARAMS, (f) => params[f]));
+  const words = Uint32Array.from(MATMUL_PARAMS.uniforms(params), (u) => u.u32);
+  const uni = device.createBuffer({ size: Math.ceil(words.length / 4) * 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(uni, 0, words);
   const module = device.createShaderModule({ code: wgsl });
   const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
   const bind = device.createBindGroup({

@@ -1,13 +1,6 @@
 // avgPool2d: out[b, oy, ox, c] = the mean of x over the in-bounds part of window (oy, ox)
-// (TF divides by the count of real, non-padded elements). pool_common is prepended.
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<uniform> p: Params;
-
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flatIndex(gid, nwg);
-  if (i >= p.n) { return; }
+// (TF divides by the count of real, non-padded elements). The body of main: pool.ts opens it
+// (bindings x, out) with pool_common.wgsl.
   let c = i % p.C;
   let ox = i / p.C % p.outW;
   let oy = i / p.C / p.outW % p.outH;
@@ -24,4 +17,3 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     }
   }
   out[i - p.oShift] = acc / windowCount(oy, ox);
-}

@@ -2,7 +2,8 @@
 // batch (or split) z, where a 16×16 workgroup computes a 64×64 block of out[z], staging a 64×16 slab
 // of A and a 16×64 slab of B per step behind barriers. matMul and the three convs (implicit GEMMs)
 // share it; their generators (matmul-wgsl.ts, conv-workgroup-wgsl.ts) prepend:
-//   struct Params with M, N, tilesN, tilesM and count (workgroups with work: tiles × batches), `p`;
+//   the skeleton's declarations (src/backend/skeleton.ts): Params with GEMM_GRID_FIELDS — M, N,
+//     tilesN, tilesM and count (workgroups with work: tiles × batches) — and its bindings, `p`;
 //   the binding `out: array<f32>` and `fn epilogue(v: f32, col: u32) -> f32`;
 //   const A_K_CONTIGUOUS / B_N_CONTIGUOUS: whether A's k / B's n is the dim contiguous in memory,
 //     which picks the load order in which neighbouring invocations read neighbouring addresses;

@@ -1,7 +1,7 @@
-// Prepended to max_pool2d and max_pool2d_backprop, so the forward pass and the gradient pick the
+// The helper max_pool2d and max_pool2d_backprop share, so the forward pass and the gradient pick the
 // same element: the first in-bounds element in row-major window order starts the max, and a later
 // one replaces it only when greater (or NaN, which propagates). Ties go to the first.
-// Reads `x` and `p`, declared by the including shader.
+// Reads `x` and `p`, declared by the opening pool.ts writes.
 
 /** Flat index into x of the max of window (b, oy, ox) in channel c. */
 fn windowArgMax(b: u32, oy: u32, ox: u32, c: u32) -> u32 {

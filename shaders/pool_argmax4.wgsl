@@ -2,7 +2,7 @@
 // they share the window's index math and load as one vec4. Same rule in each lane: the first
 // in-bounds element starts the max, a later one replaces it only when greater (or NaN).
 // Reads `x` (array<vec4<f32>>, indexed relative to its window by aShift, in vec4s) and `p`,
-// declared by the including shader.
+// declared by the opening pool.ts writes.
 
 /** The max of a window per lane, and where it is: the pixel (b·H + y)·W + x, or 0xffffffff for no tap. */
 struct WindowMax4 { best: vec4<f32>, at: vec4<u32> }

@@ -128,7 +128,7 @@ class Engine {
     const opName = def.opName?.(attrs) ?? def.name;
     const outputs = specs.map((s) => this.makeTensor(s.shape, s.dtype, undefined, opName));
     if (outputs.some((o) => o.size > 0)) {
-      const call = def.kernel(inputs, specs, attrs);
+      const call = def.kernel(inputs, specs, attrs, this.current.preferences);
       this.graph.run(this.current, call, storages, outputs.map((o) => o.storage!));
     }
     const grad = def.grad;

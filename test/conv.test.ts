@@ -6,7 +6,7 @@
 // kernel's epilogue) against the same reference, activated.
 import { describe, expect, it } from 'vitest';
 import * as nt from '../src/index.js';
-import { kernelPreferences } from '../src/backend/kernel.js';
+import { engine } from '../src/engine.js';
 import { conv2dBackpropFilter, conv2dBackpropFilterOp, conv2dBackpropInput, conv2dBackpropInputOp, conv2dOp, fusedConv2dOp } from '../src/ops/conv.js';
 import { VARIANTS, useVariant } from './helpers/variants.js';
 import { normRelativeError } from './helpers/close.js';
@@ -217,9 +217,9 @@ describe.each(VARIANTS)('conv2d on $name', (variant) => {
         const input = { ...attrs, xShape: x.shape };
         const filter = { ...attrs, filterShape: w.shape, splits: 1 };
         const calls = [
-          conv2dOp.kernel([x, w], conv2dOp.outputs([x, w], attrs), attrs),
-          conv2dBackpropInputOp.kernel([dy, wT], conv2dBackpropInputOp.outputs([dy, wT], input), input),
-          conv2dBackpropFilterOp.kernel([x, dy], conv2dBackpropFilterOp.outputs([x, dy], filter), filter),
+          conv2dOp.kernel([x, w], conv2dOp.outputs([x, w], attrs), attrs, { tiling }),
+          conv2dBackpropInputOp.kernel([dy, wT], conv2dBackpropInputOp.outputs([dy, wT], input), input, { tiling }),
+          conv2dBackpropFilterOp.kernel([x, dy], conv2dBackpropFilterOp.outputs([x, dy], filter), filter, { tiling }),
         ];
         for (const call of calls) expect(call.key).toContain(tiling);
         expect(new Set(calls.map((c) => c.key)).size).toBe(3);
@@ -399,10 +399,10 @@ describe.each(VARIANTS)('fusedConv2d on $name', (variant) => {
     nt.tidy(() => {
       const [x, w, b] = [nt.zeros([1, 5, 5, 2]), nt.zeros([3, 3, 2, 4]), nt.zeros([4])];
       const attrs = { strides: [1, 1] as const, dilations: [1, 1] as const, padding: 'valid' as const, activation: 'relu' as const };
-      const withBias = fusedConv2dOp.kernel([x, w, b], fusedConv2dOp.outputs([x, w, b], attrs), attrs);
-      const without = fusedConv2dOp.kernel([x, w], fusedConv2dOp.outputs([x, w], attrs), attrs);
+      const withBias = fusedConv2dOp.kernel([x, w, b], fusedConv2dOp.outputs([x, w, b], attrs), attrs, engine.backend.preferences);
+      const without = fusedConv2dOp.kernel([x, w], fusedConv2dOp.outputs([x, w], attrs), attrs, engine.backend.preferences);
       expect(withBias.key).toContain('relu');
-      expect(withBias.key).toContain(tiling ?? kernelPreferences.tiling);
+      expect(withBias.key).toContain(tiling ?? engine.backend.preferences.tiling);
       expect(withBias.key).not.toBe(without.key);
       nt.flush(); // computes the lazy zeros first
       nt.resetStats();

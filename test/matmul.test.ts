@@ -4,7 +4,8 @@
 // fusedMatMul (bias + activation in the kernel's epilogue) likewise, for each activation, with and without bias.
 import { describe, expect, it } from 'vitest';
 import * as nt from '../src/index.js';
-import { kernelPreferences, preferredTiling } from '../src/backend/kernel.js';
+import { engine } from '../src/engine.js';
+import { preferredTiling } from '../src/backend/webgpu/tiling-choice.js';
 import { fusedMatMulOp, matMulOp } from '../src/ops/matmul.js';
 import { VARIANTS, useVariant } from './helpers/variants.js';
 import { normRelativeError } from './helpers/close.js';
@@ -156,7 +157,7 @@ describe.each(VARIANTS)('matMul on $name', (variant) => {
     it(`builds the ${tiling} kernel`, () => {
       nt.tidy(() => {
         const [a, b] = [nt.zeros([3, 4]), nt.zeros([4, 5])];
-        const call = matMulOp.kernel([a, b], matMulOp.outputs([a, b], { transposeA: false, transposeB: false }), { transposeA: false, transposeB: false });
+        const call = matMulOp.kernel([a, b], matMulOp.outputs([a, b], { transposeA: false, transposeB: false }), { transposeA: false, transposeB: false }, { tiling });
         expect(call.key).toContain(tiling);
       });
     });
@@ -300,9 +301,9 @@ describe.each(VARIANTS)('fusedMatMul on $name', (variant) => {
     nt.tidy(() => {
       const [a, b, bias] = [nt.zeros([3, 4]), nt.zeros([4, 5]), nt.zeros([5])];
       const attrs = { transposeA: false, transposeB: false, activation: 'relu' as const };
-      const withBias = fusedMatMulOp.kernel([a, b, bias], fusedMatMulOp.outputs([a, b, bias], attrs), attrs);
-      const without = fusedMatMulOp.kernel([a, b], fusedMatMulOp.outputs([a, b], attrs), attrs);
-      expect(withBias.key).toContain(tiling ?? kernelPreferences.tiling);
+      const withBias = fusedMatMulOp.kernel([a, b, bias], fusedMatMulOp.outputs([a, b, bias], attrs), attrs, engine.backend.preferences);
+      const without = fusedMatMulOp.kernel([a, b], fusedMatMulOp.outputs([a, b], attrs), attrs, engine.backend.preferences);
+      expect(withBias.key).toContain(tiling ?? engine.backend.preferences.tiling);
       expect(withBias.key).toContain('relu');
       expect(withBias.key).not.toBe(without.key);
     });

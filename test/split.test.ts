@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as nt from '../src/index.js';
 import { engine } from '../src/engine.js';
 import { createWebGpuBackend, type WebGpuBackend } from '../src/backend/webgpu/backend.js';
-import { kernelPreferences } from '../src/backend/kernel.js';
+import { preferTiling } from './helpers/variants.js';
 import { BACKENDS, RTOL } from './helpers/backends.js';
 import { expectAllClose } from './helpers/close.js';
 import { coordsOf, indexOf, numericGradient, sizeOf } from './helpers/numeric.js';
@@ -261,8 +261,7 @@ describe.runIf(gpu)(`webgpu with a ${LIMIT_BYTES}-byte binding limit`, () => {
       [tiling, 97, 3, 11, false, true],
     ] as const),
   )('%s matMul of [%i, %i] by [%i columns] (transposeA %s, bias %s) runs by ranges of rows', async (tiling, M, K, N, transposeA, withBias) => {
-    const before = kernelPreferences.tiling;
-    kernelPreferences.tiling = tiling;
+    const restore = preferTiling(tiling);
     const a = uniform(M * K);
     const b = uniform(K * N);
     const bias = uniform(N);
@@ -271,7 +270,7 @@ describe.runIf(gpu)(`webgpu with a ${LIMIT_BYTES}-byte binding limit`, () => {
     const tbias = nt.tensor(Float32Array.from(bias), [N]);
     const { values, dispatches } = await run(() =>
       withBias ? nt.fusedMatMul(ta, tb, { transposeA, bias: tbias, activation: 'tanh' }) : nt.matMul(ta, tb, { transposeA }),
-    ).finally(() => (kernelPreferences.tiling = before));
+    ).finally(() => restore());
     expect(dispatches).toBeGreaterThan(1);
     const expected = Float64Array.from({ length: M * N }, (_, i) => {
       const [m, n] = [Math.floor(i / N), i % N];
@@ -505,8 +504,7 @@ describe.runIf(gpu)(`webgpu with a ${LIMIT_BYTES}-byte binding limit`, () => {
       [tiling, [1, 7, 5, 16], [1, 2, 16, 3], 1, 2, true],
     ] as const),
   )('%s conv2d of %j by %j (stride %i, dilation %i, same %s), fused and its gradients run by ranges of image rows', async (tiling, xs, fs, stride, dilation, same) => {
-    const before = kernelPreferences.tiling;
-    kernelPreferences.tiling = tiling;
+    const restore = preferTiling(tiling);
     try {
       const x = uniform(sizeOf(xs));
       const f = uniform(sizeOf(fs));
@@ -535,7 +533,7 @@ describe.runIf(gpu)(`webgpu with a ${LIMIT_BYTES}-byte binding limit`, () => {
       expectAllClose(df.values, ref.df, tol);
       nt.dispose([tx, tf, tb, tw]);
     } finally {
-      kernelPreferences.tiling = before;
+      restore();
     }
   });
 
@@ -547,8 +545,7 @@ describe.runIf(gpu)(`webgpu with a ${LIMIT_BYTES}-byte binding limit`, () => {
       [tiling, [1, 17, 8, 3], [3, 3, 3, 9], 1, 3, false],
     ] as const),
   )('%s conv2d input gradient of %j by a tall filter %j (stride %i, dilation %i, same %s) runs by ranges of taps and image rows', async (tiling, xs, fs, stride, dilation, same) => {
-    const before = kernelPreferences.tiling;
-    kernelPreferences.tiling = tiling;
+    const restore = preferTiling(tiling);
     try {
       const x = uniform(sizeOf(xs));
       const f = uniform(sizeOf(fs));
@@ -564,7 +561,7 @@ describe.runIf(gpu)(`webgpu with a ${LIMIT_BYTES}-byte binding limit`, () => {
       expectAllClose(dx.values, ref.dx, { rtol: 1e-3, atol: 1e-4 });
       nt.dispose([tx, tf, tw]);
     } finally {
-      kernelPreferences.tiling = before;
+      restore();
     }
   });
 
@@ -575,8 +572,7 @@ describe.runIf(gpu)(`webgpu with a ${LIMIT_BYTES}-byte binding limit`, () => {
       [tiling, [2, 3, 7, 5], [3, 5, 9], false],
     ] as const),
   )('%s batched matMul of %j by %j (bias %s) runs by ranges of batches', async (tiling, aShape, bShape, withBias) => {
-    const before = kernelPreferences.tiling;
-    kernelPreferences.tiling = tiling;
+    const restore = preferTiling(tiling);
     const a = uniform(sizeOf(aShape));
     const b = uniform(sizeOf(bShape));
     const [M, K] = aShape.slice(-2);
@@ -587,7 +583,7 @@ describe.runIf(gpu)(`webgpu with a ${LIMIT_BYTES}-byte binding limit`, () => {
     const tbias = nt.tensor(Float32Array.from(bias), [N]);
     const { values, dispatches } = await run(() =>
       withBias ? nt.fusedMatMul(ta, tb, { bias: tbias, activation: 'relu' }) : nt.matMul(ta, tb),
-    ).finally(() => (kernelPreferences.tiling = before));
+    ).finally(() => restore());
     expect(dispatches).toBeGreaterThan(1);
     // Batch dims broadcast right-aligned; a missing or size-1 dim repeats.
     const batch = aShape.slice(0, -2).length >= bShape.slice(0, -2).length ? aShape.slice(0, -2) : bShape.slice(0, -2);
@@ -618,8 +614,7 @@ describe.runIf(gpu)(`webgpu with a ${LIMIT_BYTES}-byte binding limit`, () => {
       [tiling, [2, 37, 29], [29, 23], false, false, true],
     ] as const),
   )('%s matMul of %j by %j (transposeA %s, transposeB %s, bias %s) with B over the limit runs by ranges of rows, columns and k', async (tiling, aShape, bShape, tA, tB, withBias) => {
-    const before = kernelPreferences.tiling;
-    kernelPreferences.tiling = tiling;
+    const restore = preferTiling(tiling);
     const a = uniform(sizeOf(aShape));
     const b = uniform(sizeOf(bShape));
     const [ar, ac] = aShape.slice(-2);
@@ -634,7 +629,7 @@ describe.runIf(gpu)(`webgpu with a ${LIMIT_BYTES}-byte binding limit`, () => {
     const options = { transposeA: tA, transposeB: tB };
     const { values, dispatches } = await run(() =>
       withBias ? nt.fusedMatMul(ta, tb, { ...options, bias: tbias, activation: 'sigmoid' }) : nt.matMul(ta, tb, options),
-    ).finally(() => (kernelPreferences.tiling = before));
+    ).finally(() => restore());
     // B alone exceeds a binding: k must be cut too, so out is written in several passes.
     expect(dispatches).toBeGreaterThan(Math.ceil((K * N) / LIMIT));
     const expected = Float64Array.from({ length: batches * M * N }, (_, i) => {

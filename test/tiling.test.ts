@@ -5,9 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as nt from '../src/index.js';
 import { engine } from '../src/engine.js';
 import type { Backend } from '../src/backend/backend.js';
-import { kernelPreferences, preferredTiling, type Tiling } from '../src/backend/kernel.js';
 import { createWebGpuBackend, type WebGpuBackend, type WebGpuOptions } from '../src/backend/webgpu/backend.js';
-import { adapterKey, defaultTiling, forgetMeasuredTilings } from '../src/backend/webgpu/tiling-choice.js';
+import { adapterKey, defaultTiling, forgetMeasuredTilings, preferredTiling } from '../src/backend/webgpu/tiling-choice.js';
 import { probeCalls, tilingProbeRuns } from '../src/backend/webgpu/tiling-probe.js';
 import { BACKENDS } from './helpers/backends.js';
 import { normRelativeError } from './helpers/close.js';
@@ -69,7 +68,6 @@ function refConv(x: Float64Array, f: Float64Array, [B, H, W, C]: number[], [kh, 
 
 describe.runIf(gpu)('tiling choice on webgpu', () => {
   let previous: Backend;
-  let savedTiling: Tiling;
   let savedEnv: string | undefined;
   let storage: ReturnType<typeof fakeLocalStorage>;
   let measured: WebGpuBackend;
@@ -83,7 +81,6 @@ describe.runIf(gpu)('tiling choice on webgpu', () => {
 
   beforeAll(async () => {
     previous = engine.backend;
-    savedTiling = kernelPreferences.tiling;
     savedEnv = process.env.NEURITE_TILING;
     delete process.env.NEURITE_TILING;
     forgetMeasuredTilings();
@@ -101,7 +98,6 @@ describe.runIf(gpu)('tiling choice on webgpu', () => {
     if (savedEnv === undefined) delete process.env.NEURITE_TILING;
     else process.env.NEURITE_TILING = savedEnv;
     engine.setBackend(previous);
-    kernelPreferences.tiling = savedTiling;
     for (const b of created) b.destroy();
   });
 
@@ -113,7 +109,7 @@ describe.runIf(gpu)('tiling choice on webgpu', () => {
       expect(ms).toBeGreaterThan(0);
     }
     expect(tiling).toBe(timings!.register <= timings!.workgroup ? 'register' : 'workgroup');
-    expect(kernelPreferences.tiling).toBe(tiling);
+    expect(measured.preferences.tiling).toBe(tiling);
     // The probe's dispatches are not left in the new backend's stats.
     expect(measured.stats().dispatches).toBe(0);
   });
@@ -144,7 +140,6 @@ describe.runIf(gpu)('tiling choice on webgpu', () => {
 
   it('runs matMul and conv2d correctly with the measured choice', async () => {
     engine.setBackend(measured);
-    kernelPreferences.tiling = measured.tilingChoice.tiling;
     const [M, K, N] = [13, 37, 21];
     const a = uniform(M * K);
     const b = uniform(K * N);
@@ -167,8 +162,9 @@ describe.runIf(gpu)('tiling choice on webgpu', () => {
   it('the tiling option and NEURITE_TILING override the adapter info and the cache', async () => {
     const runs = tilingProbeRuns();
     for (const tiling of ['register', 'workgroup'] as const) {
-      expect((await create({ tiling })).tilingChoice).toEqual({ tiling, source: 'option' });
-      expect(kernelPreferences.tiling).toBe(tiling);
+      const b = await create({ tiling });
+      expect(b.tilingChoice).toEqual({ tiling, source: 'option' });
+      expect(b.preferences.tiling).toBe(tiling);
     }
     try {
       process.env.NEURITE_TILING = 'workgroup';

@@ -1,7 +1,7 @@
 // The interface every backend implements: a handful of methods, as in tinygrad.
 // Tensors hold an opaque `Storage`; ops never touch it directly, they describe KernelCalls.
 import type { DType, TypedArray } from '../dtype.js';
-import type { KernelCall } from './kernel.js';
+import type { KernelCall, KernelPreferences } from './kernel.js';
 
 /** Backend-owned memory for one tensor. */
 export interface Storage {
@@ -27,7 +27,7 @@ export interface BackendStats {
 }
 
 /** Memory held by the backend, in bytes. */
-export interface BackendMemory {
+interface BackendMemory {
   /** Bytes held by live storages. */
   bytesInUse: number;
   /** Bytes kept in the pool for reuse. */
@@ -37,6 +37,8 @@ export interface BackendMemory {
 /** What a backend offers the engine. */
 export interface Backend {
   readonly name: 'cpu' | 'webgpu';
+  /** What the backend prefers when ops build their kernels (OpDef.kernel's `prefs`). */
+  readonly preferences: KernelPreferences;
   /** Storage buffers one kernel may bind (inputs and outputs together); bounds how many fused values share a kernel. */
   readonly maxStorageBindings: number;
   /** Allocates uninitialised storage of `size` elements. */

@@ -5,7 +5,7 @@ import { allocArray, type DType, type TypedArray } from '../dtype.js';
 import { emptyStats, type Backend, type BackendStats, type Storage } from './backend.js';
 import { wasmFeatures } from './cpu/wasm/features.js';
 import { WasmRuntime } from './cpu/wasm/runtime.js';
-import type { KernelCall } from './kernel.js';
+import type { KernelCall, KernelPreferences } from './kernel.js';
 
 /** Which kernels the CPU backend runs: the wasm SIMD ones where available, or the JS reference. */
 export type CpuKernels = 'wasm' | 'js';
@@ -40,6 +40,9 @@ export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   // No binding limit on the CPU; the WebGPU default keeps fused kernels alike on both backends.
   readonly maxStorageBindings = 8;
+  // Fixed, so CPU results never depend on which GPU ran before. Register tiles cut the conv filter
+  // gradient into the same chunks as on SwiftShader, whose parity tests compare with the CPU.
+  readonly preferences: KernelPreferences = { tiling: 'register' };
   /** Host memory is never lost. */
   readonly lostReason = null;
   /** The kernels this backend runs ('js' where the engine lacks WebAssembly SIMD). */

@@ -3,7 +3,6 @@
 // the CPU backend calls `cpu`. Ops build both from the same parameters, so they cannot drift.
 import type { DType, TypedArray } from '../dtype.js';
 import type { ElementwiseSpec } from '../ops/elementwise/kernel.js';
-import { ArgumentError } from '../errors.js';
 import type { WasmRuntime } from './cpu/wasm/runtime.js';
 
 /** A 32-bit uniform value with its WGSL type. */
@@ -99,25 +98,13 @@ export function linearWorkgroups(invocations: number, perGroup = WORKGROUP_SIZE)
 }
 
 /**
- * How routines with a choice of kernels (matMul, and later conv) tile their work on the GPU.
+ * How routines with a choice of kernels (matMul and conv) tile their work on the GPU.
  * 'register': each invocation computes an unrolled tile in registers, no workgroup memory —
- * several times faster on CPU-emulated adapters (SwiftShader), see shared/WEBGPU-NOTES.md.
+ * several times faster on CPU-emulated adapters (SwiftShader runs a workgroup as SIMD lanes, and
+ * barriers and dynamically indexed arrays cost it dearly; BENCHMARKS.md has the measurements).
  * 'workgroup': workgroups stage tiles in workgroup memory behind barriers — what real GPUs prefer.
  */
 export type Tiling = 'register' | 'workgroup';
-
-/**
- * Backend-chosen kernel preferences that KernelCalls read when they are built (they are
- * backend-neutral, so the WebGPU backend sets this from its adapter at creation). Tests and
- * benchmarks may change it to exercise each variant; the pipeline key records the variant.
- */
-export const kernelPreferences: { tiling: Tiling } = { tiling: 'workgroup' };
-
-/** The tiling an adapter runs fastest: 'register' on fallback/CPU adapters (SwiftShader, llvmpipe), else 'workgroup'. */
-export function preferredTiling(info: { vendor: string; architecture: string; description: string; isFallbackAdapter: boolean }): Tiling {
-  const software = /swiftshader|llvmpipe|lavapipe|software/i.test(`${info.vendor} ${info.architecture} ${info.description}`);
-  return info.isFallbackAdapter || software ? 'register' : 'workgroup';
-}
 
 /**
  * What `setBackend('webgpu', { tiling })` and NEURITE_TILING accept: a variant, or 'measure' to time
@@ -125,16 +112,11 @@ export function preferredTiling(info: { vendor: string; architecture: string; de
  */
 export type TilingOption = Tiling | 'measure';
 
-/** The accepted tiling options, for validation and error messages. */
-export const TILING_OPTIONS: readonly TilingOption[] = ['register', 'workgroup', 'measure'];
-
 /**
- * NEURITE_TILING=register|workgroup|measure from the environment (Node), to run everything with one
- * variant or have it timed. Unset or empty: undefined; any other value throws, so a typo is not silently ignored.
+ * What a backend prefers when an op builds its kernel: passed to `OpDef.kernel` by the engine, so
+ * an op's kernel, and its rounding, depend only on its inputs and the backend it runs on. (Binding
+ * limits reach a call the same way, as the argument of `split`.)
  */
-export function tilingFromEnv(): TilingOption | undefined {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NEURITE_TILING;
-  if (env === undefined || env === '') return undefined;
-  if ((TILING_OPTIONS as readonly string[]).includes(env)) return env as TilingOption;
-  throw new ArgumentError(`setBackend(webgpu): NEURITE_TILING must be one of ${TILING_OPTIONS.map((t) => `'${t}'`).join(', ')}, got '${env}'`);
+export interface KernelPreferences {
+  readonly tiling: Tiling;
 }

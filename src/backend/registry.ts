@@ -4,7 +4,6 @@ import { engine } from '../engine.js';
 import { ArgumentError } from '../errors.js';
 import type { Backend, BackendStats } from './backend.js';
 import { CpuBackend, type CpuOptions } from './cpu.js';
-import { kernelPreferences } from './kernel.js';
 import { createWebGpuBackend, WebGpuBackend, type WebGpuOptions } from './webgpu/backend.js';
 import { requestedTiling } from './webgpu/tiling-choice.js';
 
@@ -36,8 +35,6 @@ export async function setBackend(name: BackendName, options: WebGpuOptions | Cpu
     const made = backend;
     if (made instanceof WebGpuBackend) made.onLost = () => cache.get(key) === made && cache.delete(key);
   }
-  // Kernels read the tiling when they are built: each WebGPU backend brings back its own choice.
-  if (backend instanceof WebGpuBackend) kernelPreferences.tiling = backend.tilingChoice.tiling;
   engine.setBackend(backend);
 }
 

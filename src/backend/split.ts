@@ -73,7 +73,7 @@ function coordsOf(shape: readonly number[], index: number): number[] {
 }
 
 /** A range of work items and the window over the elements it touches. */
-export interface WindowedRange {
+interface WindowedRange {
   readonly span: Span;
   readonly window: BindingWindow;
 }

@@ -41,7 +41,7 @@ interface Options {
 }
 
 /** Parses the command line; throws with a usage hint on anything unknown. */
-export function parseArgs(argv: readonly string[]): Options | 'help' {
+function parseArgs(argv: readonly string[]): Options | 'help' {
   const opts: Options = { epochs: 1, batchSize: 64, model: 'cnn', seed: 1 };
   const int = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v);

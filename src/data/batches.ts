@@ -4,7 +4,7 @@
 import { mulberry32, randomSeed, shuffleInPlace } from './random.js';
 
 /** Options for {@link batchIndices}. */
-export interface BatchOptions {
+interface BatchOptions {
   /** Visit the examples in a random order (default false: 0, 1, 2, …). */
   shuffle?: boolean;
   /**

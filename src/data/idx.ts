@@ -8,7 +8,7 @@ import { NeuriteError } from '../errors.js';
 export type IdxDtype = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 
 /** The typed array {@link parseIdx} returns for each {@link IdxDtype}. */
-export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
+type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
 
 /** A decoded IDX file: a dense row-major array of `shape`. */
 export interface IdxArray {

@@ -29,7 +29,7 @@ export interface MnistUrls {
 }
 
 /** Options for the MNIST loaders. */
-export interface MnistOptions {
+interface MnistOptions {
   /** Keep only the first `limit` examples of each split (all of them if it is larger). */
   limit?: number;
 }
@@ -100,7 +100,7 @@ export async function loadMnistNode(dir?: string, options: MnistOptions = {}): P
  * Checks a decoded images/labels pair and packs it as a split: images must be uint8
  * N×28×28, labels uint8 of length N with values 0..9. `limit` keeps the first examples.
  */
-export function mnistSplit(
+function mnistSplit(
   images: IdxArray,
   labels: IdxArray,
   names: { split: string; images: string; labels: string },

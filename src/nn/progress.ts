@@ -26,7 +26,7 @@ export function formatDuration(seconds: number): string {
 }
 
 /** The bar line for `done` of `total` examples after `seconds`, with the logged values. */
-export function progressLine(done: number, total: number, seconds: number, logs: Logs, width = 30, final = false): string {
+function progressLine(done: number, total: number, seconds: number, logs: Logs, width = 30, final = false): string {
   const frac = total > 0 ? Math.min(1, done / total) : 1;
   const filled = Math.floor(frac * width);
   const bar = frac >= 1 ? '='.repeat(width) : '='.repeat(filled) + '>' + ' '.repeat(Math.max(0, width - filled - 1));

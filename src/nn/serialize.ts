@@ -15,7 +15,7 @@ import type { BaseModel } from './model-base.js';
 import type { Sequential } from './model.js';
 
 /** The Keras version string written into model.json: the TF.js layers format these files follow. */
-export const KERAS_VERSION = 'tfjs-layers 4.22.0';
+const KERAS_VERSION = 'tfjs-layers 4.22.0';
 
 /** What `model.save` resolves with (as TF.js's SaveResult). */
 export interface SaveResult {

@@ -22,7 +22,7 @@ const gy = E.input(3);
 const zero = E.const(0);
 
 /** One binary op: forward and the partials dL/da, dL/db written with (dy, a, b, y). */
-export interface BinarySpec {
+interface BinarySpec {
   readonly name: string;
   readonly forward: Expr;
   readonly da: Expr | null;

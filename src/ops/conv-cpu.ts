@@ -1,7 +1,7 @@
 // The CPU kernels of conv2d and its backprops: plain loops with the channels innermost (contiguous
 // in NHWC and in the filter), float64 accumulators, index math hoisted out of the inner loops.
 // They follow the WGSL kernels' formulation (conv-wgsl.ts), so both backends sum the same terms.
-import type { ConvGeometry } from './conv.js';
+import type { ConvGeometry } from './conv-geometry.js';
 
 /** acc[j] += Σ_i a[ai + i] · b[bi + i·n + j] for i < k, j < n; four rows of b per pass to cut acc traffic. */
 function accumulateRows(acc: Float64Array, a: Float32Array, ai: number, b: Float32Array, bi: number, k: number, n: number): void {
@@ -64,7 +64,7 @@ function taps(forward: boolean, y: number, k: number, s: number, d: number, pad:
 }
 
 /** Applied to each output pixel's row of n channels at out[offset] as it is stored (fusedConv2d's bias and activation). */
-export type CpuEpilogue = (out: Float32Array, offset: number, rows: number, n: number) => void;
+type CpuEpilogue = (out: Float32Array, offset: number, rows: number, n: number) => void;
 
 /**
  * conv2d (forward: a = x, b = filter) or conv2dBackpropInput (a = dy, b = the filter as [kh,kw,outC,inC]):

@@ -5,7 +5,7 @@ import type { KernelCall } from '../backend/kernel.js';
 import { runGemm } from '../backend/cpu/wasm/gemm-run.js';
 import type { WasmRuntime } from '../backend/cpu/wasm/runtime.js';
 import { im2colFunction } from './conv-im2col-wasm.js';
-import type { ConvGeometry } from './conv.js';
+import type { ConvGeometry } from './conv-geometry.js';
 import { applyEpilogue, type WasmEpilogue } from './matmul-wasm.js';
 
 /** Most floats of im2col rows gathered at once (4 MiB): big enough for long GEMMs, small enough for the cache hierarchy. */

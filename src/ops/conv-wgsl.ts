@@ -4,8 +4,8 @@
 // workgroup-memory tiles.
 // Measured on SwiftShader: scalar loads of the gathered operand beat vec4 loads (whose lanes must be
 // extracted and splatted), so only the B operand and the output use vec4s, when their width allows.
-import { WORKGROUP_SIZE } from '../backend/kernel.js';
-import type { EpilogueWgsl } from './matmul-wgsl.js';
+import { kernelParams, type KernelParams, type ParamFields, type StorageBinding } from '../backend/skeleton.js';
+import type { EpilogueWgsl } from './epilogue.js';
 
 /** The register tile of one invocation. */
 export interface ConvTile {
@@ -74,29 +74,23 @@ function storeColumns(bVec: boolean, row: string, c: number, acc: string, fused 
 }
 
 /**
- * Params (u32 `fields`), the bindings a, b, the optional bias → out (b and out as vec4 with `bVec`)
- * and p, and the epilogue function if any. Shared with the workgroup-memory kernels (conv-workgroup-wgsl.ts).
+ * The bindings of every conv kernel: a, b, the optional bias → out (b and out as vec4 with
+ * `bVec`). Shared with the workgroup-memory kernels (conv-workgroup-wgsl.ts).
  */
-export function convBindings(fields: readonly string[], bVec: boolean, names: string, epi: EpilogueWgsl | null = null): string {
+export function convStorages(bVec: boolean, hasBias: boolean): StorageBinding[] {
   const b = bVec ? 'vec4<f32>' : 'f32';
-  const o = epi?.hasBias ? 3 : 2;
-  const bias = epi?.hasBias ? '@group(0) @binding(2) var<storage, read> bias: array<f32>;\n' : '';
-  return `struct Params { ${fields.map((f) => `${f}: u32`).join(', ')} }
-// ${names}
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<${b}>;
-${bias}@group(0) @binding(${o}) var<storage, read_write> out: array<${b}>;
-@group(0) @binding(${o + 1}) var<uniform> p: Params;
-${epi ? `${epi.wgsl}\n` : ''}`;
+  const bias: StorageBinding[] = hasBias ? [{ name: 'bias', type: 'f32' }] : [];
+  return [{ name: 'a', type: 'f32' }, { name: 'b', type: b }, ...bias, { name: 'out', type: b, write: true }];
 }
 
-/** The bindings and the start of main, where `t` is the flat invocation index. */
-function header(fields: readonly string[], bVec: boolean, names: string, epi: EpilogueWgsl | null = null): string {
-  return `${convBindings(fields, bVec, names, epi)}
-@compute @workgroup_size(${WORKGROUP_SIZE})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let t = gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x;
-  let n4 = (p.N + 3u) / 4u;`;
+/** A register kernel on the skeleton: its bindings (`names` says what a, b and out hold), the epilogue if any, and `t` below `bound`. */
+function registerKernel<F extends ParamFields>(params: KernelParams<F>, bVec: boolean, names: string, bound: keyof F & string, epi: EpilogueWgsl | null, body: string): string {
+  return params.wgsl({
+    storages: convStorages(bVec, !!epi?.hasBias),
+    prelude: `// ${names}\n${epi ? `${epi.wgsl}\n` : ''}`,
+    index: { name: 't', below: bound },
+    body: `  let n4 = (p.N + 3u) / 4u;\n${body}`,
+  });
 }
 
 /**
@@ -121,17 +115,18 @@ function tapRanges(R: number[]): string {
   return [...axis('y', 'kh', 'dh', 'aH', 'sh'), ...axis('x', 'kw', 'dw', 'aW', 'sw')].map((l) => `  ${l}`).join('\n');
 }
 
-/** Uniform order of `gatherGemmWgsl`'s Params. */
-export const GATHER_FIELDS = [
-  'tiles', 'colTiles', 'M', 'N', 'kc', 'rowH', 'rowW', 'aH', 'aW', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'pt', 'pl',
+/** The uniforms of `gatherGemmWgsl`. */
+export const GATHER_PARAMS = kernelParams({
+  tiles: 'u32', colTiles: 'u32', M: 'u32', N: 'u32', kc: 'u32', rowH: 'u32', rowW: 'u32', aH: 'u32', aW: 'u32',
+  kh: 'u32', kw: 'u32', sh: 'u32', sw: 'u32', dh: 'u32', dw: 'u32', pt: 'u32', pl: 'u32',
   // split over tensors larger than one binding: the dispatch's first output pixel (its M are
   // pixels m0 …), and what moves a's and out's global indices into their windows (may wrap; in
   // units of the binding's array element, vec4 or f32)
-  'm0', 'aShift', 'outShift',
+  m0: 'u32', aShift: 'u32', outShift: 'u32',
   // conv2dBackpropInput split by taps: this dispatch's filter rows [ky0, ky1); after the first
   // range it adds to out
-  'ky0', 'ky1',
-] as const;
+  ky0: 'u32', ky1: 'u32',
+});
 
 /**
  * conv2d ('forward') or conv2dBackpropInput, as out[M, N] = A[M, K] · B[K, N] with K = kh·kw·kc and
@@ -189,9 +184,7 @@ export function gatherGemmWgsl(kind: 'forward' | 'backpropInput', tile: ConvTile
           `let base${r} = select(0u, (row${r} + ix${r}) * p.kc - p.aShift, ok${r});`,
         ],
   ).map(indent(6));
-  return `${header(GATHER_FIELDS, bVec, fwd ? 'x, filter -> y' : 'dy, filter transposed -> dx', epi)}
-  if (t >= p.tiles) { return; }
-  let mBase = (t / p.colTiles) * ${rows}u;
+  return registerKernel(GATHER_PARAMS, bVec, fwd ? 'x, filter -> y' : 'dy, filter transposed -> dx', 'tiles', epi, `  let mBase = (t / p.colTiles) * ${rows}u;
   let gBase = (t % p.colTiles) * ${cols4}u;
 ${columnSetup(tile)}
 ${rowSetup.join('\n')}
@@ -209,18 +202,18 @@ ${products('(k0 + c)', ' + c')}
       }`}
     }
   }
-${R.map((r) => `  if (mBase + ${r}u < p.M) {\n${C.map((c) => storeColumns(bVec, `mBase + ${r}u`, c, `acc${r}_${c}`, !!epi, fwd ? '' : 'p.ky0 > 0u')).join('\n')}\n  }`).join('\n')}
-}`;
+${R.map((r) => `  if (mBase + ${r}u < p.M) {\n${C.map((c) => storeColumns(bVec, `mBase + ${r}u`, c, `acc${r}_${c}`, !!epi, fwd ? '' : 'p.ky0 > 0u')).join('\n')}\n  }`).join('\n')}`);
 }
 
-/** Uniform order of `filterGemmWgsl`'s Params. */
-export const FILTER_FIELDS = [
-  'total', 'tiles', 'colTiles', 'chunk', 'P', 'rows', 'N', 'inC', 'kw', 'H', 'W', 'outH', 'outW', 'sh', 'sw', 'dh', 'dw', 'pt', 'pl',
+/** The uniforms of `filterGemmWgsl`. */
+export const FILTER_PARAMS = kernelParams({
+  total: 'u32', tiles: 'u32', colTiles: 'u32', chunk: 'u32', P: 'u32', rows: 'u32', N: 'u32', inC: 'u32', kw: 'u32',
+  H: 'u32', W: 'u32', outH: 'u32', outW: 'u32', sh: 'u32', sw: 'u32', dh: 'u32', dw: 'u32', pt: 'u32', pl: 'u32',
   // split over tensors larger than one binding: chunks s0 … and output pixels [q0, q1) of this
   // dispatch, and the shifts of x (a), dy (b) and out into their windows; a chunk begun by an
   // earlier dispatch is added to, not overwritten
-  's0', 'q0', 'q1', 'aShift', 'bShift', 'outShift',
-] as const;
+  s0: 'u32', q0: 'u32', q1: 'u32', aShift: 'u32', bShift: 'u32', outShift: 'u32',
+});
 
 /**
  * conv2dBackpropFilter: partial[s, (ky,kx,ci), co] = Σ_{q in chunk s} x[q's input pixel at tap (ky,kx), ci] · dy[q, co],
@@ -253,9 +246,7 @@ export function filterGemmWgsl(tile: ConvTile, sharedTap = false): string {
     ].join('\n');
   const load = (r: number, src: string, ok: string): string => (inside ? `    let a${r} = a[${src}];` : `    let a${r} = select(0.0, a[${src}], ${ok});`);
   const loads = sharedTap ? [gather(0), ...R.map((r) => load(r, `src0 + ${r}u`, 'ok0'))] : R.map((r) => `${gather(r)}\n${load(r, `src${r}`, `ok${r}`)}`);
-  return `${header(FILTER_FIELDS, bVec, 'x, dy -> filter-gradient partials')}
-  if (t >= p.total) { return; }
-  let s = t / p.tiles + p.s0;
+  return registerKernel(FILTER_PARAMS, bVec, 'x, dy -> filter-gradient partials', 'total', null, `  let s = t / p.tiles + p.s0;
   let accumulate = p.q0 > s * p.chunk;
   let rBase = (t % p.tiles) / p.colTiles * ${rows}u;
   let gBase = (t % p.tiles) % p.colTiles * ${cols4}u;
@@ -280,6 +271,5 @@ ${each(R, C, (r, c) => `    acc${r}_${c} = fma(vec4<f32>(a${r}), d${c}, acc${r}_
       if (oy == p.outH) { oy = 0u; img += p.H; }
     }
   }
-${R.map((r) => `  if (rBase + ${r}u < p.rows) {\n${C.map((c) => storeColumns(bVec, `s * p.rows + rBase + ${r}u`, c, `acc${r}_${c}`, false, 'accumulate')).join('\n')}\n  }`).join('\n')}
-}`;
+${R.map((r) => `  if (rBase + ${r}u < p.rows) {\n${C.map((c) => storeColumns(bVec, `s * p.rows + rBase + ${r}u`, c, `acc${r}_${c}`, false, 'accumulate')).join('\n')}\n  }`).join('\n')}`);
 }

@@ -3,30 +3,31 @@
 // A[m, k] = gather(m, k) by conv2d and conv2dBackpropInput and as A[m, k] = gather(k, m) (the taps on
 // the rows, the output pixels reduced) by conv2dBackpropFilter. B is always row-major [K, N].
 import type { Uniform } from '../backend/kernel.js';
-import { epilogueWgsl } from './matmul-epilogue.js';
-import type { EpilogueWgsl } from './matmul-wgsl.js';
-import { partUniforms, type ConvGeometry, type ConvPart } from './conv.js';
-import { convBindings } from './conv-wgsl.js';
+import { kernelParams, type ParamValues } from '../backend/skeleton.js';
+import { epilogueWgsl, type EpilogueWgsl } from './epilogue.js';
+import { partUniforms, type ConvGeometry, type ConvPart } from './conv-geometry.js';
+import { convStorages } from './conv-wgsl.js';
 import { GEMM_GRID_FIELDS, workgroupGemmGrid, workgroupGemmWgsl } from './gemm-workgroup.js';
 
 /** Which conv: the three differ only in how A is gathered and which dims are M, N and K. */
 export type ConvGemmKind = 'forward' | 'backpropInput' | 'backpropFilter';
 
 /**
- * Uniform order of the Params of all three kernels. K: the whole reduction; chunk: its part per
+ * The uniforms of all three kernels. K: the whole reduction; chunk: its part per
  * split (z), K itself but for the filter gradient. The gather reads `a` as [·, aH, aW, kc] at the
  * taps (ky, kx, c) of pixels of the [·, rowH, rowW] grid.
  */
-export const CONV_WORKGROUP_FIELDS = [
-  ...GEMM_GRID_FIELDS, 'K', 'chunk', 'kc', 'kw', 'rowH', 'rowW', 'aH', 'aW', 'sh', 'sw', 'dh', 'dw', 'pt', 'pl',
+const CONV_WORKGROUP_PARAMS = kernelParams({
+  ...GEMM_GRID_FIELDS,
+  K: 'u32', chunk: 'u32', kc: 'u32', kw: 'u32', rowH: 'u32', rowW: 'u32', aH: 'u32', aW: 'u32', sh: 'u32', sw: 'u32', dh: 'u32', dw: 'u32', pt: 'u32', pl: 'u32',
   // split over tensors larger than one binding (conv.ts): first output pixel (gathers) or first
   // chunk and pixel range (filter gradient) of the dispatch, and the shifts of a, b and out into
   // their windows; a filter chunk begun by an earlier dispatch is added to, not overwritten, and
   // so is dx by the input gradient's later ranges of taps [q0, q1)
-  'm0', 's0', 'q0', 'q1', 'aShift', 'bShift', 'outShift',
-] as const;
+  m0: 'u32', s0: 'u32', q0: 'u32', q1: 'u32', aShift: 'u32', bShift: 'u32', outShift: 'u32',
+});
 
-type Field = (typeof CONV_WORKGROUP_FIELDS)[number];
+type Values = ParamValues<typeof CONV_WORKGROUP_PARAMS.fields>;
 
 /**
  * The gathered operand: tap (ky, kx, c) of pixel (img, y, x). A forward tap reads a at
@@ -78,7 +79,8 @@ fn gemmBegin(z: u32) -> u32 {
 ${gatherWgsl(kind === 'backpropInput')}
 fn loadA(m: u32, k: u32) -> f32 { return ${filter ? 'gather(kStart + k, m)' : 'gather(m + p.m0, kStart + k)'}; }
 fn loadB(k: u32, n: u32) -> f32 { return b[(kStart + k) * p.N + n - p.bShift]; }`;
-  const header = convBindings(CONV_WORKGROUP_FIELDS, false, names, epi ?? epilogueWgsl('linear', false));
+  const epilogue = epi ?? epilogueWgsl('linear', false);
+  const header = `${CONV_WORKGROUP_PARAMS.declarations(convStorages(false, epilogue.hasBias))}\n// ${names}\n${epilogue.wgsl}\n`;
   return workgroupGemmWgsl(header, {
     aKContiguous: !filter,
     bNContiguous: true,
@@ -106,14 +108,14 @@ export function convWorkgroupDispatch(
   }[kind];
   if (part.M !== undefined) dims.M = part.M;
   const { workgroups, ...grid } = workgroupGemmGrid(dims.M, dims.N, part.chunks ?? splits);
-  const values: Record<Field, number> = {
+  const values: Values = {
     ...common, ...dims, ...grid, chunk: kind === 'backpropFilter' ? chunk : dims.K,
     m0: 0, s0: 0, q0: 0, q1: dims.K, aShift: 0, bShift: 0, outShift: 0, ...withoutCounts(part),
   };
-  return { uniforms: CONV_WORKGROUP_FIELDS.map((f) => ({ u32: values[f] })), workgroups };
+  return { uniforms: CONV_WORKGROUP_PARAMS.uniforms(values), workgroups };
 }
 
 /** A part's uniform values, without the counts that size the grid. */
-function withoutCounts({ M: _M, chunks: _chunks, ...values }: ConvPart): Partial<Record<Field, number>> {
+function withoutCounts({ M: _M, chunks: _chunks, ...values }: ConvPart): Partial<Values> {
   return partUniforms(values, 1);
 }

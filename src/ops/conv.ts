@@ -1,35 +1,25 @@
 // conv2d (NHWC, TF.js conventions), fusedConv2d (bias + activation in conv2d's kernel epilogue) and
-// the gradient ops conv2dBackpropInput and conv2dBackpropFilter. Each is one OpDef whose kernel pairs a CPU loop (conv-cpu.ts) with an implicit-GEMM WGSL kernel:
-// unrolled register tiles (conv-wgsl.ts) or workgroup-memory tiles (conv-workgroup-wgsl.ts), picked per
-// adapter (kernelPreferences). Also the window geometry (strides, dilations, TF's SAME rule) that pooling shares.
-import { kernelPreferences, linearWorkgroups, type KernelCall, type SplitLimits, type Uniform } from '../backend/kernel.js';
+// the gradient ops conv2dBackpropInput and conv2dBackpropFilter. Each is one OpDef whose kernel
+// pairs a CPU loop (conv-cpu.ts) with an implicit-GEMM WGSL kernel: unrolled register tiles
+// (conv-wgsl.ts) or workgroup-memory tiles (conv-workgroup-wgsl.ts), as the backend prefers.
+import { linearWorkgroups, type KernelPreferences, type KernelCall, type SplitLimits, type Uniform } from '../backend/kernel.js';
 import { ranges, splitItems, type Span } from '../backend/split.js';
-import { ArgumentError, BackendError, DTypeError, ShapeError, fmtShape } from '../errors.js';
+import { BackendError, DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { filterGemmCpu, gatherGemmCpu } from './conv-cpu.js';
+import { convAttrs, convGeometry, partUniforms, type Conv2dOptions, type ConvAttrs, type ConvGeometry, type ConvPart } from './conv-geometry.js';
 import { filterWasm, gatherWasm } from './conv-wasm.js';
-import { FILTER_FIELDS, GATHER_FIELDS, filterGemmWgsl, gatherGemmWgsl, tileKey, type ConvTile } from './conv-wgsl.js';
+import { FILTER_PARAMS, GATHER_PARAMS, filterGemmWgsl, gatherGemmWgsl, tileKey, type ConvTile } from './conv-wgsl.js';
 import { convWorkgroupDispatch, convWorkgroupWgsl, type ConvGemmKind } from './conv-workgroup-wgsl.js';
 import { workgroupGemmGrid } from './gemm-workgroup.js';
-import { activationBackprop, checkFusedActivation, cpuEpilogue, epilogueWgsl, type FusedActivation } from './matmul-epilogue.js';
+import { activationBackprop, checkFusedActivation, cpuEpilogue, epilogueWgsl, type FusedActivation } from './epilogue.js';
 import type { OpDef } from './op.js';
-import { inputRowsOf, outputRowsOf, rowSpan, wholeRows, type WindowAxis } from './row-windows.js';
 import { sum } from './reduce.js';
 import { reshape, transpose } from './transform.js';
+import { checkImage, inputRowsOf, outputRowsOf, rowSpan, wholeRows, type WindowAxis } from './windows.js';
 
-/** How windows treat the border: 'valid' keeps whole windows only; 'same' pads as TF does. */
-export type Padding = 'same' | 'valid';
-
-/** Options of `conv2d` and its backprops. */
-export interface Conv2dOptions {
-  /** Step between windows: one number or [sh, sw] (default 1). */
-  strides?: number | readonly [number, number];
-  /** 'valid' (default) or 'same' (output ceil(H/s), TF's padding: the extra goes bottom/right). */
-  padding?: Padding;
-  /** Spacing of the filter taps: one number or [dh, dw] (default 1). */
-  dilations?: number | readonly [number, number];
-}
+export type { Conv2dOptions } from './conv-geometry.js';
 
 /** Options of `fusedConv2d`. */
 export interface FusedConv2dOptions extends Conv2dOptions {
@@ -37,116 +27,6 @@ export interface FusedConv2dOptions extends Conv2dOptions {
   bias?: Tensor;
   /** Applied after the bias: 'linear' (default), 'relu', 'sigmoid' or 'tanh'. */
   activation?: FusedActivation;
-}
-
-/** Normalised conv attributes. */
-export interface ConvAttrs {
-  readonly strides: readonly [number, number];
-  readonly dilations: readonly [number, number];
-  readonly padding: Padding;
-}
-
-/** Every size a conv kernel needs (pt/pl: padding before the first row/column). */
-export interface ConvGeometry {
-  batch: number;
-  inH: number;
-  inW: number;
-  inC: number;
-  kh: number;
-  kw: number;
-  outC: number;
-  outH: number;
-  outW: number;
-  sh: number;
-  sw: number;
-  dh: number;
-  dw: number;
-  pt: number;
-  pl: number;
-}
-
-/**
- * One dispatch's share of a conv split over tensors larger than one binding (absent fields: the
- * whole conv). Gathers: M output pixels from pixel m0. Filter gradient: `chunks` chunks from s0,
- * reducing output pixels [q0, q1). Shifts move a's, b's and out's global indices into their windows.
- */
-export interface ConvPart {
-  M?: number;
-  m0?: number;
-  chunks?: number;
-  s0?: number;
-  q0?: number;
-  q1?: number;
-  aShift?: number;
-  bShift?: number;
-  outShift?: number;
-  /** conv2dBackpropInput split by taps: filter rows [ky0, ky1) (the register kernel's uniforms; the workgroup kernel's are q0, q1). */
-  ky0?: number;
-  ky1?: number;
-}
-
-/** A positive integer or a pair of them, as [h, w]; throws an ArgumentError naming the op otherwise. */
-export function pairOption(op: string, name: string, value: unknown): [number, number] {
-  const pair = typeof value === 'number' ? [value, value] : value;
-  if (Array.isArray(pair) && pair.length === 2 && pair.every((v) => Number.isInteger(v) && v > 0)) return [pair[0], pair[1]];
-  throw new ArgumentError(`${op}: ${name} must be a positive integer or a pair [h, w] of them, got ${JSON.stringify(value)}`);
-}
-
-/** Checks a padding option. */
-export function paddingOption(op: string, value: unknown): Padding {
-  if (value === 'same' || value === 'valid') return value;
-  throw new ArgumentError(`${op}: padding must be 'same' or 'valid', got ${JSON.stringify(value)}`);
-}
-
-/**
- * Output size and leading pad along one axis of `size` with a window of k taps spaced d apart,
- * stepping s. TF's SAME rule: out = ceil(size/s), total pad = max((out−1)·s + (k−1)·d + 1 − size, 0),
- * of which floor(total/2) goes before.
- */
-export function windowAxis(size: number, k: number, s: number, d: number, padding: Padding): { out: number; pad: number } {
-  const span = (k - 1) * d + 1;
-  if (padding === 'valid') return { out: size >= span ? Math.floor((size - span) / s) + 1 : 0, pad: 0 };
-  const out = Math.ceil(size / s);
-  return { out, pad: Math.floor(Math.max((out - 1) * s + span - size, 0) / 2) };
-}
-
-/** Throws unless `x` is a rank-3 or rank-4 float32 tensor. */
-export function checkImage(op: string, x: Tensor): void {
-  x.use(op);
-  if (x.rank !== 4 && x.rank !== 3) throw new ShapeError(`${op}: expected x of rank 4 [N,H,W,C] or rank 3 [H,W,C], got ${fmtShape(x.shape)}`);
-  if (x.dtype !== 'float32') throw new DTypeError(`${op}: expected float32 x, got ${x.dtype} ${fmtShape(x.shape)}`);
-}
-
-/** Normalises conv options. */
-export function convAttrs(op: string, { strides = 1, padding = 'valid', dilations = 1 }: Conv2dOptions): ConvAttrs {
-  return { strides: pairOption(op, 'strides', strides), dilations: pairOption(op, 'dilations', dilations), padding: paddingOption(op, padding) };
-}
-
-/**
- * Validates a rank-4 input and filter against each other and returns the geometry. `shownX` is
- * the input's shape as the caller passed it (rank 3 for one image), which errors name.
- */
-export function convGeometry(op: string, xShape: readonly number[], fShape: readonly number[], attrs: ConvAttrs, shownX = xShape): ConvGeometry {
-  if (xShape.length !== 4) throw new ShapeError(`${op}: expected x of rank 4 [N,H,W,C] or rank 3 [H,W,C], got ${fmtShape(shownX)}`);
-  if (fShape.length !== 4) throw new ShapeError(`${op}: expected filter of rank 4 [kh,kw,inC,outC], got ${fmtShape(fShape)}`);
-  const [batch, inH, inW, inC] = xShape;
-  const [kh, kw, fc, outC] = fShape;
-  if (fc !== inC) {
-    throw new ShapeError(`${op}: input ${fmtShape(shownX)} has ${inC} channels but filter ${fmtShape(fShape)} expects inC=${fc}`);
-  }
-  if ([...xShape, ...fShape].some((d) => d === 0)) {
-    throw new ShapeError(`${op}: input ${fmtShape(shownX)} and filter ${fmtShape(fShape)} must not have zero-size dims`);
-  }
-  const [sh, sw] = attrs.strides;
-  const [dh, dw] = attrs.dilations;
-  const y = windowAxis(inH, kh, sh, dh, attrs.padding);
-  const x = windowAxis(inW, kw, sw, dw, attrs.padding);
-  if (y.out === 0 || x.out === 0) {
-    throw new ShapeError(
-      `${op}: output would be empty: input ${fmtShape(shownX)} with filter ${fmtShape(fShape)} (dilations ${fmtShape(attrs.dilations)}) and '${attrs.padding}' padding gives ${fmtShape([batch, y.out, x.out, outC])}`,
-    );
-  }
-  return { batch, inH, inW, inC, kh, kw, outC, outH: y.out, outW: x.out, sh, sw, dh, dw, pt: y.pad, pl: x.pad };
 }
 
 function checkFloat(op: string, ...ts: Tensor[]): void {
@@ -172,7 +52,6 @@ const FILTER_TARGET = { register: 2048, workgroup: 256 };
 /** …but keeps at least this many output pixels per chunk, so the partials stay small. */
 const FILTER_MIN_CHUNK = { register: 64, workgroup: 256 };
 
-const fields = (names: readonly string[], values: Record<string, number>) => names.map((f) => ({ u32: values[f] }));
 /**
  * The register tile for `columns` output columns. `inside` (forward and filter gradient only):
  * every tap of every output pixel lies inside x, as with 'valid' padding, so loads skip bounds tests.
@@ -183,7 +62,6 @@ const tileFor = (columns: number, inside = false): ConvTile => ({ ...TILE, bVec:
 const tapsInside = (g: ConvGeometry): boolean =>
   g.pt === 0 && g.pl === 0 && (g.outH - 1) * g.sh + (g.kh - 1) * g.dh < g.inH && (g.outW - 1) * g.sw + (g.kw - 1) * g.dw < g.inW;
 const colTilesOf = (columns: number): number => Math.ceil(Math.ceil(columns / 4) / TILE.cols4);
-const useRegisterTiles = (): boolean => kernelPreferences.tiling === 'register';
 
 /** fusedConv2d's epilogue: the activation and whether a bias is read (null for the plain kernels). */
 interface Epilogue {
@@ -211,15 +89,6 @@ function workgroupKernel(kind: ConvGemmKind, g: ConvGeometry, epi: Epilogue | nu
 /** The unsplit defaults of the split fields. */
 const WHOLE = { m0: 0, s0: 0, q0: 0, aShift: 0, bShift: 0, outShift: 0 };
 
-/**
- * A part's shifts as u32 uniforms: b's and out's in units of their array element (vec4 when
- * `unit` is 4; the shifts are then multiples of 4), wrapped modulo 2³² (WGSL's u32 arithmetic).
- */
-export function partUniforms(part: ConvPart, unit: number): ConvPart {
-  const wrap = (v: number | undefined, u = 1) => (v === undefined ? undefined : (v / u) >>> 0);
-  return { ...part, aShift: wrap(part.aShift), bShift: wrap(part.bShift, unit), outShift: wrap(part.outShift, unit) };
-}
-
 function registerGatherKernel(forward: boolean, g: ConvGeometry, epi: Epilogue | null, part: ConvPart = {}): GpuKernel {
   const [whole, N, kc, rowH, rowW, aH, aW] = forward
     ? [g.batch * g.outH * g.outW, g.outC, g.inC, g.outH, g.outW, g.inH, g.inW]
@@ -233,14 +102,14 @@ function registerGatherKernel(forward: boolean, g: ConvGeometry, epi: Epilogue |
   return {
     variant: `register:${tileKey(tile)}${oneChannel ? ':c1' : ''}`,
     wgsl: () => gatherGemmWgsl(forward ? 'forward' : 'backpropInput', tile, epi && epilogueWgsl(epi.activation, epi.hasBias), oneChannel),
-    uniforms: fields(GATHER_FIELDS, values),
+    uniforms: GATHER_PARAMS.uniforms(values),
     workgroups: linearWorkgroups(tiles),
   };
 }
 
-function gatherCall(forward: boolean, g: ConvGeometry, epi: Epilogue | null = null): KernelCall {
+function gatherCall(forward: boolean, g: ConvGeometry, prefs: KernelPreferences, epi: Epilogue | null = null): KernelCall {
   const kind = forward ? 'forward' : 'backpropInput';
-  const register = useRegisterTiles();
+  const register = prefs.tiling === 'register';
   const gpuFor = (part?: ConvPart): GpuKernel => (register ? registerGatherKernel(forward, g, epi, part) : workgroupKernel(kind, g, epi, undefined, undefined, part));
   const { variant, ...gpu } = gpuFor();
   const key = `conv2d:${kind}:${variant}`;
@@ -296,10 +165,9 @@ function gatherCall(forward: boolean, g: ConvGeometry, epi: Epilogue | null = nu
 /** Register tiles of the filter gradient (before splitting the reduction). */
 const filterTiles = (g: ConvGeometry): number => Math.ceil((g.kh * g.kw * g.inC) / TILE.rows) * colTilesOf(g.outC);
 
-/** How many chunks the filter gradient's reduction over N·outH·outW is split into, for the current variant. */
-function filterSplits(g: ConvGeometry): number {
+/** How many chunks the filter gradient's reduction over N·outH·outW is split into, for the tiling a backend prefers. */
+function filterSplits(g: ConvGeometry, { tiling: variant }: KernelPreferences): number {
   const P = g.batch * g.outH * g.outW;
-  const variant = useRegisterTiles() ? 'register' : 'workgroup';
   const tiles = variant === 'register' ? filterTiles(g) : workgroupGemmGrid(g.kh * g.kw * g.inC, g.outC, 1).count;
   return Math.max(1, Math.min(Math.ceil(FILTER_TARGET[variant] / tiles), Math.ceil(P / FILTER_MIN_CHUNK[variant])));
 }
@@ -314,15 +182,15 @@ function registerFilterKernel(g: ConvGeometry, chunk: number, splits: number, pa
   return {
     variant: `register:${tileKey(tile)}${sharedTap ? ':tap' : ''}`,
     wgsl: () => filterGemmWgsl(tile, sharedTap),
-    uniforms: fields(FILTER_FIELDS, values),
+    uniforms: FILTER_PARAMS.uniforms(values),
     workgroups: linearWorkgroups(total),
   };
 }
 
-function filterCall(g: ConvGeometry, splits: number): KernelCall {
+function filterCall(g: ConvGeometry, splits: number, prefs: KernelPreferences): KernelCall {
   const P = g.batch * g.outH * g.outW;
   const chunk = Math.ceil(P / splits);
-  const register = useRegisterTiles();
+  const register = prefs.tiling === 'register';
   const gpuFor = (part?: ConvPart): GpuKernel => (register ? registerFilterKernel(g, chunk, splits, part) : workgroupKernel('backpropFilter', g, null, chunk, splits, part));
   const { variant, ...gpu } = gpuFor();
   const call: KernelCall = {
@@ -365,7 +233,7 @@ export const conv2dOp: OpDef<ConvAttrs> = {
     checkFloat('conv2d', x, filter);
     return [{ shape: [g.batch, g.outH, g.outW, g.outC], dtype: 'float32' }];
   },
-  kernel: ([x, filter], _o, attrs) => gatherCall(true, convGeometry('conv2d', x.shape, filter.shape, attrs)),
+  kernel: ([x, filter], _o, attrs, prefs) => gatherCall(true, convGeometry('conv2d', x.shape, filter.shape, attrs), prefs),
   grad: ([dy], [x, filter], _o, attrs, needs) => convGrads(dy, x, filter, attrs, needs),
 };
 
@@ -391,8 +259,8 @@ export const fusedConv2dOp: OpDef<FusedConvAttrs> = {
     if (bias) checkConvBias(bias, g.outC);
     return [{ shape: [g.batch, g.outH, g.outW, g.outC], dtype: 'float32' }];
   },
-  kernel: ([x, filter, bias], _o, attrs) =>
-    gatherCall(true, convGeometry('fusedConv2d', x.shape, filter.shape, attrs), { activation: attrs.activation, hasBias: !!bias }),
+  kernel: ([x, filter, bias], _o, attrs, prefs) =>
+    gatherCall(true, convGeometry('fusedConv2d', x.shape, filter.shape, attrs), prefs, { activation: attrs.activation, hasBias: !!bias }),
   grad: ([dy], [x, filter, bias], [y], attrs, needs) => {
     // y = act(z), z = conv2d(x, W) + bias: dz = dy ⊙ act'(z) (from y); dx, dW as conv2d's with dz;
     // d bias = Σ dz over N, H, W (bias broadcasts along all dims but the channels).
@@ -426,7 +294,7 @@ export const conv2dBackpropInputOp: OpDef<BackpropInputAttrs> = {
     checkDy('conv2dBackpropInput', dy, transposedGeometry('conv2dBackpropInput', attrs.xShape, fT, attrs));
     return [{ shape: attrs.xShape.slice(), dtype: 'float32' }];
   },
-  kernel: ([, fT], _o, attrs) => gatherCall(false, transposedGeometry('conv2dBackpropInput', attrs.xShape, fT, attrs)),
+  kernel: ([, fT], _o, attrs, prefs) => gatherCall(false, transposedGeometry('conv2dBackpropInput', attrs.xShape, fT, attrs), prefs),
   // y = conv2dᵀ(dy, W) is linear in each input: dL/d dy = conv2d(g, W); dL/dWᵀ = conv2dBackpropFilter(g, dy)ᵀ
   grad: ([g], [dy, fT], _o, { strides, padding, dilations }, needs) => {
     const options = { strides, padding, dilations };
@@ -452,7 +320,7 @@ export const conv2dBackpropFilterOp: OpDef<BackpropFilterAttrs> = {
     checkDy('conv2dBackpropFilter', dy, convGeometry('conv2dBackpropFilter', x.shape, attrs.filterShape, attrs));
     return [{ shape: [attrs.splits, ...attrs.filterShape], dtype: 'float32' }];
   },
-  kernel: ([x], _o, attrs) => filterCall(convGeometry('conv2dBackpropFilter', x.shape, attrs.filterShape, attrs), attrs.splits),
+  kernel: ([x], _o, attrs, prefs) => filterCall(convGeometry('conv2dBackpropFilter', x.shape, attrs.filterShape, attrs), attrs.splits, prefs),
   grad: null,
 };
 
@@ -538,7 +406,8 @@ export function conv2dTranspose(x: Tensor, filter: Tensor, outputShape: readonly
 export function conv2dBackpropFilter(x: Tensor, dy: Tensor, filterShape: readonly number[], options: Conv2dOptions = {}): Tensor {
   const attrs = convAttrs('conv2dBackpropFilter', options);
   const g = convGeometry('conv2dBackpropFilter', x.shape, filterShape, attrs);
-  const splits = filterSplits(g);
+  // The chunking sets the rounding: it follows the backend that runs the op, never another one.
+  const splits = filterSplits(g, engine.backend.preferences);
   return engine.tidy(() => {
     const partials = engine.runOp(conv2dBackpropFilterOp, [x, dy], { ...attrs, filterShape, splits })[0];
     return splits === 1 ? reshape(partials, filterShape) : sum(partials, { axis: 0 });

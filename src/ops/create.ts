@@ -1,5 +1,5 @@
-// Making tensors: from values, filled, random (seeded, generated on the host for
-// initialisers), and variables. Values are checked against the shape with clear errors.
+// Making tensors: from values, filled with one value, cast, and variables (random values come from
+// ops/random.ts and the initializers). Values are checked against the shape with clear errors.
 import { dtypeOfArray, type DType, type TypedArray } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';

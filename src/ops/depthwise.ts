@@ -9,7 +9,7 @@ import { kernelParams } from '../backend/skeleton.js';
 import { DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
-import { convAttrs, convGeometry, type Conv2dOptions, type ConvAttrs, type ConvGeometry } from './conv.js';
+import { convAttrs, convGeometry, type Conv2dOptions, type ConvAttrs, type ConvGeometry } from './conv-geometry.js';
 import type { OpDef } from './op.js';
 
 /**

@@ -1,5 +1,5 @@
 // The workgroup-memory GEMM that matMul and the three convs share on GPUs that prefer it
-// (kernelPreferences.tiling 'workgroup'): shaders/gemm_workgroup.wgsl is the kernel, and each
+// (KernelPreferences.tiling 'workgroup'): shaders/gemm_workgroup.wgsl is the kernel, and each
 // op supplies only its index mapping — gemmBegin, loadA and loadB — plus its Params and bindings.
 import { linearWorkgroups } from '../backend/kernel.js';
 import body from '../../shaders/gemm_workgroup.wgsl?raw';
@@ -8,7 +8,7 @@ import body from '../../shaders/gemm_workgroup.wgsl?raw';
 export const WORKGROUP_TILE = 64;
 
 /** Uniform fields the template reads; each op's Params must hold them. */
-export const GEMM_GRID_FIELDS = ['M', 'N', 'tilesN', 'tilesM', 'count'] as const;
+export const GEMM_GRID_FIELDS = { M: 'u32', N: 'u32', tilesN: 'u32', tilesM: 'u32', count: 'u32' } as const;
 
 /** The dispatch of `batches` products of M×N outputs: tiles per dim, workgroups with work, and their grid. */
 export function workgroupGemmGrid(M: number, N: number, batches: number): { tilesM: number; tilesN: number; count: number; workgroups: [number, number, number] } {
@@ -19,7 +19,7 @@ export function workgroupGemmGrid(M: number, N: number, batches: number): { tile
 }
 
 /** How an op reads its operands: the contract is written at the top of shaders/gemm_workgroup.wgsl. */
-export interface GemmMapping {
+interface GemmMapping {
   /** A's k is its contiguous dim (else its m is): picks the coalesced load order of A. */
   readonly aKContiguous: boolean;
   /** B's n is its contiguous dim (else its k is). */

@@ -3,6 +3,7 @@
 // whose row kernel lives in shaders/softmax_cross_entropy*.wgsl beside its CPU twin here.
 import sceWgsl from '../../shaders/softmax_cross_entropy.wgsl?raw';
 import sceBackpropWgsl from '../../shaders/softmax_cross_entropy_backprop.wgsl?raw';
+import { kernelParams } from '../backend/skeleton.js';
 import { linearWorkgroups, type KernelCall } from '../backend/kernel.js';
 import { splitItems, type Span } from '../backend/split.js';
 import type { TypedArray } from '../dtype.js';
@@ -136,8 +137,26 @@ interface SceAttrs {
   readonly sparse: boolean;
 }
 
-/** The WGSL header choosing the label type of the routines, with the NaN-keeping nt_* helpers they call. */
-const sceHeader = (sparse: boolean): string => `${WGSL_PRELUDE}\nalias Label = ${sparse ? 'i32' : 'f32'};\nconst SPARSE = ${sparse};\n`;
+/** The uniforms of both row kernels (their meaning: shaders/softmax_cross_entropy.wgsl). */
+const SCE_PARAMS = kernelParams({ rows: 'u32', classes: 'u32', first: 'u32', xShift: 'u32', labelShift: 'u32', rowShift: 'u32' });
+
+/** What both row kernels declare before main: the NaN-keeping nt_* helpers, the label type, and a row's max and Σ exp(x − max). */
+const scePrelude = (sparse: boolean): string => `${WGSL_PRELUDE}
+alias Label = ${sparse ? 'i32' : 'f32'};
+const SPARSE = ${sparse};
+
+// A function argument keeps the NaN a runtime value (a NaN constant is a WGSL error).
+fn bits_to_f32(u: u32) -> f32 { return bitcast<f32>(u); }
+
+/** The max m of the row of logits at base, and s = Σ_j exp(logits[base + j] − m). */
+fn rowStats(base: u32) -> vec2<f32> {
+  var m = logits[base];
+  for (var j = 1u; j < p.classes; j++) { m = nt_max(m, logits[base + j]); }
+  var s = 0.0;
+  for (var j = 0u; j < p.classes; j++) { s += nt_exp(logits[base + j] - m); }
+  return vec2<f32>(m, s);
+}
+`;
 
 function sceDims(logits: Tensor): { rows: number; classes: number } {
   const classes = logits.shape[logits.rank - 1];
@@ -161,11 +180,15 @@ function rowStats(x: TypedArray, base: number, classes: number): { m: number; s:
 function sceCall(name: string, source: string, sparse: boolean, rows: number, classes: number, cpu: KernelCall['cpu']): KernelCall {
   const backprop = name.endsWith('Backprop');
   const uniformsOf = (first: number, end: number, xShift: number, labelShift: number, rowShift: number) =>
-    [end, classes, first, xShift, labelShift, rowShift].map((u32) => ({ u32 }));
+    SCE_PARAMS.uniforms({ rows: end, classes, first, xShift, labelShift, rowShift });
+  const label = sparse ? 'i32' : 'f32';
+  const storages = backprop
+    ? [{ name: 'logits', type: 'f32' }, { name: 'labels', type: label }, { name: 'dy', type: 'f32' }, { name: 'dx', type: 'f32', write: true }]
+    : [{ name: 'logits', type: 'f32' }, { name: 'labels', type: label }, { name: 'loss', type: 'f32', write: true }];
   const call: KernelCall = {
     name,
     key: `${name}:${sparse ? 'sparse' : 'dense'}`,
-    wgsl: () => sceHeader(sparse) + source,
+    wgsl: () => SCE_PARAMS.wgsl({ storages, prelude: scePrelude(sparse), index: { name: 'row', from: 'first', below: 'rows' }, body: source }),
     uniforms: uniformsOf(0, rows, 0, 0, 0),
     workgroups: linearWorkgroups(rows),
     cpu,

@@ -6,7 +6,7 @@ import { ranges, windowOver, type Span } from '../backend/split.js';
 import { BackendError } from '../errors.js';
 
 /** Where one product's matrices lie: element offsets and strides (transposes are strides). */
-export interface ProductLayout {
+interface ProductLayout {
   M: number;
   N: number;
   K: number;
@@ -25,7 +25,7 @@ export interface ProductLayout {
 }
 
 /** One part: its ranges, whether it is the first / last k range, and the windows (a, b, bias?, out). */
-export interface GridPart {
+interface GridPart {
   m: Span;
   n: Span;
   k: Span;

@@ -4,7 +4,7 @@
 import type { KernelCall } from '../backend/kernel.js';
 import { runBiasRelu, runGemm } from '../backend/cpu/wasm/gemm-run.js';
 import type { WasmRuntime } from '../backend/cpu/wasm/runtime.js';
-import { cpuEpilogue, type FusedActivation } from './matmul-epilogue.js';
+import { cpuEpilogue, type FusedActivation } from './epilogue.js';
 
 /** One product's sizes and element strides: A[i][k] at i·aRow + k·aK, B[k][j] at k·bK + j·bCol. */
 export interface WasmMatMulShape {

@@ -1,39 +1,40 @@
 // WGSL of matMul's two GPU kernels. The register-tile kernel is generated here because its tile
 // must be fully unrolled (named accumulators, no private arrays): SwiftShader runs it several times
 // faster that way. The workgroup-memory kernel is the GEMM template shared with conv (gemm-workgroup.ts)
-// with matMul's strided loads; both share the header below (Params, bindings, batch offsets), so the
-// uniform layout is written once. Both store through `epilogue(v, col)` (src/ops/matmul-epilogue.ts):
+// with matMul's strided loads; both open on the kernel skeleton with MATMUL_PARAMS (Params,
+// bindings) and share the helpers below (batch offsets, epilogue), so the uniform layout is written once. Both store through `epilogue(v, col)` (src/ops/epilogue.ts):
 // identity for matMul, bias + activation for fusedMatMul.
-import { workgroupGemmWgsl } from './gemm-workgroup.js';
+import { kernelParams, type ParamValues, type StorageBinding } from '../backend/skeleton.js';
+import type { EpilogueWgsl } from './epilogue.js';
+import { GEMM_GRID_FIELDS, workgroupGemmWgsl } from './gemm-workgroup.js';
 
 export { WORKGROUP_TILE } from './gemm-workgroup.js';
 
-/** Uniform fields of both kernels, in order (all u32). Strides and counts are in elements. */
-export const MATMUL_PARAMS = [
-  'M', 'N', 'K',
-  // output tiles along N and M
-  'tilesN', 'tilesM',
-  // invocations (register) or workgroups (workgroup) that have work: tiles × batch
-  'count',
+/** The uniforms of both kernels (all u32). Strides and counts are in elements. */
+export const MATMUL_PARAMS = kernelParams({
+  // M, N, the output tiles along N and M, and the invocations (register) or workgroups (workgroup)
+  // that have work: tiles × batch
+  ...GEMM_GRID_FIELDS,
+  K: 'u32',
   // strides of A's rows (m) and k, of B's k and columns (n): transposes are index arithmetic
-  'aRow', 'aK', 'bK', 'bCol',
+  aRow: 'u32', aK: 'u32', bK: 'u32', bCol: 'u32',
   // the batch, collapsed to at most 3 dims [d0, d1, d2] (d0 is implied by count)
-  'd1', 'd2',
+  d1: 'u32', d2: 'u32',
   // element strides of A's and B's matrices per batch dim (0 where that input is broadcast)
-  'as0', 'as1', 'as2', 'bs0', 'bs1', 'bs2',
+  as0: 'u32', as1: 'u32', as2: 'u32', bs0: 'u32', bs1: 'u32', bs2: 'u32',
   // added to A's and out's indices: 0, except in the parts of a product split by rows over
   // tensors larger than one binding, where a and out are bound from a window (may wrap: u32 is modular)
-  'aShift', 'outShift',
+  aShift: 'u32', outShift: 'u32',
   // split by batches: the dispatch's first batch, and what moves B's indices into its window
-  'z0', 'bShift',
+  z0: 'u32', bShift: 'u32',
   // split within a matrix (ranges of rows, columns and k): out's row stride (N of the whole
   // product), what moves a column to its bias index, 1 to add to out (the k ranges after the
   // first), and 1 to store the raw sum (the k ranges before the last skip the epilogue)
-  'ldo', 'colShift', 'accumulate', 'raw',
-] as const;
+  ldo: 'u32', colShift: 'u32', accumulate: 'u32', raw: 'u32',
+});
 
-/** One matMul kernel parameter. */
-export type MatMulParam = (typeof MATMUL_PARAMS)[number];
+/** The values of one matMul kernel's uniforms. */
+export type MatMulValues = ParamValues<typeof MATMUL_PARAMS.fields>;
 
 /**
  * The register kernel's shape where B's columns may not be read as vec4s: 8 rows × 2 vec4 columns
@@ -48,19 +49,18 @@ export const REGISTER_TILE = { rows: REGISTER_SHAPE.rows, vec4s: REGISTER_SHAPE.
 /** Invocations per workgroup of the register kernel. */
 export const REGISTER_WORKGROUP = 64;
 
-/**
- * Params, the bindings (a, b — as `bType`, f32 or vec4 —, the optional bias, out, p), batchOffsets()
- * and the epilogue, which wraps the op's (`opEpilogue`): a k range before the last stores its raw partial sum.
- */
-function header(hasBias: boolean, epilogue: string, bType = 'f32'): string {
-  const bias = hasBias ? '@group(0) @binding(2) var<storage, read> bias: array<f32>;\n' : '';
-  const o = hasBias ? 3 : 2;
-  return `struct Params { ${MATMUL_PARAMS.map((f) => `${f}: u32`).join(', ')} }
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<${bType}>;
-${bias}@group(0) @binding(${o}) var<storage, read_write> out: array<f32>;
-@group(0) @binding(${o + 1}) var<uniform> p: Params;
+/** The bindings: a, b (as `bType`, f32 or vec4), the optional bias, out. */
+function storages(hasBias: boolean, bType = 'f32'): StorageBinding[] {
+  const bias: StorageBinding[] = hasBias ? [{ name: 'bias', type: 'f32' }] : [];
+  return [{ name: 'a', type: 'f32' }, { name: 'b', type: bType }, ...bias, { name: 'out', type: 'f32', write: true }];
+}
 
+/**
+ * What both kernels declare after the bindings: batchOffsets() and the epilogue, which wraps the
+ * op's (`opEpilogue`): a k range before the last stores its raw partial sum.
+ */
+function helpers(epilogue: string): string {
+  return `
 // Element offsets of batch z's matrix in a (x) and in b (y); broadcast dims have stride 0.
 fn batchOffsets(zLocal: u32) -> vec2<u32> {
   let z = zLocal + p.z0;
@@ -81,12 +81,6 @@ fn epilogue(v: f32, col: u32) -> f32 {
 `;
 }
 
-/** What a kernel stores: the WGSL of `fn epilogue(v: f32, col: u32) -> f32` (matMul's: `opEpilogue`), and whether it reads `bias`. */
-export interface EpilogueWgsl {
-  readonly hasBias: boolean;
-  readonly wgsl: string;
-}
-
 /** matMul's index mapping for the GEMM template: batch offsets, then strided loads (transposes are strides). */
 const WORKGROUP_LOADS = `var<private> offs: vec2<u32>; // batch z's matrix offsets in a (x) and b (y)
 fn gemmBegin(z: u32) -> u32 { offs = batchOffsets(z); return p.K; }
@@ -95,7 +89,7 @@ fn loadB(k: u32, n: u32) -> f32 { return b[offs.y + k * p.bK + n * p.bCol]; }`;
 
 /** The workgroup-memory kernel; the transpose flags pick coalesced load orders (they are in the key). */
 export function workgroupKernelWgsl(transposeA: boolean, transposeB: boolean, epi: EpilogueWgsl): string {
-  return workgroupGemmWgsl(header(epi.hasBias, epi.wgsl), {
+  return workgroupGemmWgsl(MATMUL_PARAMS.declarations(storages(epi.hasBias)) + helpers(epi.wgsl), {
     aKContiguous: !transposeA,
     bNContiguous: !transposeB,
     wgsl: WORKGROUP_LOADS,
@@ -134,10 +128,6 @@ export function registerKernelWgsl(epi: EpilogueWgsl, shape: RegisterShape = REG
   const { rows, vec4s, bVec4, kUnroll } = shape;
   const cols = vec4s * 4;
   const L: string[] = [];
-  L.push(`@compute @workgroup_size(${REGISTER_WORKGROUP})`);
-  L.push('fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {');
-  L.push(`  let t = gid.y * nwg.x * ${REGISTER_WORKGROUP}u + gid.x;`);
-  L.push('  if (t >= p.count) { return; }');
   // Neighbouring invocations (SIMD lanes on SwiftShader) take neighbouring column tiles: they share A's rows.
   L.push('  let rest = t / p.tilesN;');
   L.push(`  let col0 = (t % p.tilesN) * ${cols}u;`);
@@ -191,6 +181,11 @@ export function registerKernelWgsl(epi: EpilogueWgsl, shape: RegisterShape = REG
     }
     L.push('  }');
   }
-  L.push('}');
-  return header(epi.hasBias, epi.wgsl, bVec4 ? 'vec4<f32>' : 'f32') + L.join('\n') + '\n';
+  return MATMUL_PARAMS.wgsl({
+    storages: storages(epi.hasBias, bVec4 ? 'vec4<f32>' : 'f32'),
+    prelude: helpers(epi.wgsl),
+    index: { name: 't', below: 'count' },
+    workgroupSize: REGISTER_WORKGROUP,
+    body: L.join('\n'),
+  });
 }

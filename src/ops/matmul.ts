@@ -1,8 +1,8 @@
 // matMul: [..., M, K] × [..., K, N] with NumPy-broadcast batch dims and transpose flags, and its
 // gradient; fusedMatMul adds a bias and an activation in the same kernel's epilogue. One KernelCall
-// per product: a CPU loop (i-k-j over contiguous rows) and one of two WGSL kernels — unrolled
-// register tiles or workgroup-memory tiles — picked per adapter (kernelPreferences).
-import { kernelPreferences, linearWorkgroups, type BindingWindow, type KernelCall, type SplitLimits } from '../backend/kernel.js';
+// per product: a CPU loop (4×4 register blocks over contiguous rows) and one of two WGSL kernels —
+// unrolled register tiles or workgroup-memory tiles — as the backend prefers (OpDef.kernel's prefs).
+import { linearWorkgroups, type KernelPreferences, type BindingWindow, type KernelCall, type SplitLimits } from '../backend/kernel.js';
 import { splitItems, type ItemPart, type Span } from '../backend/split.js';
 import { BackendError, DTypeError, NeuriteError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
@@ -10,7 +10,7 @@ import { broadcastStrides, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { OpDef } from './op.js';
 import { unbroadcast } from './binary.js';
-import { activationBackprop, checkFusedActivation, cpuEpilogue, epilogueWgsl, type FusedActivation } from './matmul-epilogue.js';
+import { activationBackprop, checkFusedActivation, cpuEpilogue, epilogueWgsl, type FusedActivation } from './epilogue.js';
 import {
   MATMUL_PARAMS,
   REGISTER_SHAPE,
@@ -20,7 +20,7 @@ import {
   registerKernelWgsl,
   registerShapeKey,
   workgroupKernelWgsl,
-  type MatMulParam,
+  type MatMulValues,
   type RegisterShape,
 } from './matmul-wgsl.js';
 import { gridParts } from './matmul-split.js';
@@ -165,7 +165,7 @@ export const matMulOp: OpDef<MatMulAttrs> = {
     const { M, N, batch } = geometry(a, b, attrs);
     return [{ shape: [...batch, M, N], dtype: 'float32' }];
   },
-  kernel: ([a, b], _outs, attrs) => matMulCall(geometry(a, b, attrs), attrs, null),
+  kernel: ([a, b], _outs, attrs, prefs) => matMulCall(geometry(a, b, attrs), attrs, null, prefs),
   grad: ([dy], [a, b], _o, attrs, needs) => matMulGrads(dy, a, b, attrs, needs),
 };
 
@@ -177,7 +177,8 @@ export const fusedMatMulOp: OpDef<FusedMatMulAttrs> = {
     if (bias) checkBias(bias, N);
     return [{ shape: [...batch, M, N], dtype: 'float32' }];
   },
-  kernel: ([a, b, bias], _outs, attrs) => matMulCall(geometry(a, b, attrs, 'fusedMatMul'), attrs, { activation: attrs.activation, hasBias: !!bias }),
+  kernel: ([a, b, bias], _outs, attrs, prefs) =>
+    matMulCall(geometry(a, b, attrs, 'fusedMatMul'), attrs, { activation: attrs.activation, hasBias: !!bias }, prefs),
   grad: ([dy], [a, b, bias], [y], attrs, needs) => {
     // Y = act(Z), Z = op(A)·op(B) + bias: dZ = dY ⊙ act'(Z) (from Y); dA, dB as matMul's with dZ;
     // d bias = Σ dZ over every row of every batch (bias broadcasts along all dims but the last).
@@ -259,7 +260,7 @@ function kernelSource(name: string, register: RegisterShape | null, { transposeA
   };
 }
 
-function matMulCall(g: Geometry, attrs: MatMulAttrs, epi: Epilogue | null): KernelCall {
+function matMulCall(g: Geometry, attrs: MatMulAttrs, epi: Epilogue | null, prefs: KernelPreferences): KernelCall {
   const { transposeA, transposeB } = attrs;
   const { M, K, N, layout } = g;
   if (layout.dims.length > MAX_BATCH_DIMS) {
@@ -270,13 +271,13 @@ function matMulCall(g: Geometry, attrs: MatMulAttrs, epi: Epilogue | null): Kern
   const dims = [...Array<number>(pad).fill(1), ...layout.dims];
   const as = [...Array<number>(pad).fill(0), ...layout.aStrides];
   const bs = [...Array<number>(pad).fill(0), ...layout.bStrides];
-  const register = kernelPreferences.tiling === 'register';
+  const register = prefs.tiling === 'register';
   const tileRows = register ? REGISTER_TILE.rows : WORKGROUP_TILE;
   const tileCols = register ? REGISTER_TILE.cols : WORKGROUP_TILE;
   const tilesM = Math.ceil(M / tileRows);
   const tilesN = Math.ceil(N / tileCols);
   const count = tilesM * tilesN * batches;
-  const params: Record<MatMulParam, number> = {
+  const params: MatMulValues = {
     M, N, K, tilesN, tilesM, count,
     aRow: transposeA ? 1 : K,
     aK: transposeA ? M : 1,
@@ -292,7 +293,7 @@ function matMulCall(g: Geometry, attrs: MatMulAttrs, epi: Epilogue | null): Kern
   const call: KernelCall = {
     name,
     ...kernelSource(name, register ? registerShape(N, transposeB) : null, attrs, epi),
-    uniforms: MATMUL_PARAMS.map((f) => ({ u32: params[f] })),
+    uniforms: MATMUL_PARAMS.uniforms(params),
     workgroups: register ? linearWorkgroups(count, REGISTER_WORKGROUP) : linearWorkgroups(count, 1),
     cpu: ([a, b, ...rest], [out]) => {
       const bias = epi?.hasBias ? (rest[0] as Float32Array) : null;
@@ -313,18 +314,20 @@ function matMulCall(g: Geometry, attrs: MatMulAttrs, epi: Epilogue | null): Kern
  * too big, and for one matrix, each matrix by a grid of row, column and k ranges (matmul-split.ts).
  */
 function splitProduct(
-  call: KernelCall, g: Geometry, params: Record<MatMulParam, number>, epi: Epilogue | null, register: boolean, limits: SplitLimits,
+  call: KernelCall, g: Geometry, params: MatMulValues, epi: Epilogue | null, register: boolean, limits: SplitLimits,
 ): KernelCall[] {
   const { M, K, N, layout } = g;
   const batches = sizeOf(g.batch);
   const hasBias = !!epi?.hasBias;
   const tile = register ? REGISTER_TILE : { rows: WORKGROUP_TILE, cols: WORKGROUP_TILE };
-  const part = (windows: readonly (BindingWindow | undefined)[], p: Record<MatMulParam, number>): KernelCall => {
+  const part = (windows: readonly (BindingWindow | undefined)[], p: MatMulValues): KernelCall => {
     const count = Math.ceil(p.M / tile.rows) * Math.ceil(p.N / tile.cols) * p.count;
-    const fields = { ...p, tilesM: Math.ceil(p.M / tile.rows), tilesN: Math.ceil(p.N / tile.cols), count };
+    const values: MatMulValues = { ...p, tilesM: Math.ceil(p.M / tile.rows), tilesN: Math.ceil(p.N / tile.cols), count };
+    // Shifts may be negative: u32 wraps them, and WGSL's modular arithmetic lands them in the window.
+    const wrapped = Object.fromEntries(Object.entries(values).map(([f, v]) => [f, v >>> 0])) as MatMulValues;
     return {
       ...call,
-      uniforms: MATMUL_PARAMS.map((f) => ({ u32: fields[f] >>> 0 })),
+      uniforms: MATMUL_PARAMS.uniforms(wrapped),
       workgroups: register ? linearWorkgroups(count, REGISTER_WORKGROUP) : linearWorkgroups(count, 1),
       windows,
     };
@@ -393,7 +396,7 @@ function splitBatches(name: string, g: Geometry, hasBias: boolean, limits: Split
 
 /** The CPU kernel: per batch, a register-blocked product (then the epilogue); a transposed B is copied to [K, N] first. */
 function cpuMatMul(
-  a: Float32Array, b: Float32Array, out: Float32Array, g: Geometry, p: Record<MatMulParam, number>, batches: number,
+  a: Float32Array, b: Float32Array, out: Float32Array, g: Geometry, p: MatMulValues, batches: number,
   epilogue: ReturnType<typeof cpuEpilogue> | null,
 ): void {
   const { M, K, N } = g;

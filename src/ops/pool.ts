@@ -12,14 +12,14 @@ import argMaxWgsl from '../../shaders/pool_argmax.wgsl?raw';
 import argMax4Wgsl from '../../shaders/pool_argmax4.wgsl?raw';
 import commonWgsl from '../../shaders/pool_common.wgsl?raw';
 import { linearWorkgroups, type KernelCall, type SplitLimits, type Uniform } from '../backend/kernel.js';
+import { kernelParams, type StorageBinding } from '../backend/skeleton.js';
 import { splitItems, type Span } from '../backend/split.js';
 import { ArgumentError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
 import { maxPoolWasm } from './pool-wasm.js';
 import type { Tensor } from '../tensor.js';
-import { checkImage, pairOption, paddingOption, windowAxis, type Padding } from './conv.js';
 import type { OpDef } from './op.js';
-import { inputRowsOf, outputRowsOf, rowSpan, wholeRows, type WindowAxis } from './row-windows.js';
+import { checkImage, inputRowsOf, outputRowsOf, pairOption, paddingOption, rowSpan, wholeRows, windowAxis, type Padding, type WindowAxis } from './windows.js';
 import { reshape } from './transform.js';
 
 /** Options of `maxPool2d` and `avgPool2d`. */
@@ -153,16 +153,18 @@ type PoolKind = 'forward' | 'maxBackprop' | 'maxBackpropWindows' | 'avgBackprop'
  * run over output rows (image, row) — the pooled rows for the forward and the per-window gradient,
  * the input rows for the per-element gradients — `rowItems` of them per row.
  */
-function poolCall(name: string, kind: PoolKind, wgsl: string, g: PoolGeometry, cpu: KernelCall['cpu'], lanes = 1, wasm?: KernelCall['wasm']): KernelCall {
+function poolCall(name: string, kind: PoolKind, shader: PoolShader, g: PoolGeometry, cpu: KernelCall['cpu'], lanes = 1, wasm?: KernelCall['wasm']): KernelCall {
   const { C, H, W, outH, outW, ph, pw, sh, sw, pt, pl } = g;
   const perWindow = kind === 'forward' || kind === 'maxBackpropWindows';
   const rows: PoolRows = { perImage: perWindow ? outH : H, items: ((perWindow ? outW : W) * C) / lanes };
   // One dispatch covers invocations [first, end); shifts index the bindings' windows (pool_common.wgsl),
   // in array elements (vec4s when lanes is 4; window offsets are multiples of 4).
-  const uniformsOf = (first: number, end: number, shifts: readonly number[]) =>
-    [end, C, H, W, outH, outW, ph, pw, sh, sw, pt, pl, first, ...[0, 1, 2].map((k) => (shifts[k] ?? 0) / lanes)].map((u32) => ({ u32 }));
+  const uniformsOf = (first: number, end: number, shifts: readonly number[]) => {
+    const [aShift, bShift, oShift] = [0, 1, 2].map((k) => (shifts[k] ?? 0) / lanes);
+    return POOL_PARAMS.uniforms({ n: end, C, H, W, outH, outW, ph, pw, sh, sw, pt, pl, first, aShift, bShift, oShift });
+  };
   const n = g.batch * rows.perImage * rows.items;
-  const call: KernelCall = { name, key: lanes === 1 ? name : `${name}:vec${lanes}`, wgsl: () => wgsl, uniforms: uniformsOf(0, n, []), workgroups: linearWorkgroups(n), cpu, wasm };
+  const call: KernelCall = { name, key: lanes === 1 ? name : `${name}:vec${lanes}`, wgsl: () => poolWgsl(shader, lanes), uniforms: uniformsOf(0, n, []), workgroups: linearWorkgroups(n), cpu, wasm };
   return { ...call, split: (limits) => splitPool(call, kind, g, rows, limits, uniformsOf) };
 }
 
@@ -216,12 +218,32 @@ function splitPool(
   });
 }
 
-const MAX_WGSL = commonWgsl + argMaxWgsl + maxPoolWgsl;
-const MAX_BACKPROP_WGSL = commonWgsl + argMaxWgsl + maxPoolBackpropWgsl;
-const MAX_V4_WGSL = commonWgsl + argMax4Wgsl + maxPoolV4Wgsl;
-const MAX_BACKPROP_WINDOWS_WGSL = commonWgsl + argMax4Wgsl + maxPoolBackpropWindowsWgsl;
-const AVG_WGSL = commonWgsl + avgPoolWgsl;
-const AVG_BACKPROP_WGSL = commonWgsl + avgPoolBackpropWgsl;
+/** The uniforms of every pooling kernel (their meaning: shaders/pool_common.wgsl). */
+const POOL_PARAMS = kernelParams({
+  n: 'u32', C: 'u32', H: 'u32', W: 'u32', outH: 'u32', outW: 'u32', ph: 'u32', pw: 'u32', sh: 'u32', sw: 'u32', pt: 'u32', pl: 'u32',
+  first: 'u32', aShift: 'u32', bShift: 'u32', oShift: 'u32',
+});
+
+/** A pooling kernel: its body, the argmax helpers it reads (if any) and its bindings' names. */
+interface PoolShader {
+  readonly body: string;
+  readonly argMax?: string;
+  readonly bindings: readonly string[];
+}
+
+/** The whole kernel: the skeleton's opening over the bindings (the last written), the shared geometry, the body. */
+function poolWgsl({ body, argMax, bindings }: PoolShader, lanes: number): string {
+  const type = lanes === 4 ? 'vec4<f32>' : 'f32';
+  const storages: StorageBinding[] = bindings.map((name, k) => ({ name, type, write: k === bindings.length - 1 }));
+  return POOL_PARAMS.wgsl({ storages, prelude: commonWgsl + (argMax ?? ''), index: { from: 'first', below: 'n' }, body });
+}
+
+const MAX: PoolShader = { body: maxPoolWgsl, argMax: argMaxWgsl, bindings: ['x', 'out'] };
+const MAX_BACKPROP: PoolShader = { body: maxPoolBackpropWgsl, argMax: argMaxWgsl, bindings: ['x', 'dy', 'dx'] };
+const MAX_V4: PoolShader = { body: maxPoolV4Wgsl, argMax: argMax4Wgsl, bindings: ['x', 'out'] };
+const MAX_BACKPROP_WINDOWS: PoolShader = { body: maxPoolBackpropWindowsWgsl, argMax: argMax4Wgsl, bindings: ['x', 'dy', 'dx'] };
+const AVG: PoolShader = { body: avgPoolWgsl, bindings: ['x', 'out'] };
+const AVG_BACKPROP: PoolShader = { body: avgPoolBackpropWgsl, bindings: ['dy', 'dx'] };
 
 /** maxPool2d: the max of each window of x [N,H,W,C]. */
 export const maxPool2dOp: OpDef<PoolAttrs> = {
@@ -231,7 +253,7 @@ export const maxPool2dOp: OpDef<PoolAttrs> = {
     const g = poolGeometry('maxPool2d', x.shape, attrs);
     const cpu: KernelCall['cpu'] = ([xs], [o]) => maxPoolCpu(g, xs as Float32Array, o as Float32Array);
     // Four channels per invocation share the window's index math, when C allows.
-    return g.C % 4 === 0 ? poolCall('maxPool2d', 'forward', MAX_V4_WGSL, g, cpu, 4, maxPoolWasm(g, false)) : poolCall('maxPool2d', 'forward', MAX_WGSL, g, cpu);
+    return g.C % 4 === 0 ? poolCall('maxPool2d', 'forward', MAX_V4, g, cpu, 4, maxPoolWasm(g, false)) : poolCall('maxPool2d', 'forward', MAX, g, cpu);
   },
   // dL/dx routes each window's dy to the element that was its max
   grad: ([dy], [x], _o, attrs) => [engine.runOp(maxPool2dBackpropOp, [x, dy], attrs)[0]],
@@ -251,9 +273,9 @@ export const maxPool2dBackpropOp: OpDef<PoolAttrs> = {
     // Windows that do not overlap (the usual strides = pool size): one invocation per window and
     // four channels writes the part of dx it owns, instead of every dx element redoing its window's max.
     if (g.sh >= g.ph && g.sw >= g.pw && g.C % 4 === 0) {
-      return poolCall('maxPool2dBackprop', 'maxBackpropWindows', MAX_BACKPROP_WINDOWS_WGSL, g, cpu, 4, maxPoolWasm(g, true));
+      return poolCall('maxPool2dBackprop', 'maxBackpropWindows', MAX_BACKPROP_WINDOWS, g, cpu, 4, maxPoolWasm(g, true));
     }
-    return poolCall('maxPool2dBackprop', 'maxBackprop', MAX_BACKPROP_WGSL, g, cpu, 1, maxPoolWasm(g, true));
+    return poolCall('maxPool2dBackprop', 'maxBackprop', MAX_BACKPROP, g, cpu, 1, maxPoolWasm(g, true));
   },
   grad: null,
 };
@@ -264,7 +286,7 @@ export const avgPool2dOp: OpDef<PoolAttrs> = {
   outputs: ([x], attrs) => [{ shape: outShape(poolGeometry('avgPool2d', x.shape, attrs)), dtype: 'float32' }],
   kernel([x], _outputs, attrs) {
     const g = poolGeometry('avgPool2d', x.shape, attrs);
-    return poolCall('avgPool2d', 'forward', AVG_WGSL, g, ([xs], [o]) => avgPoolCpu(g, false, xs as Float32Array, o as Float32Array));
+    return poolCall('avgPool2d', 'forward', AVG, g, ([xs], [o]) => avgPoolCpu(g, false, xs as Float32Array, o as Float32Array));
   },
   // dL/dx spreads each window's dy evenly over its in-bounds elements
   grad: ([dy], [x], _o, attrs) => [engine.runOp(avgPool2dBackpropOp, [dy], { ...attrs, xShape: x.shape })[0]],
@@ -283,7 +305,7 @@ export const avgPool2dBackpropOp: OpDef<AvgBackpropAttrs> = {
   },
   kernel(_inputs, _outputs, attrs) {
     const g = poolGeometry('avgPool2dBackprop', attrs.xShape, attrs);
-    return poolCall('avgPool2dBackprop', 'avgBackprop', AVG_BACKPROP_WGSL, g, ([dy], [dx]) =>
+    return poolCall('avgPool2dBackprop', 'avgBackprop', AVG_BACKPROP, g, ([dy], [dx]) =>
       avgPoolCpu(g, true, dy as Float32Array, dx as Float32Array),
     );
   },

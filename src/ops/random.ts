@@ -2,7 +2,8 @@
 // (seed, i), so there is no generator state to carry and the same seed gives the same values on
 // every backend. The hash (xxHash32 of one word) is written below once in WGSL u32 arithmetic
 // and once in JS (Math.imul, >>> 0); both are exact integer code, so they agree bit for bit.
-import { linearWorkgroups, WORKGROUP_SIZE, type KernelCall } from '../backend/kernel.js';
+import { linearWorkgroups, type KernelCall } from '../backend/kernel.js';
+import { kernelParams } from '../backend/skeleton.js';
 import { splitItems } from '../backend/split.js';
 import { ArgumentError, DTypeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
@@ -38,6 +39,9 @@ fn nt_hash(seed: u32, index: u32) -> u32 {
 }
 fn nt_uniform(seed: u32, index: u32) -> f32 { return f32(nt_hash(seed, index) >> 8u) / 16777216.0; }`;
 
+/** The random kernel's uniforms: elements [first, n) bound from `base`, the seed, and a and b (see randomCall). */
+const RANDOM_PARAMS = kernelParams({ n: 'u32', seed: 'u32', a: 'f32', b: 'f32', first: 'u32', base: 'u32' });
+
 /** What the random kernel writes: uniform values, or its input with elements dropped. */
 type RandomMode = 'uniform' | 'dropout';
 
@@ -50,33 +54,27 @@ type RandomMode = 'uniform' | 'dropout';
 function randomCall(mode: RandomMode, n: number, seed: number, a: number, b: number, counter = false): KernelCall {
   const fa = Math.fround(a);
   const fb = Math.fround(b);
-  const input =
-    mode === 'dropout'
-      ? `@group(0) @binding(0) var<storage, read> x: array<f32>;\n${counter ? '@group(0) @binding(1) var<storage, read> counter: array<i32>;\n' : ''}`
-      : '';
-  const out = mode === 'dropout' ? (counter ? 2 : 1) : 0;
+  const output = { name: 'out', type: 'f32', write: true };
+  const inputs = counter ? [{ name: 'x', type: 'f32' }, { name: 'counter', type: 'i32' }] : [{ name: 'x', type: 'f32' }];
+  const storages = mode === 'dropout' ? [...inputs, output] : [output];
   const seedOfStep = counter ? 'p.seed + bitcast<u32>(counter[0])' : 'p.seed';
   const value = mode === 'dropout' ? 'select(0.0, x[i - p.base] * p.b, u >= p.a)' : 'p.a + p.b * u';
   const name = mode === 'dropout' ? 'dropout' : 'randomUniform';
   // One dispatch covers elements [first, n) with x and out bound from element `base` (see split).
-  const uniformsOf = (first: number, end: number, base: number) => [{ u32: end }, { u32: seed }, { f32: fa }, { f32: fb }, { u32: first }, { u32: base }];
+  const uniformsOf = (first: number, end: number, base: number) => RANDOM_PARAMS.uniforms({ n: end, seed, a: fa, b: fb, first, base });
   const call: KernelCall = {
     name,
     key: `random:${mode}${counter ? ':counter' : ''}`,
     uniforms: uniformsOf(0, n, 0),
     workgroups: linearWorkgroups(n),
-    wgsl: () => `${WGSL_HASH}
-struct Params { n: u32, seed: u32, a: f32, b: f32, first: u32, base: u32 }
-${input}@group(0) @binding(${out}) var<storage, read_write> out: array<f32>;
-@group(0) @binding(${out + 1}) var<uniform> p: Params;
-@compute @workgroup_size(${WORKGROUP_SIZE})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x + p.first;
-  if (i >= p.n) { return; }
-  // The hash is of the global index, so a split run draws the same stream as a whole one.
-  let u = nt_uniform(${seedOfStep}, i);
-  out[i - p.base] = ${value};
-}`,
+    wgsl: () =>
+      RANDOM_PARAMS.wgsl({
+        storages,
+        prelude: WGSL_HASH,
+        index: { from: 'first', below: 'n' },
+        // The hash is of the global index, so a split run draws the same stream as a whole one.
+        body: `  let u = nt_uniform(${seedOfStep}, i);\n  out[i - p.base] = ${value};`,
+      }),
     cpu(ins, [o]) {
       if (mode === 'dropout') {
         const x = ins[0];

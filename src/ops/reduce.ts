@@ -1,6 +1,7 @@
 // Reductions over axes: sum, mean, max, min, argMax, logSumExp. One kernel reduces the middle
 // dim of x viewed as [outer, R, inner]; axes that are not adjacent are first moved together.
-import { linearWorkgroups, WORKGROUP_SIZE, type KernelCall, type SplitLimits, type Uniform } from '../backend/kernel.js';
+import { kernelParams } from '../backend/skeleton.js';
+import { linearWorkgroups, type KernelCall, type SplitLimits, type Uniform } from '../backend/kernel.js';
 import { ranges, searchParts, windowOver } from '../backend/split.js';
 import type { DType } from '../dtype.js';
 import { DTypeError, ShapeError, fmtShape } from '../errors.js';
@@ -16,7 +17,7 @@ import { exp, log } from './unary.js';
 import { broadcastTo, pad, reshape, transpose } from './transform.js';
 
 /** What a reduction computes. */
-export type ReduceKind = 'sum' | 'max' | 'min' | 'argMax' | 'argMin';
+type ReduceKind = 'sum' | 'max' | 'min' | 'argMax' | 'argMin';
 
 interface ReduceAttrs {
   readonly kind: ReduceKind;
@@ -42,6 +43,9 @@ const WGSL_REDUCE: Record<ReduceKind, { init: string; update: string; result: st
 /** A later window of the reduced dim continues from what the earlier ones wrote. */
 const CONTINUE = 'if (p.rLo > 0u) { acc = f32(out[i - p.outBase]); }';
 
+/** The reduction kernel's uniforms: outputs [first, n) bound from outBase, x viewed as [outer, reduced, inner]. */
+const REDUCE_PARAMS = kernelParams({ n: 'u32', first: 'u32', outBase: 'u32', reduced: 'u32', inner: 'u32', rLo: 'u32', rHi: 'u32', xBase: 'u32' });
+
 /** Where one dispatch works: outputs [first, end) bound from outBase; reduced indices [rLo, rHi) of x bound from xBase. */
 interface ReducePart {
   first: number;
@@ -58,23 +62,20 @@ function reduceCall(x: Tensor, outDtype: DType, attrs: ReduceAttrs): KernelCall 
   const ty = x.dtype === 'int32' ? 'i32' : 'f32';
   const outTy = outDtype === 'int32' ? 'i32' : 'f32';
   const spec = WGSL_REDUCE[kind];
-  const uniformsOf = (q: ReducePart) => [q.end, q.first, q.outBase, reduced, inner, q.rLo, q.rHi, q.xBase].map((u32) => ({ u32 }));
+  const uniformsOf = (q: ReducePart) => REDUCE_PARAMS.uniforms({ n: q.end, first: q.first, outBase: q.outBase, reduced, inner, rLo: q.rLo, rHi: q.rHi, xBase: q.xBase });
+  const storages = [{ name: 'x', type: ty }, { name: 'out', type: outTy, write: true }];
   const call: KernelCall = {
     name: kind,
     key: `reduce:${kind}:${x.dtype}>${outDtype}`,
     uniforms: uniformsOf({ first: 0, end: n, outBase: 0, rLo: 0, rHi: reduced, xBase: 0 }),
     workgroups: linearWorkgroups(n),
-    wgsl: () => `// WGSL lets compilers assume no NaN, so \`v != v\` may fold to false: test the bits.
-fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
-struct Params { n: u32, first: u32, outBase: u32, reduced: u32, inner: u32, rLo: u32, rHi: u32, xBase: u32 }
-@group(0) @binding(0) var<storage, read> x: array<${ty}>;
-@group(0) @binding(1) var<storage, read_write> out: array<${outTy}>;
-@group(0) @binding(2) var<uniform> p: Params;
-@compute @workgroup_size(${WORKGROUP_SIZE})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = p.first + gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x;
-  if (i >= p.n) { return; }
-  // x's element (o, r, k) sits at base + r * inner in the bound window.
+    wgsl: () =>
+      REDUCE_PARAMS.wgsl({
+        storages,
+        // WGSL lets compilers assume no NaN, so `v != v` may fold to false: test the bits.
+        prelude: 'fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }',
+        index: { from: 'first', below: 'n' },
+        body: `  // x's element (o, r, k) sits at base + r * inner in the bound window.
   // It may wrap below zero when rLo > 0: u32 arithmetic is modular, so base + r * inner still lands right.
   let base = (i / p.inner) * p.reduced * p.inner + i % p.inner - p.xBase;
   let first = base + p.rLo * p.inner;
@@ -84,8 +85,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let v = f32(x[base + r * p.inner]);
     ${spec.update}
   }
-  out[i - p.outBase] = ${outTy}(${spec.result});
-}`,
+  out[i - p.outBase] = ${outTy}(${spec.result});`,
+      }),
     cpu([xs], [out]) {
       for (let o = 0; o < outer; o++)
         for (let k = 0; k < inner; k++) {

@@ -2,10 +2,27 @@
 // into ranges of its values, and the kernel runs in two passes over them — a statistics pass that
 // folds each range into a running (max, Σexp), or Σ dy·y, per row kept in scratch storage, then a
 // pass that writes the outputs from it. Equal to the one-pass kernel up to summation order.
-import { linearWorkgroups, WORKGROUP_SIZE, type BindingWindow, type KernelCall, type SplitLimits } from '../backend/kernel.js';
+import { linearWorkgroups, type BindingWindow, type KernelCall, type SplitLimits } from '../backend/kernel.js';
 import { ranges, searchParts, windowOver, type Span } from '../backend/split.js';
+import { kernelParams, type StorageBinding } from '../backend/skeleton.js';
 import { WGSL_PRELUDE } from './elementwise/expr.js';
-import type { RowMode } from './softmax.js';
+
+/** What a row kernel computes; the gradient modes read (dy, y) instead of x. */
+export type RowMode = 'softmax' | 'logSoftmax' | 'softmaxGrad' | 'logSoftmaxGrad';
+
+/** The row kernels' bindings: a, b (second input of the gradients), out, then scratch (long rows only). */
+export const ROW_STORAGES: readonly StorageBinding[] = [
+  { name: 'a', type: 'f32' },
+  { name: 'b', type: 'f32' },
+  { name: 'out', type: 'f32', write: true },
+  { name: 'scratch', type: 'f32', write: true },
+];
+
+/**
+ * The long-row passes' uniforms: `count` inner indices from element `base` of the bound window,
+ * `rows` values of each row from scratch element `sBase`; `first` is 1 for a row's first range.
+ */
+const LONG_ROW_PARAMS = kernelParams({ count: 'u32', rows: 'u32', inner: 'u32', base: 'u32', sBase: 'u32', first: 'u32' });
 
 /** The statistics pass over rows [base, base + rows·inner): folds this range into scratch[si], scratch[si + 1]. */
 const STATS_WGSL: Record<RowMode, string> = {
@@ -54,21 +71,14 @@ function sumWgsl(term: string): string {
 }
 
 function longRowWgsl(mode: RowMode, pass: 'stats' | 'write', inputs: number): string {
-  const second = inputs === 2 ? '@group(0) @binding(1) var<storage, read> b: array<f32>;\n' : '';
-  return `${WGSL_PRELUDE}
-struct Params { count: u32, rows: u32, inner: u32, base: u32, sBase: u32, first: u32 }
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-${second}@group(0) @binding(${inputs}) var<storage, read_write> out: array<f32>;
-@group(0) @binding(${inputs + 1}) var<storage, read_write> scratch: array<f32>;
-@group(0) @binding(${inputs + 2}) var<uniform> p: Params;
-@compute @workgroup_size(${WORKGROUP_SIZE})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let j = gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x;
-  if (j >= p.count) { return; }
-  let base = p.base + j;
+  return LONG_ROW_PARAMS.wgsl({
+    storages: [...ROW_STORAGES.slice(0, inputs), ...ROW_STORAGES.slice(2)],
+    prelude: WGSL_PRELUDE,
+    index: { name: 'j', below: 'count' },
+    body: `  let base = p.base + j;
   let si = p.sBase + 2u * j;
-  ${(pass === 'stats' ? STATS_WGSL : WRITE_WGSL)[mode]}
-}`;
+  ${(pass === 'stats' ? STATS_WGSL : WRITE_WGSL)[mode]}`,
+  });
 }
 
 /** One cut of the rows: ranges of the inner dim and of each row's values, and each range's windows. */
@@ -110,7 +120,14 @@ export function longRowParts(call: KernelCall, mode: RowMode, [outer, R, inner]:
     ...call,
     key: `rows:${mode}:long:${pass}`,
     wgsl: () => longRowWgsl(mode, pass, inputs),
-    uniforms: [k[1] - k[0], r[1] - r[0], inner, (o * R + r[0]) * inner + k[0] - data.offset, 2 * (o * inner + k[0]) - scratch.offset, +(r[0] === 0)].map((u32) => ({ u32 })),
+    uniforms: LONG_ROW_PARAMS.uniforms({
+      count: k[1] - k[0],
+      rows: r[1] - r[0],
+      inner,
+      base: (o * R + r[0]) * inner + k[0] - data.offset,
+      sBase: 2 * (o * inner + k[0]) - scratch.offset,
+      first: +(r[0] === 0),
+    }),
     workgroups: linearWorkgroups(k[1] - k[0]),
     windows: [...Array<BindingWindow>(inputs + 1).fill(data), scratch],
     scratch: 2 * outer * inner,

@@ -2,7 +2,8 @@
 // viewed as [outer, R, inner] and one invocation owns a row of R values (max, then Σexp, then
 // the outputs), so the forward pass is one dispatch and the max shift never enters the tape.
 // Rows longer than one GPU binding run in passes over windows of each row (softmax-long.ts).
-import { linearWorkgroups, WORKGROUP_SIZE, type KernelCall, type SplitLimits } from '../backend/kernel.js';
+import { kernelParams } from '../backend/skeleton.js';
+import { linearWorkgroups, type KernelCall, type SplitLimits } from '../backend/kernel.js';
 import { splitItems, type ItemPart, type Span } from '../backend/split.js';
 import { BackendError, DTypeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
@@ -10,10 +11,7 @@ import { normalizeAxis, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { WGSL_PRELUDE } from './elementwise/expr.js';
 import type { OpDef } from './op.js';
-import { longRowParts } from './softmax-long.js';
-
-/** What a row kernel computes; the gradient modes read (dy, y) instead of x. */
-export type RowMode = 'softmax' | 'logSoftmax' | 'softmaxGrad' | 'logSoftmaxGrad';
+import { ROW_STORAGES, longRowParts, type RowMode } from './softmax-long.js';
 
 interface AxisAttrs {
   /** Non-negative axis. */
@@ -69,31 +67,28 @@ function cpuRow(mode: RowMode, a: ArrayLike<number>, b: ArrayLike<number>, out: 
   }
 }
 
+/** The row kernel's uniforms: rows [first, n) of x viewed as [outer, reduced, inner], every binding bound from `shift`. */
+const ROW_PARAMS = kernelParams({ n: 'u32', reduced: 'u32', inner: 'u32', first: 'u32', shift: 'u32' });
+
 function rowCall(mode: RowMode, shape: readonly number[], axis: number, inputs: number): KernelCall {
   const outer = sizeOf(shape.slice(0, axis));
   const reduced = shape[axis];
   const inner = sizeOf(shape.slice(axis + 1));
   const n = outer * inner;
-  const second = inputs === 2 ? '@group(0) @binding(1) var<storage, read> b: array<f32>;\n' : '';
   // One dispatch covers rows [first, end); every binding is bound from element `shift` (see split).
-  const uniformsOf = (first: number, end: number, shift: number) => [end, reduced, inner, first, shift].map((u32) => ({ u32 }));
+  const uniformsOf = (first: number, end: number, shift: number) => ROW_PARAMS.uniforms({ n: end, reduced, inner, first, shift });
   const call: KernelCall = {
     name: mode,
     key: `rows:${mode}`,
     uniforms: uniformsOf(0, n, 0),
     workgroups: linearWorkgroups(n),
-    wgsl: () => `${WGSL_PRELUDE}
-struct Params { n: u32, reduced: u32, inner: u32, first: u32, shift: u32 }
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-${second}@group(0) @binding(${inputs}) var<storage, read_write> out: array<f32>;
-@group(0) @binding(${inputs + 1}) var<uniform> p: Params;
-@compute @workgroup_size(${WORKGROUP_SIZE})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x + p.first;
-  if (i >= p.n) { return; }
-  let base = (i / p.inner) * p.reduced * p.inner + i % p.inner - p.shift;
-  ${WGSL_BODY[mode]}
-}`,
+    wgsl: () =>
+      ROW_PARAMS.wgsl({
+        storages: [...ROW_STORAGES.slice(0, inputs), ROW_STORAGES[2]],
+        prelude: WGSL_PRELUDE,
+        index: { from: 'first', below: 'n' },
+        body: `  let base = (i / p.inner) * p.reduced * p.inner + i % p.inner - p.shift;\n  ${WGSL_BODY[mode]}`,
+      }),
     cpu([a, b], [out]) {
       for (let o = 0; o < outer; o++)
         for (let k = 0; k < inner; k++) cpuRow(mode, a, b ?? a, out, o * reduced * inner + k, reduced, inner);

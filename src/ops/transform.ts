@@ -2,7 +2,8 @@
 // (strided reads through the elementwise kernel), pad, concat, gather and oneHot.
 import gatherWgsl from '../../shaders/gather.wgsl?raw';
 import gatherBackpropWgsl from '../../shaders/gather_backprop.wgsl?raw';
-import { linearWorkgroups, WORKGROUP_SIZE, type BindingWindow, type KernelCall, type SplitLimits, type Uniform } from '../backend/kernel.js';
+import { kernelParams, perDimFields, perDimValues } from '../backend/skeleton.js';
+import { linearWorkgroups, type BindingWindow, type KernelCall, type SplitLimits, type Uniform } from '../backend/kernel.js';
 import { fittingRanges, ranges, searchParts, stridedSpan, windowOver, type Span } from '../backend/split.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { engine } from '../engine.js';
@@ -176,22 +177,18 @@ function padCall(
   const n = sizeOf(outShape);
   const ty = dtype === 'int32' ? 'i32' : 'f32';
   const inStrides = stridesOf(inShape);
-  const perDim = (f: (d: number) => Uniform) => outShape.map((_, d) => f(d));
   // One dispatch covers outputs [first, end), bound from outBase, and x from xBase (see split below).
-  const uniformsOf = (first: number, end: number, outBase: number, xBase: number): Uniform[] => [
-    { u32: end },
-    { u32: first },
-    { u32: outBase },
-    { u32: xBase },
-    ...perDim((d) => ({ u32: outShape[d] })),
-    ...perDim((d) => ({ u32: inShape[d] })),
-    ...perDim((d) => ({ u32: inStrides[d] })),
-    ...perDim((d) => ({ u32: paddings[d][0] })),
-    { f32: value },
-  ];
-  const fields = ['n: u32', 'first: u32', 'outBase: u32', 'xBase: u32'];
-  for (const prefix of ['d', 'x', 'xs', 'b']) for (let d = 0; d < rank; d++) fields.push(`${prefix}${d}: u32`);
-  fields.push('value: f32');
+  // Per dim d: the output's size d, x's size x, x's stride xs and the padding before it b.
+  const params = kernelParams({
+    n: 'u32', first: 'u32', outBase: 'u32', xBase: 'u32',
+    ...perDimFields('d', rank), ...perDimFields('x', rank), ...perDimFields('xs', rank), ...perDimFields('b', rank),
+    value: 'f32',
+  });
+  const dims = {
+    ...perDimValues('d', outShape), ...perDimValues('x', inShape), ...perDimValues('xs', inStrides), ...perDimValues('b', paddings.map(([before]) => before)),
+  };
+  const uniformsOf = (first: number, end: number, outBase: number, xBase: number): Uniform[] =>
+    params.uniforms({ n: end, first, outBase, xBase, ...dims, value });
   const wgsl = () => {
     // Unsigned wrap-around makes c - b huge when c < b, so one comparison checks both ends.
     const lines = ['  var rem = i;', '  var src = 0u;', '  var inside = true;'];
@@ -199,17 +196,9 @@ function padCall(
       lines.push(`  { let c = rem % p.d${d}; rem = rem / p.d${d}; let s = c - p.b${d};`);
       lines.push(`    inside = inside && s < p.x${d}; src += s * p.xs${d}; }`);
     }
-    return `struct Params { ${fields.join(', ')} }
-@group(0) @binding(0) var<storage, read> x: array<${ty}>;
-@group(0) @binding(1) var<storage, read_write> out: array<${ty}>;
-@group(0) @binding(2) var<uniform> p: Params;
-@compute @workgroup_size(${WORKGROUP_SIZE})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = p.first + gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x;
-  if (i >= p.n) { return; }
-${lines.join('\n')}
-  if (inside) { out[i - p.outBase] = x[src - p.xBase]; } else { out[i - p.outBase] = ${ty}(p.value); }
-}`;
+    lines.push(`  if (inside) { out[i - p.outBase] = x[src - p.xBase]; } else { out[i - p.outBase] = ${ty}(p.value); }`);
+    const storages = [{ name: 'x', type: ty }, { name: 'out', type: ty, write: true }];
+    return params.wgsl({ storages, index: { from: 'first', below: 'n' }, body: lines.join('\n') });
   };
   const call: KernelCall = {
     name: 'pad',
@@ -294,6 +283,18 @@ function gatherDims(x: readonly number[], axis: number): { outer: number; axisDi
   return { outer: sizeOf(x.slice(0, axis)), axisDim: x[axis], inner: sizeOf(x.slice(axis + 1)) };
 }
 
+/** The uniforms of gather's kernel and its bindings (their meaning: shaders/gather.wgsl). */
+const GATHER_PARAMS = kernelParams({
+  n: 'u32', first: 'u32', outBase: 'u32', axisDim: 'u32', nIdx: 'u32', inner: 'u32', rowLo: 'u32', rowHi: 'u32', xBase: 'u32', idxBase: 'u32',
+});
+const GATHER_STORAGES = [{ name: 'x', type: 'f32' }, { name: 'indices', type: 'i32' }, { name: 'out', type: 'f32', write: true }];
+
+/** The uniforms of gather's gradient kernel and its bindings (shaders/gather_backprop.wgsl). */
+const GATHER_BACKPROP_PARAMS = kernelParams({
+  n: 'u32', first: 'u32', dxBase: 'u32', axisDim: 'u32', nIdx: 'u32', inner: 'u32', dyBase: 'u32', idxBase: 'u32', jLo: 'u32', jHi: 'u32',
+});
+const GATHER_BACKPROP_STORAGES = [{ name: 'dy', type: 'f32' }, { name: 'indices', type: 'i32' }, { name: 'dx', type: 'f32', write: true }];
+
 /** gather: picks slices of `x` along `axis` by int32 `indices`. */
 export const gatherOp: OpDef<GatherAttrs> = {
   name: 'gather',
@@ -310,11 +311,11 @@ export const gatherOp: OpDef<GatherAttrs> = {
     const n = sizeOf(out.shape);
     const rows = outer * axisDim;
     const uniformsOf = (first: number, end: number, outBase: number, rowLo: number, rowHi: number, xBase: number, idxBase: number): Uniform[] =>
-      [end, first, outBase, axisDim, nIdx, inner, rowLo, rowHi, xBase, idxBase].map((u32) => ({ u32 }));
+      GATHER_PARAMS.uniforms({ n: end, first, outBase, axisDim, nIdx, inner, rowLo, rowHi, xBase, idxBase });
     const call: KernelCall = {
       name: 'gather',
       key: 'gather',
-      wgsl: () => gatherWgsl,
+      wgsl: () => GATHER_PARAMS.wgsl({ storages: GATHER_STORAGES, index: { from: 'first', below: 'n' }, body: gatherWgsl }),
       uniforms: uniformsOf(0, n, 0, 0, rows, 0, 0),
       workgroups: linearWorkgroups(n),
       cpu([xs, idx], [o]) {
@@ -370,11 +371,11 @@ export const gatherBackpropOp: OpDef<GatherBackpropAttrs> = {
     const nIdx = indices.size;
     const n = sizeOf(out.shape);
     const uniformsOf = (first: number, end: number, dxBase: number, dyBase = 0, idxBase = 0, jLo = 0, jHi = nIdx): Uniform[] =>
-      [end, first, dxBase, axisDim, nIdx, inner, dyBase, idxBase, jLo, jHi].map((u32) => ({ u32 }));
+      GATHER_BACKPROP_PARAMS.uniforms({ n: end, first, dxBase, axisDim, nIdx, inner, dyBase, idxBase, jLo, jHi });
     const call: KernelCall = {
       name: 'gatherBackprop',
       key: 'gatherBackprop',
-      wgsl: () => gatherBackpropWgsl,
+      wgsl: () => GATHER_BACKPROP_PARAMS.wgsl({ storages: GATHER_BACKPROP_STORAGES, index: { from: 'first', below: 'n' }, body: gatherBackpropWgsl }),
       uniforms: uniformsOf(0, n, 0),
       workgroups: linearWorkgroups(n),
       cpu([dy, idx], [dx]) {

@@ -18,7 +18,7 @@ const a0 = E.attr(0);
 const a1 = E.attr(1);
 
 /** One unary op: forward f(x) and backward dy·f'(x) written with (dy, x, y). */
-export interface UnarySpec {
+interface UnarySpec {
   readonly name: string;
   readonly forward: Expr;
   /** dL/dx given dL/dy; null where the op is piecewise constant. */

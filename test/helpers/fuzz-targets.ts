@@ -4,9 +4,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll } from 'vitest';
 import * as nt from '../../src/index.js';
-import { kernelPreferences, type Tiling } from '../../src/backend/kernel.js';
+import type { Tiling } from '../../src/backend/kernel.js';
 import { BACKENDS, RTOL } from './backends.js';
 import type { FuzzTolerance } from './fuzz.js';
+import { preferTiling } from './variants.js';
 
 /** A backend configuration the fuzz properties run on. */
 export interface FuzzTarget {
@@ -34,14 +35,13 @@ export const ROUTINE_TARGETS: FuzzTarget[] = [
 
 /** Switches to the target for one suite, restoring the default backend and tiling after it. */
 export function useFuzzTarget(target: FuzzTarget): void {
-  let saved: Tiling;
+  let restore = (): void => {};
   beforeAll(async () => {
     await nt.setBackend(target.backend, target.options);
-    saved = kernelPreferences.tiling;
-    if (target.tiling) kernelPreferences.tiling = target.tiling;
+    if (target.tiling) restore = preferTiling(target.tiling);
   });
   afterAll(async () => {
-    kernelPreferences.tiling = saved;
+    restore();
     await nt.setBackend('cpu');
   });
 }

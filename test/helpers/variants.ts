@@ -3,7 +3,9 @@
 // `describe.each(VARIANTS)` with `useVariant(variant)` at the top of the suite.
 import { afterAll, beforeAll } from 'vitest';
 import type { BackendName, CpuKernels } from '../../src/index.js';
-import { kernelPreferences, type Tiling } from '../../src/backend/kernel.js';
+import type { Tiling } from '../../src/backend/kernel.js';
+import { WebGpuBackend } from '../../src/backend/webgpu/backend.js';
+import { engine } from '../../src/engine.js';
 import { BACKENDS, useBackend } from './backends.js';
 
 /** A backend and, on WebGPU, the kernel tiling. */
@@ -21,15 +23,23 @@ export const VARIANTS: Variant[] = BACKENDS.flatMap((backend): Variant[] =>
     : (['wasm', 'js'] as const).map((kernels) => ({ name: `cpu/${kernels}`, backend, kernels })),
 );
 
+/** Makes the current WebGPU backend prefer `tiling` (as if set by option); returns what restores its choice. */
+export function preferTiling(tiling: Tiling): () => void {
+  const backend = engine.backend;
+  if (!(backend instanceof WebGpuBackend)) throw new Error(`preferTiling: the current backend is ${backend.name}, not webgpu`);
+  const saved = backend.tilingChoice;
+  backend.tilingChoice = { tiling, source: 'option' };
+  return () => {
+    backend.tilingChoice = saved;
+  };
+}
+
 /** Switches to the variant's backend and tiling for one suite, restoring the tiling after it. */
 export function useVariant({ backend, tiling, kernels }: Variant): void {
-  let saved: Tiling;
+  let restore = (): void => {};
   beforeAll(async () => {
     await useBackend(backend, kernels);
-    saved = kernelPreferences.tiling;
-    if (tiling) kernelPreferences.tiling = tiling;
+    if (tiling) restore = preferTiling(tiling);
   });
-  afterAll(() => {
-    kernelPreferences.tiling = saved;
-  });
+  afterAll(() => restore());
 }

@@ -5,7 +5,7 @@ import type { DType, TypedArray } from '../../dtype.js';
 import { allocArray } from '../../dtype.js';
 import { ArgumentError, BackendError, DeviceLostError } from '../../errors.js';
 import { emptyStats, type Backend, type BackendStats, type Storage } from '../backend.js';
-import { kernelPreferences, type KernelCall, type SplitLimits, type Uniform } from '../kernel.js';
+import type { KernelCall, KernelPreferences, SplitLimits, Uniform } from '../kernel.js';
 import { BindGroupCache, type BoundRange } from './bind-groups.js';
 import { BufferPool } from './buffer-pool.js';
 import { acquireDevice, type AcquiredDevice, type WebGpuOptions } from './device.js';
@@ -76,7 +76,7 @@ export class WebGpuBackend implements Backend {
   readonly device: GPUDevice;
   /** The adapter, as reported by the browser or Dawn. */
   readonly adapterInfo: AcquiredDevice['adapterInfo'];
-  /** The matMul/conv kernel tiling this backend set in kernelPreferences, and why. */
+  /** The matMul/conv kernel tiling this backend prefers, and why (tests may set it to run each variant). */
   tilingChoice: TilingChoice;
   /** Called when the device is lost, so the registry can start a new one next time. */
   onLost?: () => void;
@@ -110,7 +110,6 @@ export class WebGpuBackend implements Backend {
     this.maxDispatchesPerSubmit = options.maxDispatchesPerSubmit ?? 64;
     this.tilingRequest = requestedTiling(options.tiling) ?? { tiling: defaultTiling(this.adapterInfo), source: 'adapter-info' };
     this.tilingChoice = immediateTiling(this.tilingRequest, this.adapterInfo);
-    kernelPreferences.tiling = this.tilingChoice.tiling;
     void this.device.lost.then((info) => {
       this.lost = `${info.reason ?? 'unknown'}: ${info.message}`;
       this.onLost?.();
@@ -129,8 +128,12 @@ export class WebGpuBackend implements Backend {
     if (this.tilingRequest.tiling !== 'measure' || this.tilingSettled) return;
     this.tilingSettled = true;
     this.tilingChoice = await measuredTiling(this, this.adapterInfo);
-    kernelPreferences.tiling = this.tilingChoice.tiling;
     this.resetStats();
+  }
+
+  /** What ops build their kernels for: the tiling chosen for this adapter. */
+  get preferences(): KernelPreferences {
+    return this.tilingChoice;
   }
 
   /** Print each WGSL kernel as it is compiled. */

@@ -4,7 +4,7 @@
 // does: such buffers are marked, and `write` swaps them for settled ones until the next submit.
 
 /** Rounds up to a size class (1, 1.25, 1.5 or 1.75 times a power of two, at least 256 bytes), bounding waste to 25%. */
-export function sizeClass(bytes: number): number {
+function sizeClass(bytes: number): number {
   const min = 256;
   if (bytes <= min) return min;
   const pow = 2 ** Math.floor(Math.log2(bytes));

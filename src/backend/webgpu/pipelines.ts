@@ -4,7 +4,7 @@
 // place its uniforms take in a submit (see bind-groups.ts).
 
 /** A compiled kernel. */
-export interface CachedPipeline {
+interface CachedPipeline {
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
 }

@@ -3,11 +3,31 @@
 // remembered per adapter for the process and, in browsers, in localStorage across page loads.
 import { ArgumentError } from '../../errors.js';
 import type { Backend } from '../backend.js';
-import { TILING_OPTIONS, preferredTiling, tilingFromEnv, type Tiling, type TilingOption } from '../kernel.js';
+import type { Tiling, TilingOption } from '../kernel.js';
 import type { AcquiredDevice } from './device.js';
 import { probeTiling, type TilingTimings } from './tiling-probe.js';
 
 type Info = AcquiredDevice['adapterInfo'];
+
+/** The tiling an adapter runs fastest: 'register' on fallback/CPU adapters (SwiftShader, llvmpipe), else 'workgroup'. */
+export function preferredTiling(info: { vendor: string; architecture: string; description: string; isFallbackAdapter: boolean }): Tiling {
+  const software = /swiftshader|llvmpipe|lavapipe|software/i.test(`${info.vendor} ${info.architecture} ${info.description}`);
+  return info.isFallbackAdapter || software ? 'register' : 'workgroup';
+}
+
+/** The accepted tiling options, for validation and error messages. */
+const TILING_OPTIONS: readonly TilingOption[] = ['register', 'workgroup', 'measure'];
+
+/**
+ * NEURITE_TILING=register|workgroup|measure from the environment (Node), to run everything with one
+ * variant or have it timed. Unset or empty: undefined; any other value throws, so a typo is not silently ignored.
+ */
+function tilingFromEnv(): TilingOption | undefined {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NEURITE_TILING;
+  if (env === undefined || env === '') return undefined;
+  if ((TILING_OPTIONS as readonly string[]).includes(env)) return env as TilingOption;
+  throw new ArgumentError(`setBackend(webgpu): NEURITE_TILING must be one of ${TILING_OPTIONS.map((t) => `'${t}'`).join(', ')}, got '${env}'`);
+}
 
 /** The tiling a backend runs, where the choice came from, and the timings when it was measured. */
 export interface TilingChoice {

@@ -4,11 +4,12 @@
 // pipelines: sizes are uniforms), so pipeline compilation is not timed and costs no full-size run.
 import type { DType } from '../../dtype.js';
 import { matMulOp } from '../../ops/matmul.js';
-import { conv2dOp, convAttrs } from '../../ops/conv.js';
+import { conv2dOp } from '../../ops/conv.js';
+import { convAttrs } from '../../ops/conv-geometry.js';
 import type { OpDef } from '../../ops/op.js';
 import type { Tensor } from '../../tensor.js';
 import type { Backend, Storage } from '../backend.js';
-import { kernelPreferences, type KernelCall, type Tiling } from '../kernel.js';
+import type { KernelCall, Tiling } from '../kernel.js';
 
 /** Milliseconds per tiling: a round of each probe run (matMul, conv2d), to the end of its GPU work, summed. */
 export type TilingTimings = Record<Tiling, number>;
@@ -53,14 +54,8 @@ const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** The KernelCall `op` builds for inputs of `shapes` under `tiling`. */
 function buildCall({ op, attrs }: Probe, shapes: number[][], tiling: Tiling): KernelCall {
-  const saved = kernelPreferences.tiling;
-  kernelPreferences.tiling = tiling;
-  try {
-    const inputs = shapes.map((s) => shapeOnly(s));
-    return op.kernel(inputs, op.outputs(inputs, attrs as never), attrs as never);
-  } finally {
-    kernelPreferences.tiling = saved;
-  }
+  const inputs = shapes.map((s) => shapeOnly(s));
+  return op.kernel(inputs, op.outputs(inputs, attrs as never), attrs as never, { tiling });
 }
 
 /** The probes' KernelCalls under `tiling`: the timed one and its warm-up (which should build the same pipeline). */

@@ -1,5 +1,5 @@
 // Options shared by layers and their Keras JSON form: initializer and regularizer specs
-// (names, functions or `{ class_name, config }` objects), n-tuples such as kernelSize, and a
+// (names, functions or `{ class_name, config }` objects), positive-integer options, and a
 // reader that validates a config loaded from model.json with messages naming the field.
 import { ModelFormatError } from '../../io/errors.js';
 import { ArgumentError } from '../../errors.js';
@@ -53,7 +53,7 @@ export function regularizerJson(spec: RegularizerLike | null | undefined): { cla
 }
 
 /** A regularizer from its Keras JSON (L1L2, L1, L2). */
-export function regularizerFromJson(json: unknown, where: string): Regularizer | null {
+function regularizerFromJson(json: unknown, where: string): Regularizer | null {
   if (json === null || json === undefined) return null;
   const obj = json as { class_name?: unknown; config?: Record<string, number> };
   try {
@@ -61,15 +61,6 @@ export function regularizerFromJson(json: unknown, where: string): Regularizer |
   } catch (e) {
     throw new ModelFormatError(`${where}: ${(e as Error).message}`);
   }
-}
-
-/** An n-tuple option given as one number or a list: kernelSize 3 → [3, 3]. */
-export function tuple(value: number | readonly number[] | undefined, n: number, fallback: number[], what: string): number[] {
-  const v = value === undefined ? fallback : typeof value === 'number' ? new Array<number>(n).fill(value) : [...value];
-  if (v.length !== n || v.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new ArgumentError(`${what} should be a positive integer or a list of ${n}, got ${JSON.stringify(value)}`);
-  }
-  return v;
 }
 
 /** Checks a positive-integer option. */
@@ -80,15 +71,8 @@ export function positiveInt(value: unknown, what: string): number {
   return value;
 }
 
-/** Checks a padding option. */
-export function paddingOf(value: unknown, what: string): 'valid' | 'same' {
-  const v = value ?? 'valid';
-  if (v !== 'valid' && v !== 'same') throw new ArgumentError(`${what}: padding should be 'valid' or 'same', got ${JSON.stringify(value)}`);
-  return v;
-}
-
 /** glorotUniform → GlorotUniform. */
-export function pascalCase(name: string): string {
+function pascalCase(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);
 }
 

@@ -4,7 +4,7 @@
 import { ArgumentError } from '../../errors.js';
 import { add } from '../../ops/binary.js';
 import { conv2dTranspose } from '../../ops/conv.js';
-import type { FusedActivation } from '../../ops/matmul-epilogue.js';
+import type { FusedActivation } from '../../ops/epilogue.js';
 import type { Tensor } from '../../tensor.js';
 import { activationFn } from '../activations.js';
 import { Conv2D, type Conv2DArgs } from './convolutional.js';

@@ -3,9 +3,10 @@
 // relu/sigmoid/tanh/linear activation run inside the conv kernel (fusedConv2d): one dispatch.
 import { ArgumentError, ShapeError } from '../../errors.js';
 import { fusedConv2d } from '../../ops/conv.js';
-import type { FusedActivation } from '../../ops/matmul-epilogue.js';
+import type { FusedActivation } from '../../ops/epilogue.js';
+import { outputLength, pairOption, paddingOption, type Padding } from '../../ops/windows.js';
 import type { Tensor } from '../../tensor.js';
-import { ConfigReader, paddingOf, positiveInt, tuple } from './config.js';
+import { ConfigReader, positiveInt } from './config.js';
 import { KernelLayer, readKernelLayerArgs, type KernelLayerArgs } from './kernel-layer.js';
 import { fmtShapeN, registerLayer, type Shape } from './layer.js';
 
@@ -16,7 +17,7 @@ export interface ConvWindowArgs {
   /** Default 1. */
   strides?: number | [number, number];
   /** Default 'valid'. */
-  padding?: 'valid' | 'same';
+  padding?: Padding;
   /** Default 1. */
   dilationRate?: number | [number, number];
   /** Only 'channelsLast' (NHWC). */
@@ -27,7 +28,7 @@ export interface ConvWindowArgs {
 export interface ConvWindow {
   readonly kernelSize: [number, number];
   readonly strides: [number, number];
-  readonly padding: 'valid' | 'same';
+  readonly padding: Padding;
   readonly dilationRate: [number, number];
 }
 
@@ -37,10 +38,10 @@ export function convWindow(args: ConvWindowArgs, where: string): ConvWindow {
     throw new ArgumentError(`${where}: dataFormat '${args.dataFormat}' is not supported (only 'channelsLast', NHWC)`);
   }
   return {
-    kernelSize: tuple(args.kernelSize, 2, [], `${where}: kernelSize`) as [number, number],
-    strides: tuple(args.strides, 2, [1, 1], `${where}: strides`) as [number, number],
-    dilationRate: tuple(args.dilationRate, 2, [1, 1], `${where}: dilationRate`) as [number, number],
-    padding: paddingOf(args.padding, where),
+    kernelSize: pairOption(where, 'kernelSize', args.kernelSize),
+    strides: pairOption(where, 'strides', args.strides ?? 1),
+    dilationRate: pairOption(where, 'dilationRate', args.dilationRate ?? 1),
+    padding: paddingOption(where, args.padding ?? 'valid'),
   };
 }
 
@@ -57,7 +58,7 @@ export function readConvWindow(c: ConfigReader): ConvWindowArgs {
     kernelSize: c.ints('kernel_size', 2) as [number, number],
     strides: c.ints('strides', 2, [1, 1]) as [number, number],
     dilationRate: c.ints('dilation_rate', 2, [1, 1]) as [number, number],
-    padding: c.str('padding', 'valid') as 'valid' | 'same',
+    padding: c.str('padding', 'valid') as Padding,
   };
 }
 
@@ -67,20 +68,13 @@ export interface Conv2DArgs extends KernelLayerArgs, ConvWindowArgs {
   filters: number;
 }
 
-/** Output length of one spatial dim under TF's padding rules. */
-export function convOutputLength(size: number | null, kernel: number, stride: number, padding: 'valid' | 'same', dilation = 1): number | null {
-  if (size === null) return null;
-  const effective = (kernel - 1) * dilation + 1;
-  return padding === 'same' ? Math.ceil(size / stride) : Math.floor((size - effective) / stride) + 1;
-}
-
 /** 2-D convolution layer over NHWC inputs. */
 export class Conv2D extends KernelLayer {
   readonly className: string = 'Conv2D';
   readonly filters: number;
   readonly kernelSize: [number, number];
   readonly strides: [number, number];
-  readonly padding: 'valid' | 'same';
+  readonly padding: Padding;
   readonly dilationRate: [number, number];
 
   constructor(args: Conv2DArgs, className = 'Conv2D') {
@@ -119,8 +113,8 @@ export class Conv2D extends KernelLayer {
     const [kh, kw] = this.kernelSize;
     return [
       inputShape[0],
-      convOutputLength(inputShape[1], kh, this.strides[0], this.padding, this.dilationRate[0]),
-      convOutputLength(inputShape[2], kw, this.strides[1], this.padding, this.dilationRate[1]),
+      outputLength(inputShape[1], kh, this.strides[0], this.padding, this.dilationRate[0]),
+      outputLength(inputShape[2], kw, this.strides[1], this.padding, this.dilationRate[1]),
       this.filters,
     ];
   }

@@ -2,7 +2,7 @@
 // Dense runs bias and a relu/sigmoid/tanh/linear activation inside its matMul (fusedMatMul): one dispatch.
 import { ArgumentError, ShapeError } from '../../errors.js';
 import { fusedMatMul } from '../../ops/matmul.js';
-import type { FusedActivation } from '../../ops/matmul-epilogue.js';
+import type { FusedActivation } from '../../ops/epilogue.js';
 import { engine } from '../../engine.js';
 import { scalar, variable } from '../../ops/create.js';
 import { E } from '../../ops/elementwise/expr.js';

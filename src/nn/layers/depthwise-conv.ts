@@ -6,11 +6,12 @@ import { ShapeError } from '../../errors.js';
 import { add } from '../../ops/binary.js';
 import { fusedConv2d } from '../../ops/conv.js';
 import { depthwiseConv2d } from '../../ops/depthwise.js';
-import type { FusedActivation } from '../../ops/matmul-epilogue.js';
+import type { FusedActivation } from '../../ops/epilogue.js';
+import { outputLength } from '../../ops/windows.js';
 import type { Tensor, Variable } from '../../tensor.js';
 import type { ActivationName } from '../activations.js';
 import { ConfigReader, initializerJson, positiveInt, regularizerJson, type InitializerSpec, type RegularizerLike } from './config.js';
-import { convOutputLength, convWindow, convWindowConfig, readConvWindow, type ConvWindow, type ConvWindowArgs } from './convolutional.js';
+import { convWindow, convWindowConfig, readConvWindow, type ConvWindow, type ConvWindowArgs } from './convolutional.js';
 import { Layer, fmtShapeN, registerLayer, type LayerArgs, type Shape } from './layer.js';
 
 /** Options of `layers.depthwiseConv2d`. */
@@ -91,8 +92,8 @@ export class DepthwiseConv2D extends Layer {
     const { kernelSize, strides, padding, dilationRate } = this.window;
     return [
       inputShape[0],
-      convOutputLength(inputShape[1], kernelSize[0], strides[0], padding, dilationRate[0]),
-      convOutputLength(inputShape[2], kernelSize[1], strides[1], padding, dilationRate[1]),
+      outputLength(inputShape[1], kernelSize[0], strides[0], padding, dilationRate[0]),
+      outputLength(inputShape[2], kernelSize[1], strides[1], padding, dilationRate[1]),
       this.outputChannels(inputShape[3]),
     ];
   }

@@ -9,7 +9,7 @@ import { add } from '../../ops/binary.js';
 import type { Variable } from '../../tensor.js';
 import type { Tensor } from '../../tensor.js';
 import { activationFn, activationName, type ActivationName } from '../activations.js';
-import { isFusedActivation, type FusedActivation } from '../../ops/matmul-epilogue.js';
+import { isFusedActivation, type FusedActivation } from '../../ops/epilogue.js';
 import { resolveInitializer, resolveRegularizer, type ConfigReader, type InitializerSpec, type RegularizerLike } from './config.js';
 import type { Regularizer } from '../regularizers.js';
 import { SymbolicTensor, isSymbolic, type LayerNode } from '../symbolic.js';
@@ -63,7 +63,7 @@ export interface LayerConfigJson {
 const counters = new Map<string, number>();
 
 /** TF.js's snake_case of a class name: MaxPooling2D → max_pooling2d, SimpleRNN → simple_rnn. */
-export function toSnakeCase(name: string): string {
+function toSnakeCase(name: string): string {
   return name
     .replace(/(.)([A-Z][a-z0-9]+)/g, '$1_$2')
     .replace(/([a-z])([A-Z])/g, '$1_$2')
@@ -71,7 +71,7 @@ export function toSnakeCase(name: string): string {
 }
 
 /** A fresh layer name as TF.js makes them: `dense_Dense1`, `dense_Dense2`, … */
-export function uniqueLayerName(className: string): string {
+function uniqueLayerName(className: string): string {
   const n = (counters.get(className) ?? 0) + 1;
   counters.set(className, n);
   return `${toSnakeCase(className)}_${className}${n}`;
@@ -369,7 +369,7 @@ export function fmtShapeN(shape: readonly (number | null)[]): string {
 }
 
 /** Rebuilds a layer from the `config` part of its Keras JSON. */
-export type LayerFactory = (config: ConfigReader) => Layer;
+type LayerFactory = (config: ConfigReader) => Layer;
 
 const registry = new Map<string, LayerFactory>();
 

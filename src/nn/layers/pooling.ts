@@ -1,10 +1,10 @@
 // MaxPooling2D and AveragePooling2D over NHWC inputs (strides default to the pool size, as
-// in Keras). One class holds both; they differ only in the op they run.
+// in Keras). They share the abstract Pooling2D and differ only in the op they run.
 import { ArgumentError } from '../../errors.js';
-import { avgPool2d, maxPool2d } from '../../ops/pool.js';
+import { avgPool2d, maxPool2d, type Pool2dOptions } from '../../ops/pool.js';
 import type { Tensor } from '../../tensor.js';
-import { ConfigReader, paddingOf, tuple } from './config.js';
-import { convOutputLength } from './convolutional.js';
+import { outputLength, pairOption, paddingOption, type Padding } from '../../ops/windows.js';
+import type { ConfigReader } from './config.js';
 import { Layer, registerLayer, type LayerArgs, type Shape } from './layer.js';
 
 /** Options of `layers.maxPooling2d` and `layers.averagePooling2d`. */
@@ -14,23 +14,23 @@ export interface Pooling2DArgs extends LayerArgs {
   /** Default: the pool size. */
   strides?: number | [number, number];
   /** Default 'valid'. */
-  padding?: 'valid' | 'same';
+  padding?: Padding;
   /** Only 'channelsLast'. */
   dataFormat?: 'channelsLast';
 }
 
-/** 2-D pooling; `kind` picks max or average. */
-export abstract class Pooling2D extends Layer {
+/** 2-D pooling; subclasses pick the op (max or average). */
+abstract class Pooling2D extends Layer {
   readonly poolSize: [number, number];
   readonly strides: [number, number];
-  readonly padding: 'valid' | 'same';
+  readonly padding: Padding;
 
   constructor(args: Pooling2DArgs, className: string) {
     super(args, className);
     const where = `${className} '${this.name}'`;
-    this.poolSize = tuple(args.poolSize, 2, [2, 2], `${where}: poolSize`) as [number, number];
-    this.strides = tuple(args.strides, 2, this.poolSize, `${where}: strides`) as [number, number];
-    this.padding = paddingOf(args.padding, where);
+    this.poolSize = pairOption(where, 'poolSize', args.poolSize ?? 2);
+    this.strides = args.strides === undefined ? this.poolSize : pairOption(where, 'strides', args.strides);
+    this.padding = paddingOption(where, args.padding ?? 'valid');
     if (args.dataFormat !== undefined && args.dataFormat !== 'channelsLast') {
       throw new ArgumentError(`${where}: dataFormat '${args.dataFormat}' is not supported (only 'channelsLast', NHWC)`);
     }
@@ -40,7 +40,7 @@ export abstract class Pooling2D extends Layer {
     return 4;
   }
 
-  protected abstract pool(x: Tensor, options: { poolSize: [number, number]; strides: [number, number]; padding: 'valid' | 'same' }): Tensor;
+  protected abstract pool(x: Tensor, options: Pool2dOptions): Tensor;
 
   protected forward(x: Tensor): Tensor {
     return this.pool(x, { poolSize: this.poolSize, strides: this.strides, padding: this.padding });
@@ -49,8 +49,8 @@ export abstract class Pooling2D extends Layer {
   computeOutputShape(inputShape: Shape): Shape {
     return [
       inputShape[0],
-      convOutputLength(inputShape[1], this.poolSize[0], this.strides[0], this.padding),
-      convOutputLength(inputShape[2], this.poolSize[1], this.strides[1], this.padding),
+      outputLength(inputShape[1], this.poolSize[0], this.strides[0], this.padding),
+      outputLength(inputShape[2], this.poolSize[1], this.strides[1], this.padding),
       inputShape[3],
     ];
   }
@@ -68,7 +68,7 @@ export abstract class Pooling2D extends Layer {
       ...c.base(),
       poolSize,
       strides: c.ints('strides', 2, poolSize) as [number, number],
-      padding: c.str('padding', 'valid') as 'valid' | 'same',
+      padding: c.str('padding', 'valid') as Padding,
     };
   }
 }
@@ -79,7 +79,7 @@ export class MaxPooling2D extends Pooling2D {
   constructor(args: Pooling2DArgs = {}) {
     super(args, 'MaxPooling2D');
   }
-  protected pool(x: Tensor, options: { poolSize: [number, number]; strides: [number, number]; padding: 'valid' | 'same' }): Tensor {
+  protected pool(x: Tensor, options: Pool2dOptions): Tensor {
     return maxPool2d(x, options);
   }
 }
@@ -90,7 +90,7 @@ export class AveragePooling2D extends Pooling2D {
   constructor(args: Pooling2DArgs = {}) {
     super(args, 'AveragePooling2D');
   }
-  protected pool(x: Tensor, options: { poolSize: [number, number]; strides: [number, number]; padding: 'valid' | 'same' }): Tensor {
+  protected pool(x: Tensor, options: Pool2dOptions): Tensor {
     return avgPool2d(x, options);
   }
 }

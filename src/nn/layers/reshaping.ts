@@ -4,7 +4,8 @@
 import { ArgumentError, ShapeError } from '../../errors.js';
 import { broadcastTo, pad, reshape, transpose } from '../../ops/transform.js';
 import type { Tensor } from '../../tensor.js';
-import { ConfigReader, positiveInt, tuple } from './config.js';
+import { pairOption } from '../../ops/windows.js';
+import { ConfigReader, positiveInt } from './config.js';
 import { Layer, fmtShapeN, registerLayer, type LayerArgs, type Shape } from './layer.js';
 
 /** Options of `layers.reshape`. */
@@ -224,7 +225,7 @@ export class UpSampling2D extends Layer {
   constructor(args: UpSampling2DArgs = {}) {
     super(args, 'UpSampling2D');
     const where = `UpSampling2D '${this.name}'`;
-    this.size = tuple(args.size as number | number[] | undefined, 2, [2, 2], `${where}: size`) as [number, number];
+    this.size = pairOption(where, 'size', args.size ?? 2);
     if (args.interpolation !== undefined && args.interpolation !== 'nearest') {
       throw new ArgumentError(`${where}: interpolation '${args.interpolation}' is not supported (only 'nearest')`);
     }

@@ -3,7 +3,8 @@
 // and plain copies with one generated kernel. Pipelines are keyed by expression, dtypes, rank
 // and which inputs are contiguous; sizes and strides go in uniforms. A kernel may write several
 // outputs of the same shape (the engine packs fused elementwise values that way).
-import { linearWorkgroups, WORKGROUP_SIZE, type BindingWindow, type KernelCall, type SplitLimits, type Uniform } from '../../backend/kernel.js';
+import { linearWorkgroups, type BindingWindow, type KernelCall, type SplitLimits, type Uniform } from '../../backend/kernel.js';
+import { kernelParams, perDimFields, perDimValues, type KernelParams, type ParamFields, type ParamType, type StorageBinding } from '../../backend/skeleton.js';
 import { ranges, searchParts, stridedSpan, windowOver } from '../../backend/split.js';
 import type { DType, TypedArray } from '../../dtype.js';
 import { sizeOf, stridesOf } from '../../shape.js';
@@ -80,17 +81,16 @@ export function elementwiseKernel(spec: ElementwiseSpec): KernelCall {
 
   // One dispatch covers outputs [first, end); bindings may be windows from `base` (output and
   // contiguous inputs) and `bases[k]` (strided input k): see splitElementwise.
+  let params: KernelParams<ParamFields> | undefined;
   const uniformsOf = (first: number, end: number, base: number, bases: readonly number[]): Uniform[] => {
-    const u: Uniform[] = [{ u32: end }, { u32: first }, { u32: base }];
-    for (const d of shape) u.push({ u32: d });
+    const v: Record<string, number> = { n: end, first, base, ...perDimValues('d', shape) };
     inputs.forEach((inp, k) => {
       if (contiguous[k]) return;
-      for (const s of inp.strides) u.push({ u32: s });
-      // May wrap below zero: WGSL's u32 arithmetic is modular, so the sum still lands in the window.
-      u.push({ u32: (inp.offset - bases[k]) >>> 0 });
+      // The offset may wrap below zero: WGSL's u32 arithmetic is modular, so the sum still lands in the window.
+      Object.assign(v, perDimValues(`s${k}_`, inp.strides), { [`o${k}`]: (inp.offset - bases[k]) >>> 0 });
     });
-    for (const a of values) u.push({ f32: a });
-    return u;
+    values.forEach((x, a) => (v[`a${a}`] = x));
+    return (params ??= elementwiseParams(spec, contiguous)).uniforms(v);
   };
 
   // The key and uniforms are built on first use: most elementwise calls are folded into a fused
@@ -106,7 +106,7 @@ export function elementwiseKernel(spec: ElementwiseSpec): KernelCall {
       return (uniforms ??= uniformsOf(0, n, 0, inputs.map(() => 0)));
     },
     workgroups: linearWorkgroups(n),
-    wgsl: () => renderWgsl(spec, contiguous),
+    wgsl: () => renderWgsl(spec, contiguous, (params ??= elementwiseParams(spec, contiguous))),
     cpu: (ins, outs) => runCpu(spec, contiguous, ins, outs),
     wasm: elementwiseWasm(spec, contiguous),
     elementwise: spec,
@@ -146,23 +146,26 @@ function splitElementwise(
   });
 }
 
-function renderWgsl({ exprs, inputs, shape, dtypes, values }: ElementwiseSpec, contiguous: readonly boolean[]): string {
+/**
+ * The uniforms of a spec's kernel: the range (n, first, base), the output's dims, each strided
+ * input's strides s{k}_{d} and offset o{k}, and the attributes a{a}.
+ */
+function elementwiseParams({ inputs, shape, values }: ElementwiseSpec, contiguous: readonly boolean[]): KernelParams<ParamFields> {
   const rank = shape.length;
-  const fields = ['n: u32', 'first: u32', 'base: u32'];
-  for (let d = 0; d < rank; d++) fields.push(`d${d}: u32`);
+  const fields: Record<string, ParamType> = { n: 'u32', first: 'u32', base: 'u32', ...perDimFields('d', rank) };
   inputs.forEach((_, k) => {
-    if (contiguous[k]) return;
-    for (let d = 0; d < rank; d++) fields.push(`s${k}_${d}: u32`);
-    fields.push(`o${k}: u32`);
+    if (!contiguous[k]) Object.assign(fields, perDimFields(`s${k}_`, rank), { [`o${k}`]: 'u32' });
   });
-  for (let a = 0; a < values.length; a++) fields.push(`a${a}: f32`);
+  values.forEach((_, a) => (fields[`a${a}`] = 'f32'));
+  return kernelParams(fields);
+}
 
-  const bindings = inputs.map(
-    (inp, k) => `@group(0) @binding(${k}) var<storage, read> in${k}: array<${wgslType(inp.dtype)}>;`,
-  );
-  dtypes.forEach((d, o) => bindings.push(`@group(0) @binding(${inputs.length + o}) var<storage, read_write> out${o}: array<${wgslType(d)}>;`));
-  bindings.push(`@group(0) @binding(${inputs.length + dtypes.length}) var<uniform> p: Params;`);
-
+function renderWgsl({ exprs, inputs, shape, dtypes }: ElementwiseSpec, contiguous: readonly boolean[], params: KernelParams<ParamFields>): string {
+  const rank = shape.length;
+  const storages: StorageBinding[] = [
+    ...inputs.map((inp, k) => ({ name: `in${k}`, type: wgslType(inp.dtype) })),
+    ...dtypes.map((d, o) => ({ name: `out${o}`, type: wgslType(d), write: true })),
+  ];
   const needCoords = contiguous.some((c) => !c);
   const body: string[] = [];
   if (needCoords) {
@@ -180,18 +183,7 @@ function renderWgsl({ exprs, inputs, shape, dtypes, values }: ElementwiseSpec, c
     body.push(`  let x${k} = f32(in${k}[${index}]);`);
   });
   exprs.forEach((e, o) => body.push(`  out${o}[i - p.base] = ${dtypes[o] === 'int32' ? 'nt_to_i32' : 'f32'}(${toWgsl(e, (k) => `x${k}`, (a) => `p.a${a}`)});`));
-
-  return `${WGSL_PRELUDE}
-struct Params { ${fields.join(', ')} }
-${bindings.join('\n')}
-
-@compute @workgroup_size(${WORKGROUP_SIZE})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = p.first + gid.y * nwg.x * ${WORKGROUP_SIZE}u + gid.x;
-  if (i >= p.n) { return; }
-${body.join('\n')}
-}
-`;
+  return params.wgsl({ storages, prelude: WGSL_PRELUDE, index: { from: 'first', below: 'n' }, body: body.join('\n') });
 }
 
 /**

@@ -10,7 +10,7 @@ import { elementwiseCall } from './kernel.js';
 import type { Expr } from './expr.js';
 
 /** Attributes of a map op. */
-export interface MapAttrs {
+interface MapAttrs {
   /** Name in errors and stats. */
   readonly label: string;
   readonly expr: Expr;

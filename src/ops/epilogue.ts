@@ -1,15 +1,22 @@
 // What matMul's and conv2d's kernels do with each output before storing it: nothing for the plain
-// ops; for fusedMatMul and fusedConv2d, add bias[col] (col: the output column / channel) and apply an activation. The activation is one expression of the elementwise DSL,
-// rendered to WGSL for both GPU kernels and to a JS closure for the CPU loop, so they cannot drift.
+// ops; for fusedMatMul and fusedConv2d (and the Dense and Conv2D layers that use them), add
+// bias[col] (col: the output column / channel) and apply an activation. The activation and its
+// gradient are the unary table's expressions, rendered to WGSL for the GPU kernels and to a JS
+// closure for the CPU loops, so fused and unfused cannot drift.
 import { ArgumentError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { E, WGSL_PRELUDE, toJs, toWgsl, type Expr } from './elementwise/expr.js';
 import { map } from './elementwise/map.js';
-import type { EpilogueWgsl } from './matmul-wgsl.js';
 import { UNARY } from './unary.js';
 
+/** An epilogue as WGSL: `fn epilogue(v: f32, col: u32) -> f32`, and whether it reads a `bias` binding. */
+export interface EpilogueWgsl {
+  readonly hasBias: boolean;
+  readonly wgsl: string;
+}
+
 /** Activations fusedMatMul and fusedConv2d apply in their kernel's epilogue. */
-export const FUSED_ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh'] as const;
+const FUSED_ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh'] as const;
 
 /** One activation the fused ops can apply. */
 export type FusedActivation = (typeof FUSED_ACTIVATIONS)[number];
@@ -53,19 +60,11 @@ export function cpuEpilogue(act: FusedActivation, bias: Float32Array | null): (o
 }
 
 /**
- * dz = dy ⊙ act'(z) written with the output y = act(z), in one fused map:
- * relu' = [y > 0] (y > 0 ⇔ z > 0); σ' = y(1 − y); tanh' = 1 − y²; linear' = 1 (dz = dy).
+ * dz = dy ⊙ act'(z), from the output y = act(z) (z is not kept): the unary op's own backward
+ * expression over (dy, x, y) with y standing in for x. That is exact for these activations:
+ * relu's derivative reads x only as x > 0, which is y > 0; sigmoid's and tanh's read y alone.
  */
 export function activationBackprop(dy: Tensor, y: Tensor, act: FusedActivation, op = 'fusedMatMul'): Tensor {
-  const [g, out, zero, one] = [E.input(0), E.input(1), E.const(0), E.const(1)];
-  switch (act) {
-    case 'linear':
-      return dy;
-    case 'relu':
-      return map(`${op}.relu backprop`, E.select(E.gt(out, zero), g, zero), [dy, y]);
-    case 'sigmoid':
-      return map(`${op}.sigmoid backprop`, E.mul(g, E.mul(out, E.sub(one, out))), [dy, y]);
-    case 'tanh':
-      return map(`${op}.tanh backprop`, E.mul(g, E.sub(one, E.mul(out, out))), [dy, y]);
-  }
+  if (act === 'linear') return dy;
+  return map(`${op}.${act} backprop`, UNARY[act].backward!, [dy, y, y]);
 }
