@@ -35,3 +35,8 @@ export class ArgumentError extends NeuriteError {}
 export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
 }
+
+/** Formats a shape with unknown (null) dims, as layers and symbolic tensors have: `[null,28,28,1]`. */
+export function fmtShapeN(shape: readonly (number | null)[]): string {
+  return `[${shape.map((d) => (d === null ? 'null' : d)).join(',')}]`;
+}

@@ -50,7 +50,7 @@ export { FitDeviceLostError } from './nn/device-loss.js';
 export * as callbacks from './nn/callbacks.js';
 export { Callback, type CallbackHooks, type Logs } from './nn/callbacks.js';
 export { ProgressBar, type ProgressOptions } from './nn/progress.js';
-export * as data from './nn/data.js';
+export * as data from './nn/data-api.js';
 export type { DataSource, Batch } from './nn/data.js';
 export type { LossFn } from './nn/losses.js';
 export type { Tiling } from './backend/kernel.js';

@@ -288,4 +288,3 @@ export function isDataSource(x: unknown): x is DataSource {
   return typeof x === 'object' && x !== null && !(x instanceof Tensor) && typeof (x as DataSource).take === 'function' && typeof (x as DataSource).size === 'number';
 }
 
-export { zip } from './data-zip.js';

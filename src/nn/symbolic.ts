@@ -2,7 +2,8 @@
 // `layer.apply(symbolic)` records a node (the layer and the tensors it was applied to) and
 // returns the node's output. Models walk these nodes in topological order; nothing below nn/ knows them.
 import type { DType } from '../dtype.js';
-import { fmtShapeN, type Layer, type Shape } from './layers/layer.js';
+import { fmtShapeN } from '../errors.js';
+import type { Layer, Shape } from './layers/layer.js';
 
 /** One application of a layer to symbolic inputs (Keras's "node"); a shared layer has several. */
 export interface LayerNode {

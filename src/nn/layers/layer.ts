@@ -2,7 +2,7 @@
 // owns (trainable first, then state such as moving averages, in Keras order), its Keras
 // config for model.json, and the registry that rebuilds layers from a config when loading.
 import { engine } from '../../engine.js';
-import { ArgumentError, ShapeError, fmtShape } from '../../errors.js';
+import { ArgumentError, fmtShape, fmtShapeN, ShapeError } from '../../errors.js';
 import { assignWeights } from '../assign-weights.js';
 import { variable, zeros } from '../../ops/create.js';
 import { add } from '../../ops/binary.js';
@@ -363,10 +363,8 @@ function describe(x: unknown): string {
   return x === null ? 'null' : typeof x === 'object' ? ((x as object).constructor?.name ?? 'object') : typeof x;
 }
 
-/** Formats a shape with null dims: [null,28,28,1]. */
-export function fmtShapeN(shape: readonly (number | null)[]): string {
-  return `[${shape.map((d) => (d === null ? 'null' : d)).join(',')}]`;
-}
+/** Shapes with unknown dims print as symbolic tensors' do (the function lives with fmtShape). */
+export { fmtShapeN };
 
 /** Rebuilds a layer from the `config` part of its Keras JSON. */
 type LayerFactory = (config: ConfigReader) => Layer;
