@@ -8,7 +8,7 @@ import { DrawPanel } from './ui/draw-panel.js';
 import { count, formatDuration, megabytes } from './ui/format.js';
 import { ModelPanel } from './ui/model-panel.js';
 import { TrainingView } from './ui/training-view.js';
-import { WorkerEnded, WorkerHost } from './worker-host.js';
+import { WorkerEnded, WorkerHost, type WorkerApi } from './worker-host.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -264,5 +264,13 @@ async function start(): Promise<void> {
   controls.backend.addEventListener('change', () => void switchBackend(controls.backend.value as BackendChoice));
   await initWorker();
 }
+
+declare global {
+  interface Window {
+    /** For scripts driving the page (bench/soak.mjs): the worker's memory, through the typed API. */
+    neuriteDemo?: { memory: WorkerApi['memory'] };
+  }
+}
+window.neuriteDemo = { memory: () => worker.memory() };
 
 void start();

@@ -90,6 +90,18 @@ export interface SaveResult {
   artifacts?: ModelArtifacts;
 }
 
+/** The worker's memory, for a soak run (bench/soak.mjs): Neurite's `memory()` plus progress. */
+export interface WorkerMemory {
+  /** Live tensors, variables included. */
+  numTensors: number;
+  /** Bytes held by live tensors on the current backend (GPU buffers on WebGPU). */
+  bytesInUse: number;
+  /** Bytes the backend keeps pooled for reuse. */
+  bytesPooled: number;
+  /** Training steps (batches) this worker has run, over all runs. */
+  steps: number;
+}
+
 export type TrainerEvent =
   | { type: 'data-progress'; loadedBytes: number; totalBytes: number }
   | { type: 'data-ready'; train: number; test: number; grid: GridImages }
@@ -129,4 +141,6 @@ export interface TrainerApi {
   saliency(pixels: Float32Array): Promise<Saliency>;
   save(target: SaveTarget): Promise<SaveResult>;
   load(source: LoadSource): Promise<ModelSummary>;
+  /** Memory now; during training it is read between two batches, like any other request. */
+  memory(): Promise<WorkerMemory>;
 }

@@ -17,6 +17,7 @@ import type {
   SaveTarget,
   TrainConfig,
   TrainerEvent,
+  WorkerMemory,
 } from '../protocol.js';
 import type { Gate } from './gate.js';
 import { argMax, EvalAccumulator } from './metrics.js';
@@ -39,6 +40,8 @@ export class Session {
   private model: neurite.Sequential | null = null;
   private optimizer: neurite.Optimizer | null = null;
   private kind: ModelKind | 'loaded' = 'cnn';
+  /** Batches trained by this worker, over all runs (reported by memory()). */
+  private steps = 0;
 
   constructor(
     private readonly gate: Gate,
@@ -112,6 +115,7 @@ export class Session {
           speed.skip();
         },
         onBatchEnd: async (batch: number, logs: Record<string, number> = {}) => {
+          this.steps++;
           const rate = speed.batch(logs.size ?? config.batchSize);
           const now = performance.now();
           const done = epoch * n + Math.min(n, (batch + 1) * config.batchSize);
@@ -148,6 +152,12 @@ export class Session {
     await this.gate.between();
     if (this.gate.isStopped) model.stopTraining = true;
     speed.skip();
+  }
+
+  /** Neurite's live tensors and backend bytes, and the steps trained so far. */
+  memory(): WorkerMemory {
+    const { numTensors, bytesInUse, bytesPooled } = neurite.memory();
+    return { numTensors, bytesInUse, bytesPooled, steps: this.steps };
   }
 
   /** Loss, accuracy and confusion matrix over all test digits. */

@@ -52,6 +52,8 @@ const api: TrainerApi = {
   saliency: (pixels) => gate.run(() => session.saliency(pixels)),
   save: (target) => gate.run(() => session.save(target)),
   load: (source) => gate.run(() => session.load(source)),
+  // Through the gate, so a sample never sees a step's intermediate tensors.
+  memory: () => gate.run(async () => session.memory()),
 };
 
 Comlink.expose(api);
