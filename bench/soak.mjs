@@ -3,6 +3,7 @@
 // and of the training worker, Neurite's live tensors and GPU bytes. Writes the samples as CSV
 // and markdown, and exits 1 if memory grew after warm-up (the rule is in `verdict` below).
 import { chromium } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium.mjs';
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -20,19 +21,6 @@ const OUT = arg('out', `${root}test-results/soak`);
  */
 const RUN = '?backend=webgpu&model=mlp&limit=4096&batch=32&lr=0.002&epochs=40';
 
-/** Same flags as playwright.config.ts: WebGPU forced onto SwiftShader's Vulkan. */
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-vulkan=swiftshader',
-  '--use-webgpu-adapter=swiftshader',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 /** Minutes left out of the verdict while pools, JIT and caches fill: a sixth of the run, at least one. */
 const WARMUP = Math.max(1, Math.round(MINUTES / 6));
@@ -165,7 +153,7 @@ const samples = [];
 async function main() {
   const port = await freePort();
   const { vite, url } = await startVite(port);
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
   const errors = [];
   try {
     const page = await browser.newPage();

@@ -39,6 +39,12 @@ describe('decideVulkanEnv after no adapter was found', () => {
     expect(d).toEqual({ set: { VK_ICD_FILENAMES: ICD }, retry: true });
   });
 
+  it('keeps every installed driver ahead of SwiftShader in the retry list, so none is hidden', () => {
+    const installedIcds = ['/usr/share/vulkan/icd.d/nvidia_icd.json', ICD];
+    const d = decideVulkanEnv({ env: {}, swiftShaderIcd: ICD, hardwareHints: [], installedIcds, adapter: null });
+    expect(d).toEqual({ set: { VK_ICD_FILENAMES: `/usr/share/vulkan/icd.d/nvidia_icd.json:${ICD}` }, retry: true });
+  });
+
   it('does not retry when the user chose the list, when that retry already ran, or without SwiftShader', () => {
     expect(decideVulkanEnv({ env: { VK_DRIVER_FILES: '/opt/gpu.json' }, swiftShaderIcd: ICD, hardwareHints: [], adapter: null }).retry).toBe(false);
     expect(decideVulkanEnv({ env: { VK_ICD_FILENAMES: ICD }, swiftShaderIcd: ICD, hardwareHints: [], adapter: null }).retry).toBe(false);

@@ -24,6 +24,8 @@ export interface VulkanEnvInputs {
   swiftShaderIcd: string | null;
   /** Device files suggesting a hardware GPU (/dev/nvidia0, /dev/dri/renderD128, /dev/kfd). */
   hardwareHints: readonly string[];
+  /** The machine's installed Vulkan driver manifests (the loader's standard folders); none when omitted. */
+  installedIcds?: readonly string[];
   /** undefined: before the first try; null: no adapter was found; else the adapter found. */
   adapter?: AdapterSummary | null;
 }
@@ -54,11 +56,12 @@ export function adapterName(adapter: AdapterSummary): string {
  * Decides the loader's environment. Before the first try: add SwiftShader's ICD with
  * VK_ADD_DRIVER_FILES (Dawn ranks hardware adapters above it, so it only serves where nothing
  * else exists), unless the user chose the driver list with VK_ICD_FILENAMES or VK_DRIVER_FILES.
- * After no adapter was found: retry with VK_ICD_FILENAMES = SwiftShader, for loaders older than
- * 1.3.207 that ignore VK_ADD_DRIVER_FILES (nothing else was found, so nothing is hidden). After
+ * After no adapter was found: retry with VK_ICD_FILENAMES listing every installed driver and then
+ * SwiftShader, for loaders older than 1.3.207 that ignore VK_ADD_DRIVER_FILES: the list keeps the
+ * machine's own drivers, so it adds SwiftShader without hiding any of them. After
  * an adapter was found: warn if it is software while device files suggest a hardware GPU.
  */
-export function decideVulkanEnv({ env, swiftShaderIcd, hardwareHints, adapter }: VulkanEnvInputs): VulkanEnvDecision {
+export function decideVulkanEnv({ env, swiftShaderIcd, hardwareHints, installedIcds = [], adapter }: VulkanEnvInputs): VulkanEnvDecision {
   const chosenList = (['VK_ICD_FILENAMES', 'VK_DRIVER_FILES'] as const).find((name) => env[name]);
   if (adapter === undefined) {
     const set: Record<string, string> = {};
@@ -72,7 +75,8 @@ export function decideVulkanEnv({ env, swiftShaderIcd, hardwareHints, adapter }:
   }
   if (adapter === null) {
     const retry = !chosenList && !!swiftShaderIcd;
-    return { set: retry ? { VK_ICD_FILENAMES: swiftShaderIcd! } : {}, retry };
+    const drivers = [...installedIcds.filter((f) => f !== swiftShaderIcd), swiftShaderIcd].join(':');
+    return { set: retry ? { VK_ICD_FILENAMES: drivers } : {}, retry };
   }
   if (!isSoftwareAdapter(adapter) || hardwareHints.length === 0) return { set: {}, retry: false };
   const seen = `WebGPU runs on a software adapter (${adapterName(adapter)}), CPU-emulated and slow, though this machine seems to have a GPU (${hardwareHints.join(', ')})`;
@@ -82,21 +86,29 @@ export function decideVulkanEnv({ env, swiftShaderIcd, hardwareHints, adapter }:
   return { set: {}, retry: false, warning };
 }
 
+/** Paths of the entries of `dir` whose names match `pattern`, sorted; none when `dir` cannot be read. */
+function filesIn(dir: string, pattern: RegExp): string[] {
+  try {
+    return readdirSync(dir).filter((name) => pattern.test(name)).sort().map((name) => `${dir}/${name}`);
+  } catch {
+    return [];
+  }
+}
+
 /** Device files on this machine that suggest a hardware GPU (Linux; none elsewhere). */
 export function hardwareGpuHints(): string[] {
-  const list = (dir: string, pattern: RegExp): string[] => {
-    try {
-      return readdirSync(dir).filter((name) => pattern.test(name)).sort().map((name) => `${dir}/${name}`);
-    } catch {
-      return [];
-    }
-  };
-  return [...list('/dev', /^(nvidia\d+|kfd)$/), ...list('/dev/dri', /^renderD\d+$/)];
+  return [...filesIn('/dev', /^(nvidia\d+|kfd)$/), ...filesIn('/dev/dri', /^renderD\d+$/)];
+}
+
+/** Driver manifests in the Vulkan loader's standard folders (Linux; none elsewhere). */
+export function installedVulkanIcds(): string[] {
+  return ['/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/share/vulkan/icd.d'].flatMap((dir) => filesIn(dir, /\.json$/));
 }
 
 /** The decision's inputs read from this process and machine. */
 export function machineFacts(adapter?: AdapterSummary | null): VulkanEnvInputs {
-  return { env: process.env, swiftShaderIcd: existsSync(SWIFTSHADER_ICD) ? SWIFTSHADER_ICD : null, hardwareHints: hardwareGpuHints(), adapter };
+  const swiftShaderIcd = existsSync(SWIFTSHADER_ICD) ? SWIFTSHADER_ICD : null;
+  return { env: process.env, swiftShaderIcd, hardwareHints: hardwareGpuHints(), installedIcds: installedVulkanIcds(), adapter };
 }
 
 /** Applies the decision for this machine before any Dawn instance exists; returns what was set. */
