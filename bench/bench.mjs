@@ -44,15 +44,18 @@ const adapterName = adapter ? nameOf(adapter.info) : 'none';
 const warning = adapter && adapterWarning(adapter.info);
 if (warning) console.warn(`Warning: ${warning}`);
 
-/** jax-js 0.1.25 on its WebGPU device (a device of its own on the same adapter), or null where it cannot start. */
+/**
+ * jax-js 0.1.25, defaulting to its WebGPU device (a device of its own on the same adapter) where it
+ * has one; null where it cannot start. Its wasm device is the CPU rows' contender (cpu-wasm.mjs).
+ */
 async function loadJax() {
   try {
     // jax-js reads navigator.userAgent, which Node 20 lacks.
     if (globalThis.navigator.userAgent === undefined) globalThis.navigator.userAgent = `Node.js/${process.version}`;
     const jax = await import('@jax-js/jax');
     const devices = await jax.init();
-    if (!devices.includes('webgpu')) throw new Error(`no webgpu device (devices: ${devices.join(', ')})`);
-    jax.defaultDevice('webgpu');
+    if (devices.includes('webgpu')) jax.defaultDevice('webgpu');
+    else console.error(`jax-js: no webgpu device (devices: ${devices.join(', ')})`);
     return jax;
   } catch (e) {
     console.error(`jax-js: ${e.message}`);
@@ -63,6 +66,7 @@ const jax = await loadJax();
 
 async function jaxMatMul(n) {
   if (!jax) throw new Error('jax-js did not start');
+  if (jax.defaultDevice() !== 'webgpu') throw new Error('jax-js has no webgpu device');
   return workloads.jaxMatMul(jax, n, quick ? 1 : 3);
 }
 
@@ -142,7 +146,7 @@ if (!only || only === 'train') {
 }
 if ((!only || only === 'cpu') && !webgpuOnly) {
   // The CPU backends (bench/cpu-wasm.mjs): Neurite wasm and JS kernels against TF.js wasm and cpu.
-  await measureCpuRows(measure, { nt, tf, apis: { nt: neuriteApi(nt), tf: tfjsApi(tf, tfl) }, quick });
+  await measureCpuRows(measure, { nt, tf, jax, apis: { nt: neuriteApi(nt), tf: tfjsApi(tf, tfl) }, quick });
 }
 if (!only || only === 'host') {
   // On the null device (host-cost.mjs, a child process): the JavaScript cost of a step alone.
@@ -158,11 +162,11 @@ if (!only || only === 'host') {
   }
 }
 
-const cols = ['neurite-webgpu', 'tfjs-webgpu', 'jaxjs-webgpu', 'neurite-cpu', 'tfjs-cpu', 'neurite-cpu-js', 'tfjs-wasm'];
+const cols = ['neurite-webgpu', 'tfjs-webgpu', 'jaxjs-webgpu', 'neurite-cpu', 'tfjs-cpu', 'neurite-cpu-js', 'tfjs-wasm', 'jaxjs-wasm'];
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
 // How many times better Neurite does: a rate's ratio, or for times (ms, lower is better) its inverse.
 const lead = (r, neurite, tfjs) => (r.unit === 'ms' ? ratio(r.values[tfjs], r.values[neurite]) : ratio(r.values[neurite], r.values[tfjs]));
-const leads = ["webgpu: neurite's lead", 'webgpu: neurite vs jax-js', "cpu: neurite's lead", 'cpu vs tfjs-wasm'];
+const leads = ["webgpu: neurite's lead", 'webgpu: neurite vs jax-js', "cpu: neurite's lead", 'cpu vs tfjs-wasm', 'cpu vs jax-js wasm'];
 const header = `| benchmark | unit | ${cols.join(' | ')} | ${leads.join(' | ')} |`;
 const target = new URL('../BENCHMARKS.md', import.meta.url);
 const previous = existsSync(target) ? readFileSync(target, 'utf8') : '';
@@ -183,7 +187,7 @@ const keptRows = only
   ? previousTable.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| benchmark') && !measured.has(l.split(' | ')[0].slice(2))).map(realign)
   : [];
 const table = [header, `|${'---|'.repeat(cols.length + 2 + leads.length)}`]
-  .concat(rows.map((r) => `| ${r.what} | ${r.unit} | ${cols.map((c) => (c in r.values ? fmt(r.values[c]) : '–')).join(' | ')} | ${lead(r, 'neurite-webgpu', 'tfjs-webgpu')} | ${lead(r, 'neurite-webgpu', 'jaxjs-webgpu')} | ${lead(r, 'neurite-cpu', 'tfjs-cpu')} | ${lead(r, 'neurite-cpu', 'tfjs-wasm')} |`))
+  .concat(rows.map((r) => `| ${r.what} | ${r.unit} | ${cols.map((c) => (c in r.values ? fmt(r.values[c]) : '–')).join(' | ')} | ${lead(r, 'neurite-webgpu', 'tfjs-webgpu')} | ${lead(r, 'neurite-webgpu', 'jaxjs-webgpu')} | ${lead(r, 'neurite-cpu', 'tfjs-cpu')} | ${lead(r, 'neurite-cpu', 'tfjs-wasm')} | ${lead(r, 'neurite-cpu', 'jaxjs-wasm')} |`))
   .concat(keptRows)
   .join('\n');
 const date = new Date().toISOString().slice(0, 10);

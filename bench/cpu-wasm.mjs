@@ -1,8 +1,8 @@
 // The CPU rows of `npm run bench`: Neurite's CPU backend with its wasm SIMD kernels and with the JS
-// reference kernels, against TF.js's wasm backend (XNNPACK, one thread here) and its cpu backend,
-// all in this process: matMul GFLOP/s and the tutorial CNN's inference and training samples/s.
+// reference kernels, against TF.js's wasm backend (XNNPACK, one thread here), its cpu backend and
+// (matMul) jax-js's wasm device (one thread in Node), all in this process: matMul GFLOP/s and the tutorial CNN's inference and training samples/s.
 import { fitSamplesPerSecond, timeMedian, trainingRun } from './common.mjs';
-import { matMulGflops } from './workloads.mjs';
+import { jaxMatMul, matMulGflops } from './workloads.mjs';
 
 /** Inference samples per second of `predict` over `steps` batches (median of `reps` after a warm-up). */
 export async function predictSamplesPerSecond(api, { steps, reps }) {
@@ -14,7 +14,18 @@ export async function predictSamplesPerSecond(api, { steps, reps }) {
   }
 }
 
-/** The four CPU contenders' setup: Neurite's backend with either kernel set, TF.js's by name. */
+/** jax-js's matmul on its wasm device, its default device put back afterwards. */
+async function jaxWasmMatMul(jax, n, reps) {
+  const previous = jax.defaultDevice();
+  jax.defaultDevice('wasm');
+  try {
+    return await jaxMatMul(jax, n, reps);
+  } finally {
+    jax.defaultDevice(previous);
+  }
+}
+
+/** The CPU contenders' setup: Neurite's backend with either kernel set, TF.js's by name. */
 function contenders(nt, tf) {
   const tfBackend = (name) => async () => {
     await tf.setBackend(name);
@@ -33,7 +44,7 @@ function contenders(nt, tf) {
  * training API (common.mjs); TF.js cpu is left out of the 1024 matMul and of training, where it
  * takes minutes (it trains at ~2 samples/s).
  */
-export async function measureCpuRows(measure, { nt, tf, apis, quick }) {
+export async function measureCpuRows(measure, { nt, tf, jax, apis, quick }) {
   const setups = contenders(nt, tf);
   const lib = (name) => (name.startsWith('neurite') ? nt : tf);
   const runs = (names, fn) => Object.fromEntries(names.map((name) => [name, async () => {
@@ -43,7 +54,10 @@ export async function measureCpuRows(measure, { nt, tf, apis, quick }) {
   const reps = quick ? 1 : 3;
   for (const n of quick ? [256] : [256, 1024]) {
     const names = n > 512 ? ['neurite-cpu', 'neurite-cpu-js', 'tfjs-wasm'] : Object.keys(setups);
-    await measure(`cpu matMul ${n}, one thread`, 'GFLOP/s', runs(names, (name) => matMulGflops(lib(name), n, reps)));
+    await measure(`cpu matMul ${n}, one thread`, 'GFLOP/s', {
+      ...runs(names, (name) => matMulGflops(lib(name), n, reps)),
+      ...(jax ? { 'jaxjs-wasm': () => jaxWasmMatMul(jax, n, reps) } : {}),
+    });
   }
   const steps = quick ? 1 : 3;
   await measure('cpu tutorial CNN predict, batch 64', 'samples/s', runs(Object.keys(setups), (name) =>
