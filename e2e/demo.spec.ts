@@ -331,7 +331,8 @@ test('the autoencoder trains on a tiny run and shows test digits beside their re
   expect(mse).toBeGreaterThan(0);
   // An all-black output scores 0.109: the model must have learned more than the background.
   expect(mse).toBeLessThan(0.1);
-  await expect(page.locator('#validation-text')).toContainText('reconstruction MSE');
+  await expect(page.locator('#validation-text')).toContainText('MSE');
+  await expect(page.locator('#validation-text')).toHaveAttribute('data-mse', String(mse));
   expect(Number(await page.locator('#loss-chart').getAttribute('data-points'))).toBeGreaterThan(1);
   // Eight test digits and eight reconstructions (blurry after a tiny run), each drawn with ink in several shades.
   const originals = await ink(page, '#reconstructions .originals canvas');

@@ -117,7 +117,7 @@ export class TrainingView {
   showEvaluation(v: Evaluation, when: string): void {
     this.el.validationText.title = `On ${count(v.samples)} test digits, ${when}`;
     if (v.task === 'reconstruct') {
-      this.el.validationText.textContent = `Validation: loss ${v.loss.toFixed(3)} · reconstruction MSE ${v.mse.toFixed(4)}`;
+      this.el.validationText.textContent = `Validation: loss ${v.loss.toFixed(3)} · MSE ${v.mse.toFixed(4)}`;
       this.el.validationText.dataset.mse = String(v.mse);
       this.recon.update(v, when);
       return;
