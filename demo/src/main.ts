@@ -163,6 +163,7 @@ function showModels(models: ModelOption[]): void {
   } else if (asked !== undefined) {
     say(`Unknown model '${asked}' in the link; expected one of ${models.map((m) => m.kind).join(', ')}.`, true);
   }
+  titleModelSelect();
 }
 
 /** Until the URL or the user picks a model, selects the backend's default and says why. */
@@ -172,6 +173,12 @@ function applyDefaultModel(): void {
   controls.model.value = choice.kind;
   modelReason.textContent = choice.reason;
   modelReason.dataset.default = choice.kind;
+  titleModelSelect();
+}
+
+/** The select is narrow for the zoo's titles: its tooltip gives the chosen one in full. */
+function titleModelSelect(): void {
+  controls.model.title = controls.model.selectedOptions[0]?.text ?? '';
 }
 
 function selectedTask(): ModelTask {
@@ -348,6 +355,7 @@ async function start(): Promise<void> {
   controls.model.addEventListener('change', () => {
     // The user's choice wins over the backend's default from now on.
     state.modelChosen = true;
+    titleModelSelect();
     modelReason.textContent = '\u00a0';
     delete modelReason.dataset.default;
   });
