@@ -16,6 +16,8 @@ export interface DefaultModel {
  * 24²·8·25 + 8²·16·200 + 256·10 = 0.32 M.
  */
 const WORK_RATIO = 9;
+// Measured in the demo on SwiftShader (2 shared cores, 2,048 digits, batch 64, one epoch): the
+// TF.js CNN trained at 443 samples/s in 6 s, the Keras CNN at 111 samples/s in 29 s.
 
 /** The default model for `info`; the zoo's parameter counts come from the worker's list. */
 export function defaultModel(info: BackendInfo, models: readonly ModelOption[]): DefaultModel {
