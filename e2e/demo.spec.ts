@@ -1,8 +1,10 @@
 // The demo page end to end, in Chromium on SwiftShader's WebGPU: train a small MLP on a slice
 // of MNIST in the worker, watch the charts fill, draw a digit and get probabilities and a
 // saliency map, save to IndexedDB and load it back after a reload; Reset ends the worker mid-fit
-// and the page trains again on a fresh one; and without WebGPU the page falls back to the CPU and
-// says so. Screenshots are attached to the test results.
+// and the page trains again on a fresh one; without WebGPU the page falls back to the CPU and
+// says so; on SwiftShader the default model is the small TF.js CNN, and the page says why; the
+// Keras CNN and the autoencoder (with its reconstructions) train; the CPU backend runs, and names,
+// the WebAssembly kernels. Screenshots are attached to the test results.
 import type { Download, Page, TestInfo } from '@playwright/test';
 import { expect, test } from './fixtures.js';
 
@@ -179,6 +181,7 @@ test('without WebGPU the page falls back to the CPU, says so, and still trains',
   await expect(status).toHaveAttribute('data-backend', 'cpu');
   await expect(status).toContainText('CPU (fallback)');
   await expect(status).toContainText('WebGPU is not available');
+  await expect(status).toHaveAttribute('data-kernels', 'wasm');
   await expect(page.locator('#backend')).toHaveValue('cpu');
   await expect(page.locator('#train')).toBeEnabled({ timeout: 120_000 });
   await page.click('#train');
@@ -188,7 +191,9 @@ test('without WebGPU the page falls back to the CPU, says so, and still trains',
 });
 
 test('pause, resume and stop a CNN run; drawings are predicted while it trains', async ({ page }, testInfo) => {
+  // model=cnn: links from before the zoo meant the small TF.js tutorial CNN, and still do.
   await page.goto(DEMO + '?limit=4096&epochs=3&model=cnn&batch=32');
+  await expect(page.locator('#model')).toHaveValue('tfjs-cnn');
   await expect(page.locator('#train')).toBeEnabled({ timeout: 120_000 });
   await page.click('#train');
   const progress = page.locator('#progress-text');
@@ -209,7 +214,7 @@ test('pause, resume and stop a CNN run; drawings are predicted while it trains',
   await page.click('#stop');
   await expect(progress).toContainText('Stopped after', { timeout: 120_000 });
   await expect(page.locator('#evaluate')).toBeEnabled();
-  await expect(page.locator('#model-summary')).toContainText('Tutorial CNN');
+  await expect(page.locator('#model-summary')).toContainText('TF.js tutorial CNN (8/16 filters of 5×5)');
 });
 
 test('Reset ends the training worker mid-fit; the page recovers and a new run trains', async ({ page }, testInfo) => {
@@ -243,4 +248,123 @@ test('Reset ends the training worker mid-fit; the page recovers and a new run tr
   await draw(page, SEVEN);
   const p = await prediction(page);
   expect(p.values.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+});
+
+/** How many pixels of a 28×28 digit canvas have ink (10 % or more darker than the paper), and how many shades it has. */
+function ink(page: Page, selector: string): Promise<{ inked: number; shades: number }[]> {
+  return page.locator(selector).evaluateAll((canvases: HTMLCanvasElement[]) =>
+    canvases.map((c) => {
+      const data = c.getContext('2d')!.getImageData(0, 0, 28, 28).data;
+      const shades = new Set<number>();
+      let inked = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        shades.add(data[i]);
+        if (data[i] < 230) inked++;
+      }
+      return { inked, shades: shades.size };
+    }),
+  );
+}
+
+test('on SwiftShader the default model is the small TF.js CNN, and the page says why', async ({ page }, testInfo) => {
+  await page.goto(DEMO + '?limit=256&epochs=1&batch=32');
+  await expect(page.locator('#backend-status')).toHaveAttribute('data-backend', 'webgpu');
+  await expect(page.locator('#backend-status')).toContainText('software adapter');
+  const model = page.locator('#model');
+  await expect(model).toHaveValue('tfjs-cnn');
+  const reason = page.locator('#model-reason');
+  await expect(reason).toContainText('Small TF.js tutorial CNN chosen');
+  await expect(reason).toContainText('emulates a GPU on the CPU');
+  await expect(reason).toContainText('93,322 parameters');
+  // Every model is offered under its zoo title, with its parameter count.
+  await expect(model.locator('option[value="keras-cnn"]')).toHaveText('Keras tutorial CNN (32/64/64 filters of 3×3) · 93,322 parameters');
+  await expect(model.locator('option[value="tfjs-cnn"]')).toContainText('TF.js tutorial CNN (8/16 filters of 5×5)');
+  expect(await model.locator('option').evaluateAll((o: HTMLOptionElement[]) => o.map((x) => x.value))).toEqual([
+    'keras-cnn',
+    'tfjs-cnn',
+    'mlp',
+    'rnn',
+    'lstm',
+    'autoencoder',
+  ]);
+  await attach(page, testInfo, 'demo-default-model');
+  // On the CPU backend the small CNN stays the default, for the CPU's reason.
+  await expect(page.locator('#train')).toBeEnabled({ timeout: 120_000 });
+  await page.selectOption('#backend', 'cpu');
+  await expect(page.locator('#backend-status')).toHaveAttribute('data-backend', 'cpu');
+  await expect(reason).toContainText('on the CPU backend');
+  await expect(model).toHaveValue('tfjs-cnn');
+  // The user's choice wins, and the reason goes.
+  await page.selectOption('#model', 'mlp');
+  await expect(reason).not.toContainText('chosen');
+  await page.selectOption('#backend', 'webgpu');
+  await expect(page.locator('#backend-status')).toHaveAttribute('data-backend', 'webgpu');
+  await expect(model).toHaveValue('mlp');
+});
+
+test('?model=keras-cnn trains the Keras tutorial CNN on a short run', async ({ page }, testInfo) => {
+  await page.goto(DEMO + '?model=keras-cnn&limit=256&epochs=1&batch=32');
+  await expect(page.locator('#model')).toHaveValue('keras-cnn');
+  await expect(page.locator('#model-reason')).toContainText('chosen by the link');
+  await expect(page.locator('#train')).toBeEnabled({ timeout: 120_000 });
+  await page.click('#train');
+  await expect(page.locator('#evaluate')).toBeEnabled({ timeout: 5 * 60_000 });
+  await expect(page.locator('#validation-text')).toHaveAttribute('data-accuracy', /\d/);
+  await expect(page.locator('#model-summary')).toContainText('Keras tutorial CNN (32/64/64 filters of 3×3) · 8 layers · 93,322 parameters');
+  console.log(`[demo] keras-cnn: ${await page.locator('#speed-text').textContent()}; ${await page.locator('#validation-text').textContent()}`);
+  await attach(page, testInfo, 'demo-keras-cnn');
+});
+
+test('the autoencoder trains on a tiny run and shows test digits beside their reconstructions', async ({ page }, testInfo) => {
+  await page.goto(DEMO + '?model=autoencoder&limit=1024&epochs=2&batch=32');
+  await expect(page.locator('#train')).toBeEnabled({ timeout: 120_000 });
+  await page.click('#train');
+  // Panels for classes give way to the reconstructions.
+  await expect(page.locator('#main')).toHaveAttribute('data-task', 'reconstruct');
+  for (const id of ['#acc-card', '#digits-card', '#confusion-card']) await expect(page.locator(id)).toBeHidden();
+  await expect(page.locator('#recon-card')).toBeVisible();
+  await expect(page.locator('#evaluate')).toBeEnabled({ timeout: 5 * 60_000 });
+  await expect(page.locator('#reconstructions')).toHaveAttribute('data-drawn', '8');
+  const mse = Number(await page.locator('#recon-text').getAttribute('data-mse'));
+  console.log(`[demo] autoencoder: ${await page.locator('#recon-text').textContent()}; ${await page.locator('#speed-text').textContent()}`);
+  expect(Number.isFinite(mse)).toBe(true);
+  expect(mse).toBeGreaterThan(0);
+  // An all-black output scores 0.109: the model must have learned more than the background.
+  expect(mse).toBeLessThan(0.1);
+  await expect(page.locator('#validation-text')).toContainText('MSE');
+  await expect(page.locator('#validation-text')).toHaveAttribute('data-mse', String(mse));
+  expect(Number(await page.locator('#loss-chart').getAttribute('data-points'))).toBeGreaterThan(1);
+  // Eight test digits and eight reconstructions (blurry after a tiny run), each drawn with ink in several shades.
+  const originals = await ink(page, '#reconstructions .originals canvas');
+  const outputs = await ink(page, '#reconstructions .outputs canvas');
+  expect(originals).toHaveLength(8);
+  expect(outputs).toHaveLength(8);
+  for (const c of [...originals, ...outputs]) {
+    expect(c.inked).toBeGreaterThan(10);
+    expect(c.shades).toBeGreaterThan(2);
+  }
+  await expect(page.locator('#model-summary')).toContainText('Convolutional autoencoder');
+  // Drawing asks a classifier; the page says so instead of failing.
+  await draw(page, SEVEN);
+  await expect(page.locator('#prediction-text')).toContainText('reconstructs digits');
+  await expect(page.locator('#probabilities')).not.toHaveAttribute('data-values');
+  // Evaluate on all test digits refreshes the reconstructions.
+  await page.click('#evaluate');
+  await expect(page.locator('#message')).toHaveText('Evaluated.');
+  await expect(page.locator('#recon-text')).toContainText('now');
+  await attach(page, testInfo, 'demo-autoencoder');
+});
+
+test('?backend=cpu runs the WebAssembly SIMD kernels, says so, and trains', async ({ page }, testInfo) => {
+  await page.goto(DEMO + '?backend=cpu&model=mlp&limit=256&epochs=1&batch=32');
+  const status = page.locator('#backend-status');
+  await expect(status).toHaveAttribute('data-backend', 'cpu');
+  await expect(status).toHaveAttribute('data-kernels', 'wasm');
+  await expect(status).toContainText(/^CPU · WebAssembly SIMD/);
+  await expect(page.locator('#train')).toBeEnabled({ timeout: 120_000 });
+  await page.click('#train');
+  await expect(page.locator('#evaluate')).toBeEnabled({ timeout: 5 * 60_000 });
+  await expect(page.locator('#validation-text')).toHaveAttribute('data-accuracy', /\d/);
+  await expect(page.locator('#model-summary')).toContainText('MLP (784-128-10)');
+  await attach(page, testInfo, 'demo-cpu-wasm');
 });

@@ -22,7 +22,7 @@ export { checkGradients, type GradientCheckOptions, type GradientCheckResult, ty
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { meanSquaredError, binaryCrossentropy, softmaxCrossEntropy } from './ops/losses.js';
 export { dropout, randomUniform, type DropoutOptions, type RandomUniformOptions } from './ops/random.js';
-export { getAdapterInfo, type AdapterInfo } from './backend/adapter-info.js';
+export { getAdapterInfo, getCpuInfo, type AdapterInfo, type CpuInfo } from './backend/adapter-info.js';
 export { sgd, adam, rmsprop, adagrad, getOptimizer, optimizerFromConfig } from './optim/index.js';
 export type { Optimizer, OptimizerConfig, NamedTensor, ApplyOptions, ClipOptions, SgdOptions, AdamOptions, RmspropOptions, AdagradOptions } from './optim/index.js';
 export * as initializers from './nn/initializers.js';

@@ -2,11 +2,13 @@
 // worker's events to the views. All tensor work happens in the worker; the page stays smooth.
 
 import * as Comlink from 'comlink';
+import { defaultModel } from './model-choice.js';
 import { readParams } from './params.js';
-import type { BackendChoice, BackendInfo, ModelSummary, TrainConfig, TrainerEvent, TrainingState } from './protocol.js';
+import type { BackendChoice, BackendInfo, ModelOption, ModelSummary, ModelTask, TrainConfig, TrainerEvent, TrainingState } from './protocol.js';
 import { DrawPanel } from './ui/draw-panel.js';
 import { count, formatDuration, megabytes } from './ui/format.js';
 import { ModelPanel } from './ui/model-panel.js';
+import { showTaskCards } from './ui/task-panels.js';
 import { TrainingView } from './ui/training-view.js';
 import { WorkerEnded, WorkerHost, type WorkerApi } from './worker-host.js';
 
@@ -14,12 +16,27 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 
 /** How many test digits the grid shows. */
 const GRID_SIZE = 24;
+/** How many test digits the autoencoder's view reconstructs. */
+const RECONSTRUCTIONS = 8;
 
 const params = readParams(location.search);
 const host = new WorkerHost((message) => void restartWorker(message, true));
 const worker = host.api;
 
-const state = { data: false, model: false, training: 'idle' as TrainingState, backendBusy: false };
+const state = {
+  data: false,
+  model: false,
+  /** What the model held by the worker learns: classifiers are predicted from drawings. */
+  task: 'classify' as ModelTask,
+  training: 'idle' as TrainingState,
+  backendBusy: false,
+  /** The models the worker offers (its answer to init). */
+  models: [] as ModelOption[],
+  /** Set once the URL or the user picked a model: the backend's default no longer applies. */
+  modelChosen: false,
+  /** The latest backend, for the default model. */
+  backend: null as BackendInfo | null,
+};
 
 const controls = {
   backend: $<HTMLSelectElement>('backend'),
@@ -39,6 +56,12 @@ const buttons = {
 const message = $<HTMLElement>('message');
 const dataStatus = $<HTMLElement>('data-status');
 const backendStatus = $<HTMLElement>('backend-status');
+const modelReason = $<HTMLElement>('model-reason');
+const taskCards = {
+  main: $<HTMLElement>('main'),
+  classify: [$<HTMLElement>('acc-card'), $<HTMLElement>('digits-card'), $<HTMLElement>('confusion-card')],
+  reconstruct: [$<HTMLElement>('recon-card')],
+};
 
 const view = new TrainingView({
   progress: $('progress'),
@@ -50,7 +73,9 @@ const view = new TrainingView({
   accuracyChart: $('accuracy-chart'),
   digitGrid: $('digit-grid'),
   confusion: $('confusion'),
-}, GRID_SIZE);
+  reconstructions: $('reconstructions'),
+  reconstructionText: $('recon-text'),
+}, GRID_SIZE, RECONSTRUCTIONS);
 
 const draw = new DrawPanel(
   {
@@ -63,7 +88,11 @@ const draw = new DrawPanel(
     showSaliency: $('show-saliency'),
   },
   {
-    ready: () => state.model,
+    ready: () => state.model && state.task === 'classify',
+    notReady: () =>
+      state.model
+        ? 'This model reconstructs digits rather than classifying them: train a classifier to predict drawings.'
+        : 'Train or load a model, then draw.',
     predict: (pixels) => worker.predict(Comlink.transfer(pixels, [pixels.buffer])),
     saliency: (pixels) => worker.saliency(Comlink.transfer(pixels, [pixels.buffer])),
   },
@@ -98,20 +127,72 @@ function render(): void {
 }
 
 function showBackend(info: BackendInfo): void {
+  state.backend = info;
   controls.backend.value = info.backend;
   backendStatus.classList.toggle('fallback', info.fallbackReason !== undefined);
   backendStatus.dataset.backend = info.backend;
+  if (info.cpu) backendStatus.dataset.kernels = info.cpu.kernels;
+  else delete backendStatus.dataset.kernels;
+  const kernels = info.cpu?.detail ?? 'exact, slower than WebGPU';
   backendStatus.textContent =
     info.backend === 'webgpu'
-      ? `WebGPU · ${info.adapter}`
+      ? `WebGPU · ${info.adapter}${info.software ? ' · software adapter' : ''}`
       : info.fallbackReason !== undefined
-        ? `CPU (fallback) · WebGPU is not available: ${info.fallbackReason}`
-        : 'CPU · exact, slower than WebGPU';
+        ? `CPU (fallback) · ${kernels} · WebGPU is not available: ${info.fallbackReason}`
+        : `CPU · ${kernels}`;
   backendStatus.title = backendStatus.textContent;
+  applyDefaultModel();
+}
+
+/** Fills the model select with the worker's models (once), under their zoo titles. */
+function showModels(models: ModelOption[]): void {
+  if (state.models.length > 0) return;
+  state.models = models;
+  controls.model.replaceChildren(
+    ...models.map((m) => {
+      const option = new Option(`${m.title} · ${count(m.params)} parameters`, m.kind);
+      option.dataset.task = m.task;
+      return option;
+    }),
+  );
+  const asked = params.model;
+  if (asked !== undefined && models.some((m) => m.kind === asked)) {
+    controls.model.value = asked;
+    state.modelChosen = true;
+    modelReason.textContent = 'Model chosen by the link (?model=).';
+  } else if (asked !== undefined) {
+    say(`Unknown model '${asked}' in the link; expected one of ${models.map((m) => m.kind).join(', ')}.`, true);
+  }
+  titleModelSelect();
+}
+
+/** Until the URL or the user picks a model, selects the backend's default and says why. */
+function applyDefaultModel(): void {
+  if (state.modelChosen || !state.backend || state.models.length === 0) return;
+  const choice = defaultModel(state.backend, state.models);
+  controls.model.value = choice.kind;
+  modelReason.textContent = choice.reason;
+  modelReason.dataset.default = choice.kind;
+  titleModelSelect();
+}
+
+/** The select is narrow for the zoo's titles: its tooltip gives the chosen one in full. */
+function titleModelSelect(): void {
+  controls.model.title = controls.model.selectedOptions[0]?.text ?? '';
+}
+
+function selectedTask(): ModelTask {
+  return state.models.find((m) => m.kind === controls.model.value)?.task ?? 'classify';
+}
+
+function showTask(task: ModelTask): void {
+  state.task = task;
+  showTaskCards(taskCards, task);
 }
 
 function modelReady(summary: ModelSummary): void {
   state.model = true;
+  showTask(summary.task);
   modelPanel.showSummary(summary);
   render();
   draw.refresh();
@@ -157,8 +238,10 @@ function readConfig(): TrainConfig {
 async function train(): Promise<void> {
   const config = readConfig();
   view.reset(config.epochs);
+  showTask(selectedTask());
   // The worker builds the model now; drawings are predicted between batches as it learns.
   state.model = true;
+  draw.refresh();
   modelPanel.showText(`Training a new ${controls.model.selectedOptions[0].text}…`);
   const started = performance.now();
   try {
@@ -213,7 +296,6 @@ async function switchBackend(choice: BackendChoice): Promise<void> {
 function applyParams(): void {
   const t = params.train;
   controls.backend.value = params.backend;
-  controls.model.value = t.model;
   controls.epochs.value = String(t.epochs);
   controls.batchSize.value = String(t.batchSize);
   controls.learningRate.value = String(t.learningRate);
@@ -225,11 +307,19 @@ async function initWorker(): Promise<void> {
   host.start();
   const dataUrl = new URL('./mnist/', location.href).href;
   try {
-    const info = await worker.init(
-      { backend: controls.backend.value as BackendChoice, pageHasWebGpu: 'gpu' in navigator, limit: params.limit, dataUrl, gridSize: GRID_SIZE },
+    const { backend, models } = await worker.init(
+      {
+        backend: controls.backend.value as BackendChoice,
+        pageHasWebGpu: 'gpu' in navigator,
+        limit: params.limit,
+        dataUrl,
+        gridSize: GRID_SIZE,
+        reconstructions: RECONSTRUCTIONS,
+      },
       Comlink.proxy(onEvent),
     );
-    showBackend(info);
+    showModels(models);
+    showBackend(backend);
   } catch (err) {
     if (err instanceof WorkerEnded) return;
     backendStatus.textContent = 'The worker failed to start.';
@@ -262,6 +352,13 @@ async function start(): Promise<void> {
   buttons.evaluate.addEventListener('click', () => void evaluate());
   buttons.reset.addEventListener('click', () => void restartWorker('Reset: the worker was ended and a fresh one started; train or load a model.'));
   controls.backend.addEventListener('change', () => void switchBackend(controls.backend.value as BackendChoice));
+  controls.model.addEventListener('change', () => {
+    // The user's choice wins over the backend's default from now on.
+    state.modelChosen = true;
+    titleModelSelect();
+    modelReason.textContent = '\u00a0';
+    delete modelReason.dataset.default;
+  });
   await initWorker();
 }
 

@@ -1,10 +1,16 @@
 // The typed contract between the page and the training worker: what the page may ask
 // (TrainerApi, called through comlink) and what the worker reports back (TrainerEvent).
 
+import type { CpuInfo } from '../../src/backend/adapter-info.js';
+import type { MnistModelKind, MnistTask } from '../../src/examples/mnist-models.js';
 import type { ModelArtifacts } from '../../src/io/index.js';
 
-/** Models the page offers; all take 28×28 grayscale digits and output 10 probabilities. */
-export type ModelKind = 'cnn' | 'mlp' | 'rnn';
+/**
+ * Models the page offers: the MNIST zoo of src/examples/mnist-models.ts. All take 28×28
+ * grayscale digits; classifiers output 10 probabilities, the autoencoder the image itself.
+ */
+export type ModelKind = MnistModelKind;
+export type ModelTask = MnistTask;
 export type OptimizerKind = 'adam' | 'sgd' | 'rmsprop';
 export type BackendChoice = 'webgpu' | 'cpu';
 
@@ -17,11 +23,24 @@ export interface TrainConfig {
   optimizer: OptimizerKind;
 }
 
+/** A model the page offers, as the worker built it from the zoo (its select shows `title`). */
+export interface ModelOption {
+  kind: ModelKind;
+  /** The zoo's truthful name, e.g. "Keras tutorial CNN (32/64/64 filters of 3×3)". */
+  title: string;
+  task: ModelTask;
+  params: number;
+}
+
 /** Which backend the worker runs on, and why it is not the one asked for. */
 export interface BackendInfo {
   backend: BackendChoice;
   /** The WebGPU adapter, e.g. "google swiftshader (fallback adapter)". */
   adapter?: string;
+  /** True when the WebGPU adapter is a software one that emulates a GPU on the CPU (SwiftShader, llvmpipe). */
+  software?: boolean;
+  /** On the CPU backend: which kernels run (`detail` e.g. "WebAssembly SIMD"). */
+  cpu?: CpuInfo;
   /** Set when WebGPU was asked for but the worker fell back to the CPU. */
   fallbackReason?: string;
 }
@@ -40,6 +59,8 @@ export interface InitOptions {
   dataUrl: string;
   /** How many test digits the prediction grid shows. */
   gridSize: number;
+  /** How many test digits an autoencoder's evaluation reconstructs for the page. */
+  reconstructions: number;
 }
 
 /** The test digits shown in the grid: `count` images (28×28 bytes each) and labels. */
@@ -49,8 +70,15 @@ export interface GridImages {
   count: number;
 }
 
-/** Loss, accuracy and the confusion matrix over the validation (test) set. */
-export interface Evaluation {
+/** What the worker answers to init: its backend and the models it can train. */
+export interface InitResult {
+  backend: BackendInfo;
+  models: ModelOption[];
+}
+
+/** A classifier's loss, accuracy and the confusion matrix over the validation (test) set. */
+export interface ClassifyEvaluation {
+  task: 'classify';
   loss: number;
   accuracy: number;
   /** 10×10 counts, row = true digit, column = predicted digit. */
@@ -59,6 +87,21 @@ export interface Evaluation {
   gridPredictions: number[];
   samples: number;
 }
+
+/** An autoencoder's loss and mean squared error over the validation (test) set, and its first reconstructions. */
+export interface ReconstructEvaluation {
+  task: 'reconstruct';
+  /** The training loss on the test digits: per-pixel binary cross-entropy, pixels in 0..1. */
+  loss: number;
+  /** Mean over test digits and pixels of (reconstruction − pixel)². */
+  mse: number;
+  /** The first `count` test digits as reconstructed: count × 784 values in 0..1. */
+  reconstructions: Float32Array;
+  count: number;
+  samples: number;
+}
+
+export type Evaluation = ClassifyEvaluation | ReconstructEvaluation;
 
 /** What the model says about one drawn digit. */
 export interface Prediction {
@@ -75,6 +118,7 @@ export interface Saliency extends Prediction {
 /** A summary of the model the worker holds. */
 export interface ModelSummary {
   kind: ModelKind | 'loaded';
+  task: ModelTask;
   params: number;
   description: string;
 }
@@ -119,6 +163,7 @@ export type TrainerEvent =
       loss: number;
       accuracy: number;
     }
+  /** `accuracy` is NaN for a reconstruction model. */
   | { type: 'epoch'; epoch: number; epochs: number; loss: number; accuracy: number; validation: Evaluation }
   | { type: 'state'; state: TrainingState; message?: string };
 
@@ -127,7 +172,7 @@ export type TrainingState = 'idle' | 'training' | 'paused' | 'stopping';
 /** The worker's API, exposed with comlink. Every method may be called while training runs. */
 export interface TrainerApi {
   /** Picks the backend (falling back to the CPU) and starts loading MNIST in the background. */
-  init(options: InitOptions, onEvent: (event: TrainerEvent) => void): Promise<BackendInfo>;
+  init(options: InitOptions, onEvent: (event: TrainerEvent) => void): Promise<InitResult>;
   /** Switches backend; a trained model is carried over. */
   setBackend(backend: BackendChoice): Promise<BackendInfo>;
   /** Builds a fresh model and trains it; resolves when training ends (finished or stopped). */

@@ -3,18 +3,14 @@
 // put in place of it as VK_ICD_FILENAMES does. Used by `npm start`, the vitest config, the
 // benchmarks and the test helpers; `decideVulkanEnv` is pure, the rest reads the machine.
 import { existsSync, readdirSync } from 'node:fs';
+import { adapterName, isSoftwareAdapter, type AdapterSummary } from '../backend/adapter-kind.js';
+
+// The adapter classification lives in src/backend/adapter-kind.ts (shared with the browser);
+// re-exported here for the scripts and tests that import it from this module.
+export { adapterName, isSoftwareAdapter, type AdapterSummary };
 
 /** Where Debian's chromium package installs SwiftShader's Vulkan ICD. */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-
-/** What `decideVulkanEnv` needs to know of an adapter that was found. */
-export interface AdapterSummary {
-  vendor?: string;
-  architecture?: string;
-  device?: string;
-  description?: string;
-  isFallbackAdapter?: boolean;
-}
 
 /** The facts the decision rests on. */
 export interface VulkanEnvInputs {
@@ -38,18 +34,6 @@ export interface VulkanEnvDecision {
   retry: boolean;
   /** Said to the user when a software adapter runs while a hardware GPU seems to exist. */
   warning?: string;
-}
-
-/** True for CPU emulators: SwiftShader, llvmpipe/lavapipe, or an adapter that says it is a fallback. */
-export function isSoftwareAdapter(adapter: AdapterSummary): boolean {
-  const text = [adapter.vendor, adapter.architecture, adapter.device, adapter.description].join(' ');
-  return !!adapter.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|software/i.test(text);
-}
-
-/** A one-line name of an adapter, for logs. */
-export function adapterName(adapter: AdapterSummary): string {
-  const parts = [adapter.vendor, adapter.architecture, adapter.device, adapter.description].filter((p) => p && p.trim());
-  return [...new Set(parts)].join(' / ') || 'unnamed adapter';
 }
 
 /**

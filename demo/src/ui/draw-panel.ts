@@ -21,6 +21,8 @@ export interface DrawPanelElements {
 /** What the panel needs from the worker. */
 export interface Predictor {
   ready(): boolean;
+  /** What to say while not ready (no model yet, or one that does not classify). */
+  notReady(): string;
   predict(pixels: Float32Array): Promise<Prediction>;
   saliency(pixels: Float32Array): Promise<Saliency>;
 }
@@ -50,8 +52,8 @@ export class DrawPanel {
 
   /** Re-runs the prediction for the current drawing (e.g. after training or loading a model). */
   refresh(): void {
-    if (this.pad.digit()) this.request('saliency');
-    else this.el.text.textContent = this.predictor.ready() ? 'Draw a digit.' : 'Train or load a model, then draw.';
+    if (this.pad.digit() && this.predictor.ready()) this.request('saliency');
+    else this.idle();
   }
 
   private changed(strokeEnded: boolean): void {
@@ -60,7 +62,7 @@ export class DrawPanel {
     if (!digit) {
       this.saliencyMap = null;
       this.bars.clear();
-      this.el.text.textContent = this.predictor.ready() ? 'Draw a digit.' : 'Train or load a model, then draw.';
+      this.idle();
       return;
     }
     const now = performance.now();
@@ -71,8 +73,18 @@ export class DrawPanel {
     }
   }
 
+  /** The line shown when there is nothing to predict, or no classifier to predict it. */
+  private idle(): void {
+    if (!this.predictor.ready()) {
+      this.saliencyMap = null;
+      this.bars.clear();
+      this.paintSaliency();
+    }
+    this.el.text.textContent = this.predictor.ready() ? 'Draw a digit.' : this.predictor.notReady();
+  }
+
   private request(kind: 'predict' | 'saliency'): void {
-    if (!this.predictor.ready()) return;
+    if (!this.predictor.ready()) return this.idle();
     if (this.busy) {
       // A queued saliency is kept over a later predict: it answers both.
       if (this.next !== 'saliency') this.next = kind;

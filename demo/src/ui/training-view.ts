@@ -1,11 +1,13 @@
 // Everything that shows training as it runs: the progress bar and its lines, the loss and
-// accuracy charts, the test-digit grid and the confusion matrix, fed by worker events.
+// accuracy charts, the test-digit grid and the confusion matrix (or, for the autoencoder, its
+// reconstructions), fed by worker events.
 
 import type { Evaluation, GridImages, TrainerEvent } from '../protocol.js';
 import { LineChart } from './chart.js';
 import { ConfusionMatrix } from './confusion.js';
 import { DigitGrid } from './digit-grid.js';
 import { count, formatDuration, percent } from './format.js';
+import { ReconstructionPanel } from './reconstructions.js';
 
 const TRAIN = { name: 'training', color: 'var(--accent)' };
 const VAL = { name: 'validation', color: 'var(--val)', dots: true };
@@ -26,6 +28,8 @@ export interface TrainingViewElements {
   accuracyChart: HTMLCanvasElement;
   digitGrid: HTMLElement;
   confusion: HTMLTableElement;
+  reconstructions: HTMLElement;
+  reconstructionText: HTMLElement;
 }
 
 /** The live training display. */
@@ -34,15 +38,17 @@ export class TrainingView {
   private readonly accuracy: LineChart;
   private readonly grid: DigitGrid;
   private readonly confusion: ConfusionMatrix;
+  private readonly recon: ReconstructionPanel;
   /** The latest training speed, for the summary when training ends. */
   private rate = 0;
 
   constructor(
     private readonly el: TrainingViewElements,
     gridSize: number,
+    reconstructions: number,
   ) {
     const series = (c: HTMLCanvasElement) => [TRAIN, VAL].map((s) => ({ ...s, color: cssColor(c, s.color) }));
-    this.loss = new LineChart(el.lossChart, { series: series(el.lossChart), label: 'Loss per epoch', format: (v) => v.toFixed(2) });
+    this.loss = new LineChart(el.lossChart, { series: series(el.lossChart), label: 'Loss per epoch', format: (v) => (v !== 0 && v < 0.1 ? v.toFixed(3) : v.toFixed(2)) });
     this.accuracy = new LineChart(el.accuracyChart, {
       series: series(el.accuracyChart),
       yMax: 1,
@@ -51,10 +57,12 @@ export class TrainingView {
     });
     this.grid = new DigitGrid(el.digitGrid, gridSize);
     this.confusion = new ConfusionMatrix(el.confusion);
+    this.recon = new ReconstructionPanel(el.reconstructions, el.reconstructionText, reconstructions);
   }
 
   setGridImages(images: GridImages): void {
     this.grid.setImages(images);
+    this.recon.setImages(images);
   }
 
   /** Clears the charts for a run of `epochs`. */
@@ -67,6 +75,9 @@ export class TrainingView {
     this.el.speedText.textContent = '\u00a0';
     this.el.metricsText.textContent = '\u00a0';
     this.el.validationText.textContent = '\u00a0';
+    delete this.el.validationText.dataset.accuracy;
+    delete this.el.validationText.dataset.mse;
+    this.recon.clear();
   }
 
   /** Applies one training event (batch progress or end of an epoch). */
@@ -86,21 +97,32 @@ export class TrainingView {
       this.accuracy.add(0, e.epoch + 1, e.accuracy);
       this.showTraining(e.loss, e.accuracy);
       this.loss.add(1, e.epoch + 1, e.validation.loss);
-      this.accuracy.add(1, e.epoch + 1, e.validation.accuracy);
+      if (e.validation.task === 'classify') this.accuracy.add(1, e.epoch + 1, e.validation.accuracy);
       this.el.progress.value = (e.epoch + 1) / e.epochs;
       this.showEvaluation(e.validation, `after epoch ${e.epoch + 1}`);
     }
   }
 
+  /** `accuracy` is NaN for a reconstruction model, which has no classes. */
   private showTraining(loss: number, accuracy: number): void {
-    this.el.metricsText.textContent = `Training: loss ${loss.toFixed(3)} · accuracy ${percent(accuracy)}`;
+    const digits = loss < 0.1 ? 4 : 3;
+    this.el.metricsText.textContent = `Training: loss ${loss.toFixed(digits)}${Number.isFinite(accuracy) ? ` · accuracy ${percent(accuracy)}` : ''}`;
     this.el.metricsText.dataset.accuracy = String(accuracy);
   }
 
-  /** Shows a validation result: its line, the digit grid's labels and the confusion matrix. */
+  /**
+   * Shows a validation result: its line, and the digit grid's labels and the confusion matrix
+   * (a classifier) or the reconstructions and their MSE (the autoencoder).
+   */
   showEvaluation(v: Evaluation, when: string): void {
-    this.el.validationText.textContent = `Validation: loss ${v.loss.toFixed(3)} · accuracy ${percent(v.accuracy)}`;
     this.el.validationText.title = `On ${count(v.samples)} test digits, ${when}`;
+    if (v.task === 'reconstruct') {
+      this.el.validationText.textContent = `Validation: loss ${v.loss.toFixed(3)} · MSE ${v.mse.toFixed(4)}`;
+      this.el.validationText.dataset.mse = String(v.mse);
+      this.recon.update(v, when);
+      return;
+    }
+    this.el.validationText.textContent = `Validation: loss ${v.loss.toFixed(3)} · accuracy ${percent(v.accuracy)}`;
     this.el.validationText.dataset.accuracy = String(v.accuracy);
     this.grid.update(v.gridPredictions);
     this.confusion.update(v.confusion);

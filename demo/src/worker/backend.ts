@@ -1,6 +1,8 @@
 // Picks the worker's backend: WebGPU when asked and available, otherwise the CPU, with a
-// sentence the page shows to say which adapter runs the maths or why WebGPU is off.
-import { getAdapterInfo, setBackend } from '../../../src/index.js';
+// sentence the page shows to say which adapter (or which CPU kernels) runs the maths, whether the
+// adapter is a software one, or why WebGPU is off.
+import { isSoftwareAdapter } from '../../../src/backend/adapter-kind.js';
+import { getAdapterInfo, getCpuInfo, setBackend } from '../../../src/index.js';
 import type { BackendChoice, BackendInfo } from '../protocol.js';
 
 /** What the page told the worker about WebGPU (see InitOptions.pageHasWebGpu). */
@@ -13,21 +15,21 @@ export function setPageHasWebGpu(has: boolean): void {
 
 /** Switches to `wanted`, falling back to the CPU (and saying why) if WebGPU cannot start. */
 export async function chooseBackend(wanted: BackendChoice): Promise<BackendInfo> {
-  if (wanted === 'cpu') {
-    await setBackend('cpu');
-    return { backend: 'cpu' };
-  }
-  if (!pageHasWebGpu) {
-    await setBackend('cpu');
-    return { backend: 'cpu', fallbackReason: 'this page has no navigator.gpu (WebGPU is off or unsupported)' };
-  }
+  if (wanted === 'cpu') return cpu();
+  if (!pageHasWebGpu) return cpu('this page has no navigator.gpu (WebGPU is off or unsupported)');
   try {
     await setBackend('webgpu');
-    return { backend: 'webgpu', adapter: describeAdapter() };
+    const info = getAdapterInfo();
+    return { backend: 'webgpu', adapter: describeAdapter(), software: info ? isSoftwareAdapter(info) : false };
   } catch (err) {
-    await setBackend('cpu');
-    return { backend: 'cpu', fallbackReason: err instanceof Error ? err.message : String(err) };
+    return cpu(err instanceof Error ? err.message : String(err));
   }
+}
+
+/** The CPU backend (its default: the WebAssembly SIMD kernels where the engine has SIMD128). */
+async function cpu(fallbackReason?: string): Promise<BackendInfo> {
+  await setBackend('cpu');
+  return { backend: 'cpu', cpu: getCpuInfo() ?? undefined, ...(fallbackReason !== undefined ? { fallbackReason } : {}) };
 }
 
 /** "google swiftshader (fallback adapter)", from what the adapter reports. */

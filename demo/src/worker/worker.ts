@@ -8,11 +8,13 @@ import type { BackendChoice, BackendInfo, InitOptions, TrainerApi, TrainerEvent 
 import { chooseBackend, setPageHasWebGpu } from './backend.js';
 import { gridImages, loadMnist } from './data.js';
 import { Gate } from './gate.js';
+import { catalogue } from './models.js';
 import { Session } from './session.js';
 
 let emit: (event: TrainerEvent) => void = () => undefined;
 let dataPromise: Promise<Mnist> | null = null;
 let gridSize = 24;
+let reconstructions = 8;
 const gate = new Gate();
 const session = new Session(gate, (e) => emit(e));
 
@@ -25,6 +27,7 @@ const api: TrainerApi = {
   async init(options: InitOptions, onEvent) {
     emit = (e) => void onEvent(e);
     gridSize = options.gridSize;
+    reconstructions = options.reconstructions;
     setPageHasWebGpu(options.pageHasWebGpu);
     const info = await chooseBackend(options.backend);
     dataPromise = loadMnist(options.dataUrl, options.limit, (loadedBytes, totalBytes) =>
@@ -32,12 +35,12 @@ const api: TrainerApi = {
     );
     dataPromise.then(
       (mnist) => {
-        session.setData(mnist, gridSize);
+        session.setData(mnist, gridSize, reconstructions);
         emit({ type: 'data-ready', train: mnist.train.count, test: mnist.test.count, grid: gridImages(mnist, gridSize) });
       },
       (err: Error) => emit({ type: 'data-error', message: err.message }),
     );
-    return info;
+    return { backend: info, models: catalogue() };
   },
   setBackend: (backend: BackendChoice): Promise<BackendInfo> => gate.run(() => session.moveTo(() => chooseBackend(backend))),
   async start(config) {
