@@ -206,20 +206,20 @@ function padCall(
     uniforms: uniformsOf(0, n, 0, 0),
     workgroups: linearWorkgroups(n),
     wgsl,
+    // Fills with the value, then copies x's rows (runs along the last dim, contiguous on both
+    // sides) into place: O(n) fill and O(size of x) copy, no per-element index arithmetic.
     cpu([x], [out]) {
-      const coord = new Int32Array(rank);
-      for (let i = 0; i < n; i++) {
-        let rem = i;
-        let src = 0;
-        let inside = true;
-        for (let d = rank - 1; d >= 0; d--) {
-          coord[d] = rem % outShape[d];
-          rem = Math.floor(rem / outShape[d]);
-          const s = coord[d] - paddings[d][0];
-          if (s < 0 || s >= inShape[d]) inside = false;
-          src += s * inStrides[d];
-        }
-        out[i] = inside ? x[src] : value;
+      out.fill(value);
+      const inSize = sizeOf(inShape);
+      if (inSize === 0) return;
+      const outStrides = stridesOf(outShape);
+      const row = inShape[rank - 1] ?? 1;
+      const coord = new Int32Array(Math.max(rank - 1, 0));
+      for (let src = 0; src < inSize; src += row) {
+        let dst = rank ? paddings[rank - 1][0] : 0;
+        for (let d = 0; d < rank - 1; d++) dst += (coord[d] + paddings[d][0]) * outStrides[d];
+        out.set(x.subarray(src, src + row), dst);
+        for (let d = rank - 2; d >= 0 && ++coord[d] === inShape[d]; d--) coord[d] = 0;
       }
     },
   };
