@@ -13,6 +13,12 @@ describe('train-mnist arguments', () => {
     expect(parseArgs(['--model=cnn'])).toMatchObject({ model: 'keras-cnn' });
   });
 
+  it('a model trains with its zoo batch size unless --batch-size says otherwise (lstm: 32)', () => {
+    expect(parseArgs(['--model', 'lstm'])).toMatchObject({ model: 'lstm', batchSize: 32 });
+    expect(parseArgs(['--batch-size', '64', '--model', 'lstm'])).toMatchObject({ batchSize: 64 });
+    expect(parseArgs(['--model', 'rnn'])).toMatchObject({ batchSize: 64 });
+  });
+
   it('parses values given as --flag value and --flag=value', () => {
     expect(parseArgs(['--epochs', '3', '--batch-size=32', '--limit', '500', '--seed=0', '--backend', 'cpu', '--save', '/tmp/m'])).toEqual({
       epochs: 3,

@@ -16,6 +16,8 @@ export interface MnistModelSpec {
   /** One example's shape, without the batch dimension. */
   readonly inputShape: readonly number[];
   readonly task: MnistTask;
+  /** The batch size it trains with by default, where it differs from `npm start`'s 64. */
+  readonly batchSize?: number;
   readonly build: (seed: number) => Sequential;
 }
 
@@ -88,14 +90,17 @@ export const MNIST_MODELS: Readonly<Record<MnistModelKind, MnistModelSpec>> = {
         layers.dense({ units: 10, activation: 'softmax', seed: next() }),
       ]),
   },
+  // Keras's LSTM: sigmoid gates (Keras's default; Neurite's, like TF.js's, is hardSigmoid, which
+  // reached 95.3 % after one epoch of batch 64), trained with batches of 32 to pass 97 % in one epoch.
   lstm: {
     kind: 'lstm',
     title: 'LSTM (128 units over 28 rows)',
     inputShape: ROWS,
     task: 'classify',
+    batchSize: 32,
     build: (seed) =>
       seeded(seed, (next) => [
-        layers.lstm({ units: 128, inputShape: [...ROWS], seed: next() }),
+        layers.lstm({ units: 128, recurrentActivation: 'sigmoid', inputShape: [...ROWS], seed: next() }),
         layers.dense({ units: 10, activation: 'softmax', seed: next() }),
       ]),
   },
