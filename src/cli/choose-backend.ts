@@ -26,7 +26,7 @@ const CPU = 'cpu (WebAssembly SIMD)';
 /** Neurite's version, from the package.json above this module (src/cli or dist). */
 export function neuriteVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
+  for (let i = 0; i < 6; i++, dir = dirname(dir)) {
     const file = join(dir, 'package.json');
     if (!existsSync(file)) continue;
     try {
