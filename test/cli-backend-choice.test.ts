@@ -19,6 +19,7 @@ import {
   type ChoiceKey,
 } from '../src/cli/backend-choice.js';
 import { measureTraining } from '../src/cli/backend-measure.js';
+import { neuriteVersion } from '../src/cli/choose-backend.js';
 import { MNIST_MODELS } from '../src/examples/mnist-models.js';
 
 const key: ChoiceKey = { model: 'keras-cnn', batchSize: 64, adapter: 'Google / SwiftShader Device', cpu: 'AMD EPYC', cores: 2, node: 'v20.20.2', neurite: '0.1.0' };
@@ -77,6 +78,11 @@ describe('backend choice', () => {
       "Backend: cpu (WebAssembly SIMD): 520 samples/s vs 48 on the software WebGPU adapter 'SwiftShader' (measured just now, cached in /c.json; --backend webgpu to override)",
     );
     expect(describeChoice({ ...choice, backend: 'webgpu' }, 'SwiftShader', '/c.json', false)).toMatch(/^Backend: webgpu on the software adapter 'SwiftShader': 48 samples\/s vs 520 .*measured 2026-12-07.*--backend cpu to override/);
+  });
+
+  it("keys the cache by the package's version", () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(neuriteVersion()).toBe(pkg.version);
   });
 
   describe('the cache file', () => {
