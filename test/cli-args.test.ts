@@ -13,8 +13,8 @@ describe('train-mnist arguments', () => {
     expect(parseArgs(['--model=cnn'])).toMatchObject({ model: 'keras-cnn' });
   });
 
-  it('a model trains with its zoo batch size unless --batch-size says otherwise (lstm: 8)', () => {
-    expect(parseArgs(['--model', 'lstm'])).toMatchObject({ model: 'lstm', batchSize: 8 });
+  it('a model trains with its zoo batch size unless --batch-size says otherwise (lstm: 4)', () => {
+    expect(parseArgs(['--model', 'lstm'])).toMatchObject({ model: 'lstm', batchSize: 4 });
     expect(parseArgs(['--batch-size', '64', '--model', 'lstm'])).toMatchObject({ batchSize: 64 });
     expect(parseArgs(['--model', 'rnn'])).toMatchObject({ batchSize: 64 });
   });

@@ -29,10 +29,10 @@ Trains a model on MNIST and evaluates it on the 10 000 test images.
 Options:
   --model NAME        keras-cnn (default; alias cnn): the Keras tutorial CNN, 32/64/64 filters of 3×3
                       tfjs-cnn: the TF.js tutorial CNN, 8/16 filters of 5×5
-                      mlp: 784-128-10;  rnn: SimpleRNN 64 over the 28 rows;  lstm: LSTM 128 over the rows (batch 8)
+                      mlp: 784-128-10;  rnn: SimpleRNN 64 over the 28 rows;  lstm: LSTM 128 over the rows (batch 4)
                       autoencoder: conv autoencoder trained with MSE, reports the reconstruction MSE
   --epochs N          passes over the training data (default 1)
-  --batch-size N      examples per step (default 64; 8 for lstm)
+  --batch-size N      examples per step (default 64; 4 for lstm)
   --tutorial          the Keras CNN tutorial as Keras runs it: keras-cnn, 5 epochs, batch 32
                       (Adam 1e-3); --model, --epochs, --batch-size and --limit conflict with it
   --backend NAME      webgpu or cpu (default: webgpu on a hardware GPU; on a software adapter
