@@ -63,6 +63,11 @@ export interface ArraysOptions {
    * (class indices for sparse cross-entropy, or scalar targets), [N, k] when it has k.
    */
   yShape?: readonly number[];
+  /**
+   * 'inputs': each example's target is its own x (scaled by `normalize`), as an autoencoder
+   * learns; `y` must then be omitted. Each batch's ys is a copy of its xs.
+   */
+  targets?: 'inputs';
 }
 
 type HostX = Uint8Array | Float32Array;
@@ -76,6 +81,10 @@ type HostY = Int32Array | Uint8Array | Float32Array;
  * @example
  * const train = data.arrays(mnist.train.images, [mnist.train.count, 28, 28, 1], mnist.train.labels, { normalize: 1 / 255 });
  * await model.fit(train, { epochs: 1, batchSize: 64 });
+ *
+ * @example
+ * // An autoencoder's data: the images are the targets.
+ * const images = data.arrays(mnist.train.images, [mnist.train.count, 28, 28, 1], undefined, { normalize: 1 / 255, targets: 'inputs' });
  */
 export function arrays(x: HostX, xShape: readonly number[], y?: HostY, options: ArraysOptions = {}): DataSource {
   if (!(x instanceof Uint8Array || x instanceof Float32Array)) {
@@ -95,9 +104,14 @@ export function arrays(x: HostX, xShape: readonly number[], y?: HostY, options: 
       throw new ShapeError(`data.arrays: y has ${y.length} values for ${n} examples (expected ${n} labels, or ${n}×k targets; or pass yShape)`);
     }
   }
+  const selfTargets = options.targets === 'inputs';
+  if (options.targets !== undefined && !selfTargets) {
+    throw new ArgumentError(`data.arrays: targets should be 'inputs' or left out, got ${JSON.stringify(options.targets)}`);
+  }
+  if (selfTargets && y !== undefined) throw new ArgumentError("data.arrays: targets: 'inputs' takes the targets from x; leave y out");
   const scale = options.normalize ?? 1;
   if (!Number.isFinite(scale)) throw new ArgumentError(`data.arrays: normalize should be a finite number, got ${scale}`);
-  return new ArraySource(x, xShape.slice(1), y ?? null, yShape.slice(1), scale, 0, n);
+  return new ArraySource(x, xShape.slice(1), y ?? null, yShape.slice(1), scale, 0, n, selfTargets);
 }
 
 /** A data source over tensors already on the device (x, and y with the same first dim). */
@@ -127,8 +141,10 @@ class ArraySource implements DataSource {
     private readonly scale: number,
     private readonly offset: number,
     readonly size: number,
+    /** Whether the targets are the inputs (data.arrays's `targets: 'inputs'`). */
+    private readonly selfTargets = false,
   ) {
-    this.hasLabels = y !== null;
+    this.hasLabels = y !== null || selfTargets;
     this.xRow = sizeOf(exampleShape);
     this.yRow = sizeOf(yExampleShape);
   }
@@ -152,7 +168,7 @@ class ArraySource implements DataSource {
 
   /** A source over examples [start, end) of this one (no copy). */
   subset(start: number, end: number): ArraySource {
-    return new ArraySource(this.x, this.exampleShape, this.y, this.yExampleShape, this.scale, this.offset + start, end - start);
+    return new ArraySource(this.x, this.exampleShape, this.y, this.yExampleShape, this.scale, this.offset + start, end - start, this.selfTargets);
   }
 
   dispose(): void {}
@@ -163,7 +179,9 @@ class ArraySource implements DataSource {
     for (let i = 0; i < xs.length; i++) values[i] = xs[i] * s;
     const x = tensor(values, [n, ...this.exampleShape]);
     let y: Tensor | null = null;
-    if (ys) {
+    if (this.selfTargets) {
+      y = tensor(values.slice(), [n, ...this.exampleShape]);
+    } else if (ys) {
       const shape = [n, ...this.yExampleShape];
       y = ys instanceof Float32Array ? tensor(ys.slice(), shape, 'float32') : tensor(Int32Array.from(ys), shape, 'int32');
     }
