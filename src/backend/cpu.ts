@@ -85,6 +85,11 @@ export class CpuBackend implements Backend {
     return this.rt?.threads ?? 1;
   }
 
+  /** Kernel steps that ran split across the workers since the backend was made. */
+  get parallelRuns(): number {
+    return this.rt?.parallelRuns ?? 0;
+  }
+
   /**
    * Runs the wasm kernels on `threads` threads (undefined: the default for this platform), starting
    * or stopping workers; resolves when they are ready. JS kernels stay on one thread.

@@ -50,6 +50,8 @@ export class WasmRuntime {
   private threadFns: ((...args: number[]) => unknown)[][] | null = null;
   private readonly scratchBlocks = [{ ptr: 0, bytes: 0 }, { ptr: 0, bytes: 0 }];
   private pool: ThreadPool | null = null;
+  /** Calls to `run` that woke the workers (a test's check that work was split). */
+  parallelRuns = 0;
 
   /** Threads that run parallel kernels (the calling thread included). */
   get threads(): number {
@@ -88,6 +90,7 @@ export class WasmRuntime {
       for (const l of lists) this.runHere(l);
       return;
     }
+    this.parallelRuns++;
     this.pool.run(lists, (l) => this.runHere(l));
   }
 
