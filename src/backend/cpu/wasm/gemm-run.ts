@@ -4,8 +4,16 @@
 // With threads, C's rows are split into contiguous ranges (whole micro-tiles), each thread running
 // the same blocked loop on its rows with its own packed blocks: every output element sums its
 // products in the same order as on one thread, so the results are bit-identical.
-import { GEMM_MR, GEMM_NR } from './gemm.js';
-import { call, GF, TM, type Calls, type WasmRuntime } from './runtime.js';
+import { GEMM_KEY, GEMM_MR, GEMM_NR, gemmModule } from './gemm.js';
+import { call, type Calls, type WasmRuntime } from './runtime.js';
+
+/** The GEMM module's functions' indices in calls (gemmModule's order). */
+const GF = { pack: 0, tiles: 1, epilogue: 2, copy: 3 } as const;
+
+/** The GEMM module's id for calls (see WasmRuntime.threadModule). */
+export function gemmId(rt: WasmRuntime): number {
+  return rt.threadModule(GEMM_KEY, gemmModule);
+}
 
 /** Depth of one k block: KC·NR floats of a B panel (8 KiB) sit in L1 beside A's broadcasts. */
 const KC = 256;
@@ -37,9 +45,10 @@ export function runGemm(rt: WasmRuntime, a: StridedMatrix, b: StridedMatrix, c: 
   const ranges = rowRanges(M, gemmThreads(rt, M, N, K));
   const per = scratchPerThread(ranges, M, N, K);
   const scratch = rt.scratch(per * ranges.length);
+  const id = gemmId(rt);
   rt.run(ranges.map(([r0, r1], t) => {
     const calls: Calls = [];
-    gemmCalls(calls, { ...a, ptr: a.ptr + 4 * r0 * a.rowStride }, b, c + 4 * r0 * N, Math.min(r1, M) - r0, N, K, accumulate, scratch + t * per);
+    gemmCalls(calls, id, { ...a, ptr: a.ptr + 4 * r0 * a.rowStride }, b, c + 4 * r0 * N, Math.min(r1, M) - r0, N, K, accumulate, scratch + t * per);
     return calls;
   }));
 }
@@ -82,10 +91,11 @@ export function gemmScratchBytes(M: number, N: number, K: number): number {
 }
 
 /**
- * Appends to `calls` the wasm calls of C = A·B (C += A·B with `accumulate`) on one thread, using
+ * Appends to `calls` the wasm calls of C = A·B (C += A·B with `accumulate`) on one thread (`id`:
+ * the GEMM module's, from gemmId), using
  * gemmScratchBytes(M, N, K) bytes of scratch at `scratch`. M, N, K > 0.
  */
-export function gemmCalls(calls: Calls, a: StridedMatrix, b: StridedMatrix, c: number, M: number, N: number, K: number, accumulate: boolean, scratch: number): void {
+export function gemmCalls(calls: Calls, id: number, a: StridedMatrix, b: StridedMatrix, c: number, M: number, N: number, K: number, accumulate: boolean, scratch: number): void {
   const kc = Math.min(K, KC);
   const nPanels = Math.ceil(N / GEMM_NR);
   const Np = nPanels * GEMM_NR;
@@ -97,18 +107,18 @@ export function gemmCalls(calls: Calls, a: StridedMatrix, b: StridedMatrix, c: n
   const bp = ap + mc * kc * 4;
   const cp = padded ? bp + kc * Np * 4 : c;
   const ldc = (padded ? Np : N) * 4;
-  if (padded && accumulate) call(calls, TM.gemm, GF.copy, c, N * 4, cp, Np * 4, M, N * 4);
+  if (padded && accumulate) call(calls, id, GF.copy, c, N * 4, cp, Np * 4, M, N * 4);
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kb = Math.min(KC, K - k0);
-    call(calls, TM.gemm, GF.pack, b.ptr + 4 * k0 * b.rowStride, 4 * b.rowStride, 4 * b.colStride, kb, N, bp, GEMM_NR);
+    call(calls, id, GF.pack, b.ptr + 4 * k0 * b.rowStride, 4 * b.rowStride, 4 * b.colStride, kb, N, bp, GEMM_NR);
     for (let m0 = 0; m0 < M; m0 += mc) {
       const mb = Math.min(mc, M - m0);
       // A's block is packed as its transpose: kb rows (k) of mb columns (m), in MR-wide panels.
-      call(calls, TM.gemm, GF.pack, a.ptr + 4 * (k0 * a.colStride + m0 * a.rowStride), 4 * a.colStride, 4 * a.rowStride, kb, mb, ap, GEMM_MR);
-      call(calls, TM.gemm, GF.tiles, ap, bp, cp + m0 * ldc, ldc, Math.ceil(mb / GEMM_MR), nPanels, kb, accumulate || k0 > 0 ? 1 : 0);
+      call(calls, id, GF.pack, a.ptr + 4 * (k0 * a.colStride + m0 * a.rowStride), 4 * a.colStride, 4 * a.rowStride, kb, mb, ap, GEMM_MR);
+      call(calls, id, GF.tiles, ap, bp, cp + m0 * ldc, ldc, Math.ceil(mb / GEMM_MR), nPanels, kb, accumulate || k0 > 0 ? 1 : 0);
     }
   }
-  if (padded) call(calls, TM.gemm, GF.copy, cp, Np * 4, c, N * 4, M, N * 4);
+  if (padded) call(calls, id, GF.copy, cp, Np * 4, c, N * 4, M, N * 4);
 }
 
 /**
@@ -116,5 +126,7 @@ export function gemmCalls(calls: Calls, a: StridedMatrix, b: StridedMatrix, c: n
  * 0 for none), then relu where `relu`. Other activations are applied by the JS epilogue.
  */
 export function runBiasRelu(rt: WasmRuntime, c: number, bias: number, rows: number, n: number, relu: boolean): void {
-  rt.runHere([TM.gemm, GF.epilogue, 5, c, bias, rows, n, relu ? 1 : 0]);
+  const calls: Calls = [];
+  call(calls, gemmId(rt), GF.epilogue, c, bias, rows, n, relu ? 1 : 0);
+  rt.runHere(calls);
 }

@@ -226,9 +226,6 @@ function copyFunction(): FunctionDef {
   return { name: 'copy', params: [i32, i32, i32, i32, i32, i32], results: [], locals: [], body };
 }
 
-/** The GEMM module's exports, in the order threads' commands name them. */
-export const GEMM_FUNCTIONS = ['pack', 'tiles', 'epilogue', 'copy'] as const;
-
 /** The GEMM module's functions for this engine (relaxed madd where it has it). */
 export function gemmModule(features: WasmFeatures): FunctionDef[] {
   return [packFunction(), tilesFunction(features.relaxedSimd), epilogueFunction(), copyFunction()];

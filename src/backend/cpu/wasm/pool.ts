@@ -4,8 +4,10 @@
 // calls into its area of a shared Int32Array, bumps the word and notifies; the calling thread
 // runs its own list meanwhile, then waits until every worker has counted itself done.
 //
-// A call is [module, function, argument count, ...i32 arguments]: module and function index the
-// tables the pool started with. The worker's source is a self-contained string (no imports), so
+// A call is [module, function, i32 count, f64 count, ...i32 arguments, ...f64 arguments as int32
+// pairs] (see runtime.ts); module −1 loads module bytes from the heap: [−1, id, 2, 0, ptr, length].
+// Workers supply the host functions elementwise kernels import (the same Math functions the JS
+// reference calls). The worker's source is a self-contained string (no imports), so
 // it runs the same from dist/, under a test runner and in a bundle.
 
 /** Control words: the dispatch counter workers wait on, workers done, stop, a worker's failure. */
@@ -24,18 +26,13 @@ const WORKER_SOURCE = `
 const inNode = typeof process === 'object' && process.versions != null && process.versions.node != null && typeof require === 'function';
 const port = inNode ? require('node:worker_threads').parentPort : self;
 const post = (m) => port.postMessage(m);
-const start = ({ memory, modules, names, control, index }) => {
+const HOST = { exp: Math.exp, log: Math.log, tanh: Math.tanh, sign: Math.sign, pow: (a, b) => (b === 0 ? 1 : Math.pow(a, b)) };
+const start = ({ memory, control, index }) => {
   const c = new Int32Array(control);
-  let fns;
-  try {
-    fns = modules.map((m, i) => {
-      const exports = new WebAssembly.Instance(m, { env: { memory } }).exports;
-      return names[i].map((n) => exports[n]);
-    });
-  } catch (e) {
-    post({ error: String(e && e.message || e) });
-    return;
-  }
+  const env = Object.assign({ memory }, HOST);
+  const fns = [];
+  const f64 = new Float64Array(1);
+  const words = new Int32Array(f64.buffer);
   // Read before saying ready: the first dispatch may follow at once.
   let epoch = Atomics.load(c, ${EPOCH});
   const base = ${HEADER} + index * ${AREA};
@@ -47,11 +44,25 @@ const start = ({ memory, modules, names, control, index }) => {
     try {
       const end = base + 1 + c[base];
       for (let p = base + 1; p < end;) {
-        const n = c[p + 2];
-        fns[c[p]][c[p + 1]].apply(null, Array.from(c.subarray(p + 3, p + 3 + n)));
-        p += 3 + n;
+        const ni = c[p + 2];
+        const nf = c[p + 3];
+        const args = Array.from(c.subarray(p + 4, p + 4 + ni));
+        for (let f = 0; f < nf; f++) {
+          words[0] = c[p + 4 + ni + 2 * f];
+          words[1] = c[p + 5 + ni + 2 * f];
+          args.push(f64[0]);
+        }
+        if (c[p] === -1) {
+          const module = new WebAssembly.Module(new Uint8Array(memory.buffer, args[0] >>> 0, args[1]).slice());
+          const exports = new WebAssembly.Instance(module, { env }).exports;
+          fns[c[p + 1]] = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => exports[e.name]);
+        } else {
+          fns[c[p]][c[p + 1]].apply(null, args);
+        }
+        p += 4 + ni + 2 * nf;
       }
     } catch (e) {
+      console.error('neurite wasm worker:', e);
       Atomics.store(c, ${FAILED}, 1);
     }
     Atomics.add(c, ${DONE}, 1);
@@ -61,13 +72,6 @@ const start = ({ memory, modules, names, control, index }) => {
 if (inNode) port.once('message', start);
 else port.onmessage = (e) => { port.onmessage = null; start(e.data); };
 `;
-
-/** What `startPool` needs: the shared memory and, per module, its compiled code and the exports calls name. */
-export interface PoolModules {
-  readonly memory: WebAssembly.Memory;
-  readonly modules: readonly WebAssembly.Module[];
-  readonly names: readonly (readonly string[])[];
-}
 
 interface AnyWorker {
   postMessage(message: unknown): void;
@@ -93,13 +97,13 @@ export class ThreadPool {
     return this.workers.length + 1;
   }
 
-  /** Starts `workers` workers over `m.memory`; resolves once each has instantiated the modules. */
-  static async start(workers: number, m: PoolModules): Promise<ThreadPool> {
+  /** Starts `workers` workers over the shared `memory`; resolves once each is ready. */
+  static async start(workers: number, memory: WebAssembly.Memory): Promise<ThreadPool> {
     const control = new SharedArrayBuffer((HEADER + workers * AREA) * 4);
     const made = await Promise.all(Array.from({ length: workers }, () => spawn()));
     const pool = new ThreadPool(made.map((w) => w.worker), control, canBlock(new Int32Array(control)));
     try {
-      await Promise.all(made.map((w, index) => w.init({ memory: m.memory, modules: m.modules, names: m.names, control, index })));
+      await Promise.all(made.map((w, index) => w.init({ memory, control, index })));
     } catch (e) {
       pool.terminate();
       throw e;
@@ -126,7 +130,8 @@ export class ThreadPool {
         const base = HEADER + w * AREA;
         let p = offsets[w + 1];
         const from = p;
-        while (p < list.length && p - from + 3 + list[p + 2] <= AREA - 1) p += 3 + list[p + 2];
+        const size = (q: number) => 4 + list[q + 2] + 2 * list[q + 3];
+        while (p < list.length && p - from + size(p) <= AREA - 1) p += size(p);
         if (p === from && p < list.length) throw new Error('wasm threads: a call does not fit a worker area');
         c[base] = p - from;
         c.set(list.slice(from, p), base + 1);

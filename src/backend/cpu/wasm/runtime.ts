@@ -1,9 +1,7 @@
 // What wasm kernels run against: the heap their tensors live in, the engine's features, compiled
 // kernel modules (one per kernel variant, instantiated over the heap's memory once), a scratch
 // block for packed operands, and, with threads, the pool of workers that share the heap.
-import { im2colFunction } from '../../../ops/conv-im2col-wasm.js';
 import { wasmFeatures, type WasmFeatures } from './features.js';
-import { GEMM_FUNCTIONS, GEMM_KEY, gemmModule } from './gemm.js';
 import { SHARED_MAX_PAGES, WasmHeap } from './heap.js';
 import { emitModule, type FunctionDef, type FunctionImport } from './module.js';
 import { ThreadPool } from './pool.js';
@@ -17,28 +15,39 @@ export interface HostFunction extends FunctionImport {
 export type WasmExports = Record<string, (...args: number[]) => number | void>;
 
 /**
- * The modules threads can run, by index: a call list's entry is [module, function, argument
- * count, ...arguments], function indexing the module's `functions`.
+ * Host functions a worker can import by name (the same functions as the JS reference's, see
+ * elementwise/expr.ts); modules importing others run on the calling thread only.
  */
-export const THREAD_MODULES = [
-  { key: GEMM_KEY, build: gemmModule, functions: GEMM_FUNCTIONS },
-  { key: 'im2col:forward', build: () => [im2colFunction(true)], functions: ['im2col'] },
-  { key: 'im2col:backprop', build: () => [im2colFunction(false)], functions: ['im2col'] },
-] as const satisfies readonly { key: string; build: (f: WasmFeatures) => readonly FunctionDef[]; functions: readonly string[] }[];
+export const WORKER_HOST_FUNCTIONS = ['exp', 'log', 'tanh', 'sign', 'pow'] as const;
 
-/** THREAD_MODULES' indices. */
-export const TM = { gemm: 0, im2colForward: 1, im2colBackprop: 2 } as const;
-/** GEMM functions' indices in calls. */
-export const GF = { pack: 0, tiles: 1, epilogue: 2, copy: 3 } as const;
-/** im2col's index in its module. */
-export const IM2COL = 0;
-
-/** Calls for one thread: [module, function, argument count, ...arguments] after one another. */
+/**
+ * Calls for one thread, after one another: [module, function, i32 count, f64 count, ...i32
+ * arguments, ...f64 arguments as two int32 words each]. `module` is a `threadModule` id,
+ * `function` the index of the export in the module's function list.
+ */
 export type Calls = number[];
 
-/** Appends one call to `calls`. */
+const f64Word = new Float64Array(1);
+const f64Words = new Int32Array(f64Word.buffer);
+
+/** Appends one call of i32 arguments to `calls`. */
 export function call(calls: Calls, module: number, fn: number, ...args: number[]): void {
-  calls.push(module, fn, args.length, ...args);
+  calls.push(module, fn, args.length, 0, ...args);
+}
+
+/** Appends one call of i32 arguments `ints`, then f64 arguments `floats`, to `calls`. */
+export function callWithFloats(calls: Calls, module: number, fn: number, ints: readonly number[], floats: readonly number[]): void {
+  calls.push(module, fn, ints.length, floats.length, ...ints);
+  for (const f of floats) {
+    f64Word[0] = f;
+    calls.push(f64Words[0], f64Words[1]);
+  }
+}
+
+/** A module threads may run: its bytes (for workers to compile) and this thread's exports in function order. */
+interface ThreadModule {
+  readonly bytes: Uint8Array<ArrayBuffer>;
+  readonly fns: ((...args: number[]) => unknown)[];
 }
 
 /** One heap, its kernels, scratch space, and the threads that run them. */
@@ -47,7 +56,10 @@ export class WasmRuntime {
   readonly features: WasmFeatures = wasmFeatures();
   private readonly modules = new Map<string, WasmExports>();
   private readonly bytes = new Map<string, Uint8Array<ArrayBuffer>>();
-  private threadFns: ((...args: number[]) => unknown)[][] | null = null;
+  /** Modules threads may run, by id (index), and ids by key; workers have loaded the first `loaded`. */
+  private threadModules: ThreadModule[] = [];
+  private readonly threadIds = new Map<string, number>();
+  private loaded = 0;
   private readonly scratchBlocks = [{ ptr: 0, bytes: 0 }, { ptr: 0, bytes: 0 }];
   private pool: ThreadPool | null = null;
   /** Calls to `run` that woke the workers (a test's check that work was split). */
@@ -68,16 +80,34 @@ export class WasmRuntime {
     this.stopThreads();
     this.heap.setShared(threads > 1);
     this.modules.clear();
-    this.threadFns = null;
+    this.threadModules = [];
+    this.threadIds.clear();
     if (threads === 1) return;
-    const modules = THREAD_MODULES.map((m) => new WebAssembly.Module(this.moduleBytes(m.key, m.build)));
-    this.pool = await ThreadPool.start(threads - 1, { memory: this.heap.memory, modules, names: THREAD_MODULES.map((m) => m.functions) });
+    this.pool = await ThreadPool.start(threads - 1, this.heap.memory);
+  }
+
+  /**
+   * The id calls name module `key` by (see `Calls`), compiling it here the first time; workers
+   * load it on the first dispatch that may use it. Host imports must be WORKER_HOST_FUNCTIONS.
+   */
+  threadModule(key: string, build: (features: WasmFeatures) => readonly FunctionDef[], host: readonly HostFunction[] = []): number {
+    let id = this.threadIds.get(key);
+    if (id === undefined) {
+      const names = build(this.features).map((f) => f.name);
+      if (host.some((h) => !(WORKER_HOST_FUNCTIONS as readonly string[]).includes(h.name))) throw new Error(`wasm threads: module ${key} imports a function workers lack`);
+      const exports = this.kernel(key, build, host);
+      id = this.threadModules.length;
+      this.threadModules.push({ bytes: this.moduleBytes(key, build, host), fns: names.map((n) => exports[n]) });
+      this.threadIds.set(key, id);
+    }
+    return id;
   }
 
   /** Terminates the workers (kernels then run on the calling thread; the memory stays shared). */
   stopThreads(): void {
     this.pool?.terminate();
     this.pool = null;
+    this.loaded = 0;
   }
 
   /**
@@ -91,20 +121,36 @@ export class WasmRuntime {
       return;
     }
     this.parallelRuns++;
-    this.pool.run(lists, (l) => this.runHere(l));
+    // Modules the workers have not loaded yet: their bytes in the heap, a load call first in every list.
+    const loads: Calls = [];
+    const blocks: [number, number][] = [];
+    for (; this.loaded < this.threadModules.length; this.loaded++) {
+      const { bytes } = this.threadModules[this.loaded];
+      const ptr = this.heap.alloc(bytes.length);
+      new Uint8Array(this.heap.memory.buffer, ptr, bytes.length).set(bytes);
+      blocks.push([ptr, bytes.length]);
+      loads.push(-1, this.loaded, 2, 0, ptr, bytes.length);
+    }
+    try {
+      this.pool.run(loads.length ? lists.map((l, i) => (i === 0 ? l : [...loads, ...l])) : lists, (l) => this.runHere(l));
+    } finally {
+      for (const [ptr, bytes] of blocks) this.heap.release(ptr, bytes);
+    }
   }
 
   /** Runs `calls` on this thread. */
   runHere(calls: readonly number[]): void {
-    this.threadFns ??= THREAD_MODULES.map((m) => {
-      const exports = this.kernel(m.key, m.build);
-      return m.functions.map((f) => exports[f]);
-    });
-    const fns = this.threadFns;
+    const modules = this.threadModules;
     for (let p = 0; p < calls.length;) {
-      const n = calls[p + 2];
-      fns[calls[p]][calls[p + 1]](...calls.slice(p + 3, p + 3 + n));
-      p += 3 + n;
+      const [ni, nf] = [calls[p + 2], calls[p + 3]];
+      const args = calls.slice(p + 4, p + 4 + ni);
+      for (let f = 0; f < nf; f++) {
+        f64Words[0] = calls[p + 4 + ni + 2 * f];
+        f64Words[1] = calls[p + 5 + ni + 2 * f];
+        args.push(f64Word[0]);
+      }
+      modules[calls[p]].fns[calls[p + 1]](...args);
+      p += 4 + ni + 2 * nf;
     }
   }
 
