@@ -111,8 +111,8 @@ async function onThreads(inputs: Inputs, f: (...xs: nt.Tensor[]) => nt.Tensor[])
     const xs = inputs.map(({ values, shape }) => nt.tensor(Float32Array.from(values), shape));
     const before = (engine.backend as CpuBackend).parallelRuns;
     const ys = nt.tidy(() => f(...xs));
-    if (options.threads && options.threads > 1) split.push((engine.backend as CpuBackend).parallelRuns > before);
     results.push((await Promise.all(ys.map((y) => y.data()))) as Float32Array[]);
+    if (options.threads && options.threads > 1) split.push((engine.backend as CpuBackend).parallelRuns > before);
     nt.dispose([...xs, ...ys]);
   }
   return { threads: results.slice(0, 3), js: results[3], split };
@@ -168,6 +168,29 @@ describe.runIf(wasmFeatures().simd)('wasm kernels on threads: bit-identical to o
     });
   }
 
+  it('maxPool2d and its gradient, split by images', async () => {
+    const x = [5, 40, 41, 8];
+    const options = { poolSize: 3, strides: 2, padding: 'same' } as const;
+    const probe = nt.maxPool2d(nt.zeros(x), options);
+    const outShape = probe.shape;
+    probe.dispose();
+    expectThreadsAgree(await onThreads([rand(...x), rand(...outShape)], withGrads((xs) => nt.maxPool2d(xs, options))), 1e-7);
+  });
+
+  it('fused elementwise chains (host functions, broadcast and transposed inputs), split by rows and by columns', async () => {
+    const result = await onThreads([rand(3, 130, 97), rand(97), rand(97, 130), rand(70001)], (a, b, c, d) => [
+      nt.tanh(nt.add(nt.mul(nt.exp(nt.neg(nt.abs(a))), b), nt.transpose(c, { perm: [1, 0] }))),
+      nt.pow(nt.abs(nt.sub(nt.sign(a), nt.relu(b))), nt.sigmoid(a)),
+      nt.log(nt.add(nt.square(d), 1)),
+    ]);
+    expectThreadsAgree(result, 1e-15);
+  });
+
+  it('sum and max over an axis, split by outer index', async () => {
+    const result = await onThreads([rand(300, 50, 7)], (x) => [nt.sum(x, { axis: 1 }), nt.max(x, { axis: 1 }), nt.sum(x, { axis: 2 }), nt.sum(x, { axis: 0 })]);
+    expectThreadsAgree(result, 1e-15);
+  });
+
   it('a small CNN trained with Adam on 2 threads equals 1 thread bit for bit', async () => {
     const n = 64;
     const xs = Float32Array.from(uniform(n * 14 * 14 * 1));
@@ -181,6 +204,7 @@ describe.runIf(wasmFeatures().simd)('wasm kernels on threads: bit-identical to o
           nt.layers.maxPooling2d({ poolSize: 2 }),
           nt.layers.conv2d({ filters: 24, kernelSize: 3, padding: 'same', activation: 'relu', seed: 4 }),
           nt.layers.flatten(),
+          nt.layers.dense({ units: 32, activation: 'relu', seed: 6 }), // 37,632 weights: Adam's update splits
           nt.layers.dense({ units: 5, activation: 'softmax', seed: 5 }),
         ],
       });
