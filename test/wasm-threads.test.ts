@@ -86,6 +86,30 @@ describe.runIf(wasmFeatures().simd)('wasm GEMM core on threads', () => {
     }
   }
 
+  it('a product whose calls overflow a worker area runs in rounds, still bit-identical', async () => {
+    // K = 600 k blocks: each thread's list holds 1,800 calls, more than one dispatch carries.
+    const [M, K, N] = [16, 256 * 600, 8];
+    const A = uniform(M * K);
+    const B = uniform(K * N);
+    const one = product(await runtime(1), A, B, M, K, N, false, false, false);
+    const two = product(await runtime(2), A, B, M, K, N, false, false, false);
+    expect(Buffer.from(two.buffer).equals(Buffer.from(one.buffer))).toBe(true);
+    let worst = 0;
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let exact = 0;
+        let magnitude = 0;
+        for (let k = 0; k < K; k++) {
+          const p = A[i * K + k] * B[k * N + j];
+          exact += p;
+          magnitude += Math.abs(p);
+        }
+        worst = Math.max(worst, Math.abs(one[i * N + j] - exact) / (K * 2 ** -24 * magnitude));
+      }
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+  });
+
   it('splits products above the threshold only', () => {
     expect(PARALLEL_MIN_MADDS).toBeLessThan(131 * 260 * 67);
   });

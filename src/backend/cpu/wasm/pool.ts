@@ -120,7 +120,7 @@ export class ThreadPool {
     if (this.stopped) throw new Error('wasm threads: the pool was stopped');
     if (lists.length - 1 > this.workers.length) throw new Error(`wasm threads: ${lists.length} lists for ${this.size} threads`);
     const c = this.control;
-    const offsets = lists.map(() => 0);
+    const offsets = Array<number>(this.size).fill(0);
     let first = true;
     for (;;) {
       // Each worker's next calls that fit its area, at call boundaries.
@@ -142,14 +142,17 @@ export class ThreadPool {
       Atomics.store(c, DONE, 0);
       Atomics.add(c, EPOCH, 1);
       Atomics.notify(c, EPOCH);
-      if (first) here(lists[0]);
-      first = false;
-      this.join();
+      try {
+        if (first) here(lists[0]);
+      } finally {
+        first = false;
+        this.join(); // the workers finish before this thread's error (if any) goes on
+      }
       if (Atomics.load(c, FAILED) !== 0) {
         Atomics.store(c, FAILED, 0);
         throw new Error('wasm threads: a worker failed running a kernel');
       }
-      if (lists.every((l, i) => i === 0 || offsets[i] >= l.length)) break;
+      if (lists.every((l, i) => i === 0 || offsets[i] >= l.length)) break; // else the next round
     }
   }
 
