@@ -297,6 +297,22 @@ describe.runIf(wasmFeatures().simd)('cpu threads: options and lifetime', () => {
     await nt.setBackend('cpu');
   });
 
+  it('a page that is not cross-origin isolated runs one thread and says why', async () => {
+    const g = globalThis as { crossOriginIsolated?: boolean };
+    g.crossOriginIsolated = false;
+    try {
+      await nt.setBackend('cpu', { threads: 3 });
+      expect(nt.cpuThreads().threads).toBe(1);
+      expect(nt.cpuThreads().note).toMatch(/not cross-origin isolated.*Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp/);
+      const t = nt.matMul(nt.ones([2, 3]), nt.ones([3, 2]));
+      expect(Array.from(await t.data())).toEqual([3, 3, 3, 3]);
+    } finally {
+      delete g.crossOriginIsolated;
+    }
+    await nt.setBackend('cpu', { threads: 2 });
+    expect(nt.cpuThreads().threads).toBe(2);
+  });
+
   it('setting another backend terminates the workers; the tensors stay readable', async () => {
     await nt.setBackend('cpu', { threads: 2 });
     const backend = engine.backend as CpuBackend;
