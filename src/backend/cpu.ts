@@ -2,7 +2,8 @@
 // immediately: a call's `wasm` version where it has one (tensors then live in one wasm memory, so
 // no kernel copies them), else its exact JS `cpu` closure; `kernels: 'js'` keeps every call on JS.
 // With threads (setBackend('cpu') starts a pool sized from the core count; `threads` overrides it)
-// the heap's memory is shared and the GEMM-based kernels split their rows across workers.
+// the heap's memory is shared and the bigger wasm kernels (GEMM-based, elementwise, maxPool2d,
+// sum/max) split their work across workers, bit-identical to one thread (see cpu/wasm/pool.ts).
 import { allocArray, type DType, type TypedArray } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { emptyStats, type Backend, type BackendStats, type Storage } from './backend.js';
