@@ -162,11 +162,11 @@ if (!only || only === 'host') {
   }
 }
 
-const cols = ['neurite-webgpu', 'tfjs-webgpu', 'jaxjs-webgpu', 'neurite-cpu', 'tfjs-cpu', 'neurite-cpu-js', 'tfjs-wasm', 'jaxjs-wasm'];
+const cols = ['neurite-webgpu', 'tfjs-webgpu', 'jaxjs-webgpu', 'neurite-cpu', 'neurite-cpu-1t', 'tfjs-cpu', 'neurite-cpu-js', 'tfjs-wasm', 'jaxjs-wasm'];
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
 // How many times better Neurite does: a rate's ratio, or for times (ms, lower is better) its inverse.
 const lead = (r, neurite, tfjs) => (r.unit === 'ms' ? ratio(r.values[tfjs], r.values[neurite]) : ratio(r.values[neurite], r.values[tfjs]));
-const leads = ["webgpu: neurite's lead", 'webgpu: neurite vs jax-js', "cpu: neurite's lead", 'cpu vs tfjs-wasm', 'cpu vs jax-js wasm'];
+const leads = ["webgpu: neurite's lead", 'webgpu: neurite vs jax-js', "cpu: neurite's lead", 'cpu vs tfjs-wasm', 'cpu, 1 thread vs tfjs-wasm', 'cpu, 1 thread vs jax-js wasm', 'cpu threads vs one'];
 const header = `| benchmark | unit | ${cols.join(' | ')} | ${leads.join(' | ')} |`;
 const target = new URL('../BENCHMARKS.md', import.meta.url);
 const previous = existsSync(target) ? readFileSync(target, 'utf8') : '';
@@ -187,7 +187,7 @@ const keptRows = only
   ? previousTable.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| benchmark') && !measured.has(l.split(' | ')[0].slice(2))).map(realign)
   : [];
 const table = [header, `|${'---|'.repeat(cols.length + 2 + leads.length)}`]
-  .concat(rows.map((r) => `| ${r.what} | ${r.unit} | ${cols.map((c) => (c in r.values ? fmt(r.values[c]) : '–')).join(' | ')} | ${lead(r, 'neurite-webgpu', 'tfjs-webgpu')} | ${lead(r, 'neurite-webgpu', 'jaxjs-webgpu')} | ${lead(r, 'neurite-cpu', 'tfjs-cpu')} | ${lead(r, 'neurite-cpu', 'tfjs-wasm')} | ${lead(r, 'neurite-cpu', 'jaxjs-wasm')} |`))
+  .concat(rows.map((r) => `| ${r.what} | ${r.unit} | ${cols.map((c) => (c in r.values ? fmt(r.values[c]) : '–')).join(' | ')} | ${lead(r, 'neurite-webgpu', 'tfjs-webgpu')} | ${lead(r, 'neurite-webgpu', 'jaxjs-webgpu')} | ${lead(r, 'neurite-cpu', 'tfjs-cpu')} | ${lead(r, 'neurite-cpu', 'tfjs-wasm')} | ${lead(r, 'neurite-cpu-1t', 'tfjs-wasm')} | ${lead(r, 'neurite-cpu-1t', 'jaxjs-wasm')} | ${lead(r, 'neurite-cpu', 'neurite-cpu-1t')} |`))
   .concat(keptRows)
   .join('\n');
 const date = new Date().toISOString().slice(0, 10);

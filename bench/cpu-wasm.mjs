@@ -1,6 +1,8 @@
 // The CPU rows of `npm run bench`: Neurite's CPU backend with its wasm SIMD kernels and with the JS
 // reference kernels, against TF.js's wasm backend (XNNPACK, one thread here), its cpu backend and
-// (matMul) jax-js's wasm device (one thread in Node), all in this process: matMul GFLOP/s and the tutorial CNN's inference and training samples/s.
+// (matMul) jax-js's wasm device (one thread in Node), all in this process: matMul GFLOP/s and the
+// tutorial CNN's inference and training samples/s. Neurite's wasm kernels run twice: on the
+// default pool of threads (neurite-cpu, one per core) and on one thread (neurite-cpu-1t).
 import { fitSamplesPerSecond, timeMedian, trainingRun } from './common.mjs';
 import { jaxMatMul, matMulGflops } from './workloads.mjs';
 
@@ -33,6 +35,7 @@ function contenders(nt, tf) {
   };
   return {
     'neurite-cpu': () => nt.setBackend('cpu', { kernels: 'wasm' }),
+    'neurite-cpu-1t': () => nt.setBackend('cpu', { kernels: 'wasm', threads: 1 }),
     'neurite-cpu-js': () => nt.setBackend('cpu', { kernels: 'js' }),
     'tfjs-wasm': tfBackend('wasm'),
     'tfjs-cpu': tfBackend('cpu'),
@@ -46,6 +49,9 @@ function contenders(nt, tf) {
  */
 export async function measureCpuRows(measure, { nt, tf, jax, apis, quick }) {
   const setups = contenders(nt, tf);
+  await setups['neurite-cpu']();
+  const { threads, note } = nt.cpuThreads();
+  console.log(`neurite-cpu: ${threads} thread${threads === 1 ? '' : 's'} (${note}); neurite-cpu-1t: one`);
   const lib = (name) => (name.startsWith('neurite') ? nt : tf);
   const runs = (names, fn) => Object.fromEntries(names.map((name) => [name, async () => {
     await setups[name]();
@@ -53,8 +59,8 @@ export async function measureCpuRows(measure, { nt, tf, jax, apis, quick }) {
   }]));
   const reps = quick ? 1 : 3;
   for (const n of quick ? [256] : [256, 1024]) {
-    const names = n > 512 ? ['neurite-cpu', 'neurite-cpu-js', 'tfjs-wasm'] : Object.keys(setups);
-    await measure(`cpu matMul ${n}, one thread`, 'GFLOP/s', {
+    const names = n > 512 ? ['neurite-cpu', 'neurite-cpu-1t', 'neurite-cpu-js', 'tfjs-wasm'] : Object.keys(setups);
+    await measure(`cpu matMul ${n}`, 'GFLOP/s', {
       ...runs(names, (name) => matMulGflops(lib(name), n, reps)),
       ...(jax ? { 'jaxjs-wasm': () => jaxWasmMatMul(jax, n, reps) } : {}),
     });
@@ -62,6 +68,6 @@ export async function measureCpuRows(measure, { nt, tf, jax, apis, quick }) {
   const steps = quick ? 1 : 3;
   await measure('cpu tutorial CNN predict, batch 64', 'samples/s', runs(Object.keys(setups), (name) =>
     predictSamplesPerSecond(apis[lib(name) === nt ? 'nt' : 'tf'], { steps, reps: quick ? 1 : 2 })));
-  await measure('cpu tutorial CNN fit, batch 64', 'samples/s', runs(['neurite-cpu', 'neurite-cpu-js', 'tfjs-wasm'], (name) =>
+  await measure('cpu tutorial CNN fit, batch 64', 'samples/s', runs(['neurite-cpu', 'neurite-cpu-1t', 'neurite-cpu-js', 'tfjs-wasm'], (name) =>
     fitSamplesPerSecond(apis[lib(name) === nt ? 'nt' : 'tf'], { steps, reps: quick ? 1 : 2 })));
 }

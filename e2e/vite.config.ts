@@ -12,7 +12,13 @@ export default defineConfig({
   cacheDir: 'node_modules/.vite-e2e',
   clearScreen: false,
   // No HMR: an edit elsewhere in the tree must not reload the parity page between its cases.
-  server: { host: 'localhost', hmr: false },
+  // Cross-origin isolated pages (COOP + COEP), so SharedArrayBuffer exists and the CPU backend can
+  // run threads (e2e/threads.spec.ts); the pages load nothing from other origins.
+  server: {
+    host: 'localhost',
+    hmr: false,
+    headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
+  },
   // Scan only the e2e pages for dependencies, not every HTML file in the repository.
   optimizeDeps: { entries: ['e2e/*.html'] },
 });

@@ -5,7 +5,7 @@
 export { Tensor, Variable, type NestedArray } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
 export { NeuriteError, ShapeError, DTypeError, DisposedTensorError, BackendError, DeviceLostError, ArgumentError } from './errors.js';
-export { setBackend, getBackend, stats, resetStats, flush, sync, setElementwiseFusion, type BackendName } from './backend/registry.js';
+export { setBackend, getBackend, cpuThreads, stats, resetStats, flush, sync, setElementwiseFusion, type BackendName } from './backend/registry.js';
 export { setStepPlans, stepPlansEnabled } from './graph/step-plans.js';
 export type { BackendStats } from './backend/backend.js';
 export type { WebGpuOptions } from './backend/webgpu/device.js';

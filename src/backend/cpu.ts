@@ -1,9 +1,14 @@
 // The CPU backend: the fallback without WebGPU and the oracle for GPU parity. Kernels run
 // immediately: a call's `wasm` version where it has one (tensors then live in one wasm memory, so
 // no kernel copies them), else its exact JS `cpu` closure; `kernels: 'js'` keeps every call on JS.
+// With threads (setBackend('cpu') starts a pool sized from the core count; `threads` overrides it)
+// the heap's memory is shared and the bigger wasm kernels (GEMM-based, elementwise, maxPool2d,
+// sum/max) split their work across workers, bit-identical to one thread (see cpu/wasm/pool.ts).
 import { allocArray, type DType, type TypedArray } from '../dtype.js';
+import { ArgumentError } from '../errors.js';
 import { emptyStats, type Backend, type BackendStats, type Storage } from './backend.js';
 import { wasmFeatures } from './cpu/wasm/features.js';
+import { defaultThreads, threadsUnavailable } from './cpu/wasm/pool.js';
 import { WasmRuntime } from './cpu/wasm/runtime.js';
 import type { KernelCall, KernelPreferences } from './kernel.js';
 
@@ -14,6 +19,23 @@ export type CpuKernels = 'wasm' | 'js';
 export interface CpuOptions {
   /** 'wasm' (default where the engine has WebAssembly SIMD) or 'js' (the exact reference kernels). */
   kernels?: CpuKernels;
+  /**
+   * Threads the wasm kernels run on (an integer ≥ 1). Default: the core count, at most
+   * MAX_DEFAULT_THREADS; 1 where the platform cannot share memory with workers (a page that is
+   * not cross-origin isolated). Ignored with `kernels: 'js'`.
+   */
+  threads?: number;
+}
+
+/** The most threads the CPU backend starts by default. */
+export const MAX_DEFAULT_THREADS = 8;
+
+/** Checks a `threads` option: undefined, or an integer ≥ 1. */
+export function checkThreads(threads: unknown): void {
+  if (threads === undefined) return;
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > 256) {
+    throw new ArgumentError(`setBackend(cpu): threads must be an integer from 1 to 256, got ${typeof threads === 'number' ? threads : JSON.stringify(threads)}`);
+  }
 }
 
 /** A storage of the JS kernels: its own typed array. */
@@ -50,10 +72,52 @@ export class CpuBackend implements Backend {
   private readonly rt?: WasmRuntime;
   private counters: BackendStats = emptyStats();
   private bytesInUse = 0;
+  /** Why the backend runs the threads it does (see `threads`). */
+  threadsNote: string;
 
   constructor({ kernels = 'wasm' }: CpuOptions = {}) {
     this.kernels = kernels === 'wasm' && wasmFeatures().simd ? 'wasm' : 'js';
     if (this.kernels === 'wasm') this.rt = new WasmRuntime();
+    this.threadsNote = this.rt ? 'one thread: setBackend(\'cpu\') has not started threads' : 'one thread: the JS reference kernels run on the calling thread';
+  }
+
+  /** Threads the kernels run on (the calling thread included). */
+  get threads(): number {
+    return this.rt?.threads ?? 1;
+  }
+
+  /** Kernel steps that ran split across the workers since the backend was made. */
+  get parallelRuns(): number {
+    return this.rt?.parallelRuns ?? 0;
+  }
+
+  /**
+   * Runs the wasm kernels on `threads` threads (undefined: the default for this platform), starting
+   * or stopping workers; resolves when they are ready. JS kernels stay on one thread.
+   */
+  async setThreads(threads?: number): Promise<void> {
+    checkThreads(threads);
+    if (!this.rt) return;
+    const unavailable = threadsUnavailable();
+    let n: number;
+    let note: string;
+    if (threads === undefined) [n, note] = await defaultThreads(MAX_DEFAULT_THREADS);
+    else if (threads > 1 && unavailable) [n, note] = [1, unavailable];
+    else [n, note] = [threads, `${threads} thread${threads === 1 ? '' : 's'}: set by the threads option`];
+    try {
+      await this.rt.setThreads(n);
+      this.threadsNote = note;
+    } catch (e) {
+      await this.rt.setThreads(1);
+      this.threadsNote = `one thread: workers could not start (${e instanceof Error ? e.message : String(e)})`;
+    }
+  }
+
+  /** Stops the workers (the backend then runs on the calling thread). */
+  stopThreads(reason = 'one thread: another backend was set'): void {
+    if (!this.rt || this.rt.threads === 1) return;
+    this.rt.stopThreads();
+    this.threadsNote = reason;
   }
 
   allocate(size: number, dtype: DType): Storage {
@@ -113,5 +177,7 @@ export class CpuBackend implements Backend {
   resetStats(): void {
     this.counters = emptyStats();
   }
-  destroy(): void {}
+  destroy(): void {
+    this.rt?.stopThreads();
+  }
 }

@@ -3,7 +3,7 @@
 import { engine } from '../engine.js';
 import { ArgumentError } from '../errors.js';
 import type { Backend, BackendStats } from './backend.js';
-import { CpuBackend, type CpuOptions } from './cpu.js';
+import { checkThreads, CpuBackend, type CpuOptions } from './cpu.js';
 import { createWebGpuBackend, WebGpuBackend, type WebGpuOptions } from './webgpu/backend.js';
 import { requestedTiling } from './webgpu/tiling-choice.js';
 
@@ -17,13 +17,17 @@ const cache = new Map<string, Backend>();
  * Makes `name` the backend for tensors created from now on. For 'webgpu' this requests an
  * adapter and device (throwing a BackendError that says why when none is available); other
  * options than last time start another WebGPU backend beside the first. For 'cpu',
- * `{ kernels: 'js' }` runs the exact JS reference kernels instead of the wasm SIMD ones.
+ * `{ kernels: 'js' }` runs the exact JS reference kernels instead of the wasm SIMD ones, and
+ * `{ threads }` sets how many threads the wasm kernels run on (default: the core count, where the
+ * platform allows workers over shared memory; see `cpuThreads()`). Setting another backend stops
+ * the CPU backend's workers.
  */
 export async function setBackend(name: 'cpu', options?: CpuOptions): Promise<void>;
 export async function setBackend(name: 'webgpu', options?: WebGpuOptions): Promise<void>;
 export async function setBackend(name: BackendName, options?: WebGpuOptions | CpuOptions): Promise<void>;
 export async function setBackend(name: BackendName, options: WebGpuOptions | CpuOptions = {}): Promise<void> {
   if (name === 'webgpu') requestedTiling((options as WebGpuOptions).tiling); // a bad tiling throws before any device is made
+  if (name === 'cpu') checkThreads((options as CpuOptions).threads);
   let backend = cache.get(cacheKey(name, options));
   if (backend?.lostReason) backend = undefined; // lost: start a new device
   if (!backend) {
@@ -35,7 +39,19 @@ export async function setBackend(name: BackendName, options: WebGpuOptions | Cpu
     const made = backend;
     if (made instanceof WebGpuBackend) made.onLost = () => cache.get(key) === made && cache.delete(key);
   }
+  // Workers of a CPU backend that is no longer current are stopped (its tensors stay readable).
+  for (const other of new Set(cache.values())) if (other !== backend && other instanceof CpuBackend) other.stopThreads();
+  const previous = engine.backend;
+  if (previous !== backend && previous instanceof CpuBackend) previous.stopThreads();
+  if (backend instanceof CpuBackend) await backend.setThreads((options as CpuOptions).threads);
   engine.setBackend(backend);
+}
+
+/** How many threads the CPU backend's kernels run on, and why (e.g. that a page is not cross-origin isolated). */
+export function cpuThreads(): { threads: number; note: string } {
+  const backend = engine.backend instanceof CpuBackend ? engine.backend : cache.get(cacheKey('cpu', {}));
+  if (!(backend instanceof CpuBackend)) return { threads: 1, note: "one thread: setBackend('cpu') has not been called" };
+  return { threads: backend.threads, note: backend.threadsNote };
 }
 
 /**

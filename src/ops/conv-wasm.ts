@@ -1,9 +1,11 @@
 // conv2d's, fusedConv2d's and both backprops' WebAssembly kernels: im2col rows (each output pixel's
 // window, zeros outside the image) gathered into wasm scratch a band at a time, then multiplied by
 // the filter with the shared wasm GEMM core, then matMul's epilogue for fusedConv2d.
+// With threads, a band's pixels are split into ranges, each thread gathering and multiplying its
+// own rows; the filter gradient gathers in parallel, then splits the GEMM's rows (the taps).
 import type { KernelCall } from '../backend/kernel.js';
-import { runGemm } from '../backend/cpu/wasm/gemm-run.js';
-import type { WasmRuntime } from '../backend/cpu/wasm/runtime.js';
+import { gemmCalls, gemmId, gemmThreads, rowRanges, runGemm, scratchPerThread } from '../backend/cpu/wasm/gemm-run.js';
+import { call, type Calls, type WasmRuntime } from '../backend/cpu/wasm/runtime.js';
 import { im2colFunction } from './conv-im2col-wasm.js';
 import type { ConvGeometry } from './conv-geometry.js';
 import { applyEpilogue, type WasmEpilogue } from './matmul-wasm.js';
@@ -30,11 +32,21 @@ function gatherOf(forward: boolean, g: ConvGeometry): Gather {
     : { forward, g, rowH: g.inH, rowW: g.inW, aH: g.outH, aW: g.outW, kc: g.outC };
 }
 
-/** Writes the im2col rows of pixels [p0, p1) (each kh·kw·kc floats, tap-major) at byte address dst. */
-function im2col(rt: WasmRuntime, s: Gather, a: number, p0: number, p1: number, dst: number): void {
+/** The im2col module's id for calls (one module per direction). */
+function im2colId(rt: WasmRuntime, forward: boolean): number {
+  return rt.threadModule(`im2col:${forward ? 'forward' : 'backprop'}`, () => [im2colFunction(forward)]);
+}
+
+/** Appends the call (to im2col module `id`) that writes the im2col rows of pixels [p0, p1) (each kh·kw·kc floats, tap-major) at byte address dst. */
+function im2col(calls: Calls, id: number, s: Gather, a: number, p0: number, p1: number, dst: number): void {
   const { g } = s;
-  const { im2col: run } = rt.kernel(`im2col:${s.forward ? 'forward' : 'backprop'}`, () => [im2colFunction(s.forward)]) as Record<'im2col', (...args: number[]) => void>;
-  run(a, dst, p0, p1, s.rowW, s.rowH, s.aW, s.aH, s.kc, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl);
+  if (p1 <= p0) return;
+  call(calls, id, 0, a, dst, p0, p1, s.rowW, s.rowH, s.aW, s.aH, s.kc, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl);
+}
+
+/** Pixel ranges [r0, r1) of a band of `rows` (whole micro-tiles, clipped to the band) for `threads` threads. */
+function pixelRanges(rows: number, threads: number): [number, number][] {
+  return rowRanges(rows, threads).map(([r0, r1]) => [r0, Math.min(r1, rows)]);
 }
 
 /** Pixels per band of im2col rows of `width` floats. */
@@ -54,10 +66,22 @@ export function gatherWasm(forward: boolean, g: ConvGeometry, epi: WasmEpilogue 
   return (rt, [a, b, bias], [out]) => {
     const band = Math.min(P, bandRows(width));
     const cols = rt.scratch(band * width * 4, 1);
+    const [gather, gemm] = [im2colId(rt, forward), gemmId(rt)];
     for (let p0 = 0; p0 < P; p0 += band) {
       const rows = Math.min(band, P - p0);
-      im2col(rt, s, a, p0, p0 + rows, cols);
-      runGemm(rt, { ptr: cols, rowStride: width, colStride: 1 }, { ptr: b, rowStride: n, colStride: 1 }, out + 4 * p0 * n, rows, n, width);
+      const ranges = pixelRanges(rows, width > 0 ? gemmThreads(rt, rows, n, width) : 1);
+      const per = width > 0 && n > 0 ? scratchPerThread(ranges, rows, n, width) : 0;
+      const scratch = rt.scratch(per * ranges.length);
+      // Each thread gathers its pixels' rows and multiplies them by the filter.
+      rt.run(ranges.map(([r0, r1], t) => {
+        const calls: Calls = [];
+        im2col(calls, gather, s, a, p0 + r0, p0 + r1, cols + 4 * r0 * width);
+        if (r1 > r0 && n > 0 && width > 0) {
+          gemmCalls(calls, gemm, { ptr: cols + 4 * r0 * width, rowStride: width, colStride: 1 }, { ptr: b, rowStride: n, colStride: 1 }, out + 4 * (p0 + r0) * n, r1 - r0, n, width, false, scratch + t * per);
+        }
+        return calls;
+      }));
+      if (width === 0) rt.heap.f32().fill(0, (out / 4) + p0 * n, out / 4 + (p0 + rows) * n);
     }
     if (epi) applyEpilogue(rt, epi, bias, out, P, n);
   };
@@ -74,13 +98,19 @@ export function filterWasm(g: ConvGeometry, chunk: number, splits: number): NonN
   return (rt, [x, dy], [out]) => {
     const band = Math.min(Math.max(chunk, 1), bandRows(width));
     const cols = rt.scratch(band * width * 4, 1);
+    const gather = im2colId(rt, true);
     for (let sp = 0; sp < splits; sp++) {
       const part = out + 4 * sp * width * g.outC;
       const [q0, q1] = [sp * chunk, Math.min(P, (sp + 1) * chunk)];
       if (q1 <= q0) rt.heap.f32().fill(0, part / 4, part / 4 + width * g.outC);
       for (let b0 = q0; b0 < q1; b0 += band) {
         const rows = Math.min(band, q1 - b0);
-        im2col(rt, s, x, b0, b0 + rows, cols);
+        // The band's rows gathered by all threads (by pixel ranges), then the product split by taps.
+        rt.run(pixelRanges(rows, gemmThreads(rt, width, g.outC, rows)).map(([r0, r1]) => {
+          const calls: Calls = [];
+          im2col(calls, gather, s, x, b0 + r0, b0 + r1, cols + 4 * r0 * width);
+          return calls;
+        }));
         // A = im2colᵀ [width × rows]: element [i][k] is cols[k·width + i].
         runGemm(rt, { ptr: cols, rowStride: 1, colStride: width }, { ptr: dy + 4 * b0 * g.outC, rowStride: g.outC, colStride: 1 }, part, width, g.outC, rows, b0 > q0);
       }

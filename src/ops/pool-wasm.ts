@@ -5,6 +5,7 @@
 import type { KernelCall } from '../backend/kernel.js';
 import { Code } from '../backend/cpu/wasm/code.js';
 import { ValType, type FunctionDef } from '../backend/cpu/wasm/module.js';
+import { call, type Calls } from '../backend/cpu/wasm/runtime.js';
 
 const { i32, v128 } = ValType;
 
@@ -91,6 +92,9 @@ function maxPoolFunction(backprop: boolean): FunctionDef {
   return { name: 'maxpool', params: PARAMS.map(() => i32), results: [], locals: [...I32_LOCALS.map(() => i32), ...V128_LOCALS.map(() => v128)], body: c };
 }
 
+/** Inputs of at least this many elements are split across threads by images. */
+const POOL_PARALLEL_MIN = 1 << 15;
+
 /**
  * The `wasm` member of maxPool2d (inputs [x]) or maxPool2dBackprop (inputs [x, dy]), or undefined
  * where C is not a multiple of 4 (the JS kernel runs). The gradient sums in f32: exact where
@@ -99,8 +103,19 @@ function maxPoolFunction(backprop: boolean): FunctionDef {
 export function maxPoolWasm(g: WasmPoolGeometry, backprop: boolean): KernelCall['wasm'] {
   if (g.C % 4 !== 0) return undefined;
   return (rt, [x, dy], [out]) => {
-    const { maxpool } = rt.kernel(`maxpool:${backprop ? 'backprop' : 'forward'}`, () => [maxPoolFunction(backprop)]) as Record<'maxpool', (...args: number[]) => void>;
+    const id = rt.threadModule(`maxpool:${backprop ? 'backprop' : 'forward'}`, () => [maxPoolFunction(backprop)]);
     if (backprop) rt.heap.f32().fill(0, out / 4, out / 4 + g.batch * g.H * g.W * g.C);
-    maxpool(x, out, backprop ? dy : 0, g.batch, g.H, g.W, g.C, g.outH, g.outW, g.ph, g.pw, g.sh, g.sw, g.pt, g.pl);
+    // With threads, each takes a range of images (windows never cross images, so each dx element
+    // gets the same terms in the same order).
+    const [inImage, outImage] = [4 * g.H * g.W * g.C, 4 * g.outH * g.outW * g.C];
+    const threads = g.batch * g.H * g.W * g.C >= POOL_PARALLEL_MIN ? Math.min(rt.threads, g.batch) : 1;
+    rt.run(Array.from({ length: threads }, (_, t) => {
+      const [b0, b1] = [Math.floor((t * g.batch) / threads), Math.floor(((t + 1) * g.batch) / threads)];
+      const calls: Calls = [];
+      if (b1 > b0) {
+        call(calls, id, 0, x + b0 * inImage, out + b0 * (backprop ? inImage : outImage), backprop ? dy + b0 * outImage : 0, b1 - b0, g.H, g.W, g.C, g.outH, g.outW, g.ph, g.pw, g.sh, g.sw, g.pt, g.pl);
+      }
+      return calls;
+    }));
   };
 }

@@ -5,6 +5,10 @@
 import type { KernelCall } from '../backend/kernel.js';
 import { Code } from '../backend/cpu/wasm/code.js';
 import { ValType, type FunctionDef } from '../backend/cpu/wasm/module.js';
+import { call, type Calls } from '../backend/cpu/wasm/runtime.js';
+
+/** Inputs of at least this many elements are split across threads by outer index. */
+const REDUCE_PARALLEL_MIN = 1 << 15;
 
 const { i32, v128, f32 } = ValType;
 
@@ -56,13 +60,20 @@ function reduceFunction(kind: 'sum' | 'max'): FunctionDef {
 export function reduceWasm(kind: string, dtype: string, outer: number, reduced: number, inner: number): KernelCall['wasm'] {
   if ((kind !== 'sum' && kind !== 'max') || dtype !== 'float32' || reduced === 0) return undefined;
   return (rt, [x], [out]) => {
-    const { reduce } = rt.kernel(`reduce:${kind}`, () => [reduceFunction(kind)]) as Record<'reduce', (...args: number[]) => void>;
+    const id = rt.threadModule(`reduce:${kind}`, () => [reduceFunction(kind)]);
     const f32 = rt.heap.f32();
     for (let o = 0; o < outer; o++) {
       const row = out / 4 + o * inner;
       if (kind === 'sum' || reduced === 0) f32.fill(0, row, row + inner);
       else f32.copyWithin(row, x / 4 + o * reduced * inner, x / 4 + o * reduced * inner + inner);
     }
-    reduce(x, out, outer, reduced, inner);
+    // With threads, each takes a range of outer indices (an output's sum runs in the same order).
+    const threads = outer * reduced * inner >= REDUCE_PARALLEL_MIN ? Math.min(rt.threads, outer) : 1;
+    rt.run(Array.from({ length: threads }, (_, t) => {
+      const [o0, o1] = [Math.floor((t * outer) / threads), Math.floor(((t + 1) * outer) / threads)];
+      const calls: Calls = [];
+      if (o1 > o0) call(calls, id, 0, x + 4 * o0 * reduced * inner, out + 4 * o0 * inner, o1 - o0, reduced, inner);
+      return calls;
+    }));
   };
 }

@@ -4,7 +4,7 @@
 import type { KernelCall } from '../../backend/kernel.js';
 import { Code } from '../../backend/cpu/wasm/code.js';
 import { ValType, type FunctionDef } from '../../backend/cpu/wasm/module.js';
-import type { HostFunction } from '../../backend/cpu/wasm/runtime.js';
+import { callWithFloats, type Calls, type HostFunction } from '../../backend/cpu/wasm/runtime.js';
 import { sizeOf, stridesOf } from '../../shape.js';
 import { jsFunction, type Expr, type FnName } from './expr.js';
 import type { ElementwiseSpec } from './kernel.js';
@@ -149,6 +149,14 @@ function coalesce(shape: readonly number[], strides: readonly (readonly number[]
   return { dims, strides: out };
 }
 
+/** Outputs of at least this many elements are split across threads (each thread a range of rows, or of columns). */
+export const ELEMENTWISE_PARALLEL_MIN = 1 << 15;
+
+/** `threads` even ranges [a, b) of n. */
+function ranges(n: number, threads: number): [number, number][] {
+  return Array.from({ length: threads }, (_, t) => [Math.floor((t * n) / threads), Math.floor(((t + 1) * n) / threads)]);
+}
+
 /**
  * The `wasm` member of an elementwise KernelCall, or undefined where the JS kernel must run: int32
  * outputs (a JS store wraps modulo 2³², which wasm's conversions do not). The output is walked as
@@ -179,8 +187,22 @@ export function elementwiseWasm(spec: ElementwiseSpec, contiguous: readonly bool
     const outer = total / block;
     const coord = new Int32Array(Math.max(r - 2, 0));
     const offs = offsets.slice();
+    // With threads, each block's rows (or, for fewer rows than threads, its columns) are split:
+    // every element is computed by the same code either way.
+    const threads = total >= ELEMENTWISE_PARALLEL_MIN ? rt.threads : 1;
+    const id = threads > 1 ? rt.threadModule(key, () => [rowFunction(spec)], HOST) : -1;
+    const lists: Calls[] = Array.from({ length: threads }, () => []);
     for (let b = 0; b < outer; b++) {
-      run(...outs.map((o) => o + 4 * b * block), ...ins.map((p, j) => p + 4 * offs[j]), ...colStrides, ...rowStrides, rows, cols, ...values);
+      if (threads === 1) run(...outs.map((o) => o + 4 * b * block), ...ins.map((p, j) => p + 4 * offs[j]), ...colStrides, ...rowStrides, rows, cols, ...values);
+      else {
+        const byRows = rows >= threads;
+        ranges(byRows ? rows : cols, threads).forEach(([a, e], t) => {
+          if (e <= a) return;
+          const [outStep, inStep] = byRows ? [4 * cols, rowStrides] : [4, colStrides];
+          const ints = [...outs.map((o) => o + 4 * b * block + a * outStep), ...ins.map((p, j) => p + 4 * offs[j] + a * inStep[j]), ...colStrides, ...rowStrides, byRows ? e - a : rows, byRows ? cols : e - a];
+          callWithFloats(lists[t], id, 0, ints, values);
+        });
+      }
       // The next block: an odometer over the outer dims, moving each input's offset.
       for (let d = r - 3; d >= 0; d--) {
         coord[d]++;
@@ -190,5 +212,6 @@ export function elementwiseWasm(spec: ElementwiseSpec, contiguous: readonly bool
         coord[d] = 0;
       }
     }
+    if (threads > 1) rt.run(lists);
   };
 }

@@ -53,6 +53,8 @@ export class Code {
   f32_load(offset = 0): this { return this.op(0x2a, ...this.memarg(2, offset)); }
   i32_store(offset = 0): this { return this.op(0x36, ...this.memarg(2, offset)); }
   f32_store(offset = 0): this { return this.op(0x38, ...this.memarg(2, offset)); }
+  /** Bulk memory: copies n bytes (overlap allowed) with the stack [dst, src, n]. */
+  memory_copy(): this { return this.op(0xfc, ...uleb(10), 0x00, 0x00); }
 
   // i32 arithmetic and comparisons.
   i32_eqz(): this { return this.op(0x45); }

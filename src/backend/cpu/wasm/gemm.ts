@@ -209,9 +209,26 @@ function epilogueFunction(): FunctionDef {
   return { name: 'epilogue', params: [i32, i32, i32, i32, i32], results: [], locals: [i32, i32, v128, ValType.f32], body };
 }
 
+/**
+ * copy(src, srcRow, dst, dstRow, rows, width): copies `rows` rows of `width` bytes between
+ * matrices whose rows are srcRow and dstRow bytes apart (a padded C in and out of its product).
+ */
+function copyFunction(): FunctionDef {
+  const [src, srcRow, dst, dstRow, rows, width] = [0, 1, 2, 3, 4, 5];
+  const body = new Code();
+  body.block().loop()
+    .local_get(rows).i32_eqz().br_if(1)
+    .local_get(dst).local_get(src).local_get(width).memory_copy()
+    .local_get(src).local_get(srcRow).i32_add().local_set(src)
+    .local_get(dst).local_get(dstRow).i32_add().local_set(dst)
+    .local_get(rows).i32_const(1).i32_sub().local_set(rows)
+    .br(0).end().end();
+  return { name: 'copy', params: [i32, i32, i32, i32, i32, i32], results: [], locals: [], body };
+}
+
 /** The GEMM module's functions for this engine (relaxed madd where it has it). */
 export function gemmModule(features: WasmFeatures): FunctionDef[] {
-  return [packFunction(), tilesFunction(features.relaxedSimd), epilogueFunction()];
+  return [packFunction(), tilesFunction(features.relaxedSimd), epilogueFunction(), copyFunction()];
 }
 
 /** The GEMM module's cache key. */
