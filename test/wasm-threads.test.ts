@@ -182,6 +182,8 @@ describe.runIf(wasmFeatures().simd)('wasm kernels on threads: bit-identical to o
     { x: [4, 41, 43, 4], f: [2, 3, 4, 9], options: { strides: 2, padding: 'same' } },
     { x: [5, 13, 11, 3], f: [3, 2, 3, 33], options: { dilations: [2, 1], padding: 'same' } },
     { x: [1, 3, 3, 2], f: [2, 2, 2, 3], options: {} },
+    // One input channel: 9 taps, so the filter gradient shares its chunks between threads.
+    { x: [16, 27, 29, 1], f: [3, 3, 1, 31], options: {} },
   ];
   for (const { x, f, options } of convs) {
     it(`fusedConv2d and its gradients: x ${JSON.stringify(x)}, filter ${JSON.stringify(f)}, ${JSON.stringify(options)}`, async () => {

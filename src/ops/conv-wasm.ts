@@ -4,7 +4,7 @@
 // With threads, a band's pixels are split into ranges, each thread gathering and multiplying its
 // own rows; the filter gradient gathers in parallel, then splits the GEMM's rows (the taps).
 import type { KernelCall } from '../backend/kernel.js';
-import { gemmCalls, gemmId, gemmThreads, rowRanges, runGemm, scratchPerThread } from '../backend/cpu/wasm/gemm-run.js';
+import { gemmCalls, gemmId, gemmScratchBytes, gemmThreads, rowRanges, runGemm, scratchPerThread } from '../backend/cpu/wasm/gemm-run.js';
 import { call, type Calls, type WasmRuntime } from '../backend/cpu/wasm/runtime.js';
 import { im2colFunction } from './conv-im2col-wasm.js';
 import type { ConvGeometry } from './conv-geometry.js';
@@ -97,8 +97,13 @@ export function filterWasm(g: ConvGeometry, chunk: number, splits: number): NonN
   const P = g.batch * g.outH * g.outW;
   return (rt, [x, dy], [out]) => {
     const band = Math.min(Math.max(chunk, 1), bandRows(width));
-    const cols = rt.scratch(band * width * 4, 1);
     const gather = im2colId(rt, true);
+    const chunkThreads = Math.min(splits, gemmThreads(rt, width, g.outC, P));
+    if (chunkThreads > 1 && width > 0 && g.outC > 0) {
+      filterByChunks(rt, { s, x, dy, out, width, P, chunk, splits, band, gather, threads: chunkThreads });
+      return;
+    }
+    const cols = rt.scratch(band * width * 4, 1);
     for (let sp = 0; sp < splits; sp++) {
       const part = out + 4 * sp * width * g.outC;
       const [q0, q1] = [sp * chunk, Math.min(P, (sp + 1) * chunk)];
@@ -116,4 +121,59 @@ export function filterWasm(g: ConvGeometry, chunk: number, splits: number): NonN
       }
     }
   };
+}
+
+/** What `filterByChunks` works on. */
+interface FilterJob {
+  s: Gather;
+  x: number;
+  dy: number;
+  out: number;
+  width: number;
+  P: number;
+  chunk: number;
+  splits: number;
+  band: number;
+  gather: number;
+  threads: number;
+}
+
+/**
+ * The filter gradient with its chunks shared out between threads: each thread owns whole chunks
+ * (their partials, its own im2col band and packing scratch) and runs them as one thread would, so
+ * every partial is summed in the same order as on one thread. Splitting each band's product by
+ * taps instead leaves little to share where there are few taps (9 for a one-channel 3×3 conv).
+ */
+function filterByChunks(rt: WasmRuntime, j: FilterJob): void {
+  const { s, width, band } = j;
+  const outC = s.g.outC;
+  const colsBytes = Math.ceil((band * width * 4) / 64) * 64;
+  const gemmBytes = Math.ceil(gemmScratchBytes(width, outC, band) / 64) * 64;
+  const cols = rt.scratch(colsBytes * j.threads, 1);
+  const packing = rt.scratch(gemmBytes * j.threads);
+  const gemm = gemmId(rt);
+  // Chunks past the last pixel (splits that do not divide P evenly) have zero partials.
+  const empty: number[] = [];
+  const lists = rowRangesOfChunks(j.splits, j.threads).map(([c0, c1], t) => {
+    const calls: Calls = [];
+    const myCols = cols + t * colsBytes;
+    for (let sp = c0; sp < c1; sp++) {
+      const part = j.out + 4 * sp * width * outC;
+      const [q0, q1] = [sp * j.chunk, Math.min(j.P, (sp + 1) * j.chunk)];
+      if (q1 <= q0) empty.push(part);
+      for (let b0 = q0; b0 < q1; b0 += band) {
+        const rows = Math.min(band, q1 - b0);
+        im2col(calls, j.gather, s, j.x, b0, b0 + rows, myCols);
+        gemmCalls(calls, gemm, { ptr: myCols, rowStride: 1, colStride: width }, { ptr: j.dy + 4 * b0 * outC, rowStride: outC, colStride: 1 }, part, width, outC, rows, b0 > q0, packing + t * gemmBytes);
+      }
+    }
+    return calls;
+  });
+  for (const part of empty) rt.heap.f32().fill(0, part / 4, part / 4 + width * outC);
+  rt.run(lists);
+}
+
+/** `threads` contiguous ranges of `n` chunks, as even as whole chunks allow. */
+function rowRangesOfChunks(n: number, threads: number): [number, number][] {
+  return Array.from({ length: threads }, (_, t) => [Math.floor((t * n) / threads), Math.floor(((t + 1) * n) / threads)] as [number, number]);
 }
