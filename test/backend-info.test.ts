@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isSoftwareAdapter } from '../src/backend/adapter-kind.js';
 import { wasmFeatures } from '../src/backend/cpu/wasm/features.js';
 import { isSoftwareAdapter as fromVulkanEnv } from '../src/cli/vulkan-env.js';
-import { getAdapterInfo, getCpuInfo, setBackend } from '../src/index.js';
+import { cpuThreads, getAdapterInfo, getCpuInfo, setBackend } from '../src/index.js';
 
 describe('getCpuInfo', () => {
   afterAll(() => setBackend('cpu'));
@@ -14,13 +14,14 @@ describe('getCpuInfo', () => {
     expect(wasmFeatures().simd).toBe(true); // Node ≥ 16 has SIMD128
     const info = getCpuInfo();
     expect(info?.kernels).toBe('wasm');
-    expect(info?.detail).toMatch(/^WebAssembly SIMD/);
+    expect(info?.detail).toMatch(/^WebAssembly SIMD.*, \d+ threads?$/);
+    expect(info?.detail).toContain(`${cpuThreads().threads} thread`);
     expect(getAdapterInfo()).toBeNull();
   });
 
   it("reports the JS reference kernels with { kernels: 'js' }", async () => {
     await setBackend('cpu', { kernels: 'js' });
-    expect(getCpuInfo()).toEqual({ kernels: 'js', detail: 'JavaScript (exact reference kernels)' });
+    expect(getCpuInfo()).toMatchObject({ kernels: 'js', detail: 'JavaScript (exact reference kernels)', threads: 1 });
   });
 });
 

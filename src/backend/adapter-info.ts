@@ -30,13 +30,19 @@ export interface CpuInfo {
    * (exact reference kernels)"; free text that may say more as the backend gains features.
    */
   detail: string;
+  /** Threads the kernels run on, and why that many (`cpuThreads()`'s answer). */
+  threads: number;
+  threadsNote: string;
 }
 
 /** The current CPU backend's kernels, or null when the backend is not the CPU. */
 export function getCpuInfo(): CpuInfo | null {
-  const backend = engine.backend as { name: string; kernels?: CpuKernels };
+  const backend = engine.backend as { name: string; kernels?: CpuKernels; threads?: number; threadsNote?: string };
   if (backend.name !== 'cpu' || !backend.kernels) return null;
   const kernels = backend.kernels;
-  if (kernels === 'js') return { kernels, detail: 'JavaScript (exact reference kernels)' };
-  return { kernels, detail: wasmFeatures().relaxedSimd ? 'WebAssembly SIMD (relaxed-SIMD fused multiply-add)' : 'WebAssembly SIMD' };
+  const threads = backend.threads ?? 1;
+  const threadsNote = backend.threadsNote ?? '';
+  if (kernels === 'js') return { kernels, detail: 'JavaScript (exact reference kernels)', threads, threadsNote };
+  const simd = wasmFeatures().relaxedSimd ? 'WebAssembly SIMD (relaxed-SIMD fused multiply-add)' : 'WebAssembly SIMD';
+  return { kernels, detail: `${simd}, ${threads} thread${threads === 1 ? '' : 's'}`, threads, threadsNote };
 }
