@@ -180,12 +180,15 @@ describe.runIf(wasmFeatures().simd)('cpu kernels: training', () => {
 });
 
 describe.runIf(wasmFeatures().simd)('cpu wasm memory', () => {
-  it('stays flat over 300 training steps: tensors reuse freed heap blocks, the wasm memory does not grow', async () => {
-    await nt.setBackend('cpu');
+  // On 2 threads too: batches of 32 are large enough that the GEMMs and elementwise kernels split.
+  for (const threads of [1, 2]) {
+  it(`stays flat over 300 training steps on ${threads} thread(s): tensors reuse freed heap blocks, the wasm memory does not grow`, async () => {
+    await nt.setBackend('cpu', { threads });
     const backend = engine.backend as CpuBackend;
+    expect(backend.threads).toBe(threads);
     const model = nt.sequential({
       layers: [
-        nt.layers.conv2d({ inputShape: [6, 6, 1], filters: 4, kernelSize: 3, activation: 'relu', seed: 1 }),
+        nt.layers.conv2d({ inputShape: [12, 12, 1], filters: 16, kernelSize: 3, activation: 'relu', seed: 1 }),
         nt.layers.maxPooling2d({ poolSize: 2 }),
         nt.layers.flatten(),
         nt.layers.dense({ units: 3, activation: 'softmax', seed: 2 }),
@@ -193,8 +196,8 @@ describe.runIf(wasmFeatures().simd)('cpu wasm memory', () => {
     });
     model.compile({ optimizer: nt.adam({ learningRate: 0.01 }), loss: 'sparseCategoricalCrossentropy' });
     const steps = 300;
-    const batch = 4;
-    const xs = nt.tensor(Float32Array.from(uniform(steps * batch * 36)), [steps * batch, 6, 6, 1]);
+    const batch = 32;
+    const xs = nt.tensor(Float32Array.from(uniform(steps * batch * 144)), [steps * batch, 12, 12, 1]);
     const ys = nt.tensor(Int32Array.from({ length: steps * batch }, (_, i) => i % 3), [steps * batch], 'int32');
     const heap: number[] = [];
     const live: number[] = [];
@@ -208,4 +211,5 @@ describe.runIf(wasmFeatures().simd)('cpu wasm memory', () => {
     nt.dispose([xs, ys]);
     model.dispose();
   });
+  }
 });
