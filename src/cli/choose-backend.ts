@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getAdapterInfo, setBackend } from '../index.js';
+import { getAdapterInfo, getCpuInfo, setBackend } from '../index.js';
 import type { MnistModelSpec } from '../examples/mnist-models.js';
 import {
   cachePath,
@@ -21,7 +21,8 @@ import {
 import { measureTraining } from './backend-measure.js';
 import { adapterName, adapterWarning, isSoftwareAdapter, withVulkanRetry } from './vulkan-env.js';
 
-const CPU = 'cpu (WebAssembly SIMD)';
+/** The CPU backend as it runs now, e.g. "cpu (WebAssembly SIMD, 2 threads)". */
+const cpuLabel = (): string => `cpu (${getCpuInfo()?.detail ?? 'JavaScript'})`;
 
 /** Neurite's version, from the package.json above this module (src/cli or dist). */
 export function neuriteVersion(): string {
@@ -56,7 +57,7 @@ async function probeWebGpu(): Promise<AdapterProbe> {
 export async function chooseBackend(requested: 'cpu' | 'webgpu' | undefined, spec: MnistModelSpec, batchSize: number, seed: number): Promise<string> {
   if (requested === 'cpu') {
     await setBackend('cpu');
-    return `Backend: ${CPU} (--backend cpu)`;
+    return `Backend: ${cpuLabel()} (--backend cpu)`;
   }
   if (requested === 'webgpu') {
     await withVulkanRetry(() => setBackend('webgpu'));
@@ -74,7 +75,7 @@ export async function chooseBackend(requested: 'cpu' | 'webgpu' | undefined, spe
   if ('why' in decision) {
     if (decision.why === 'no-adapter') {
       await setBackend('cpu');
-      return `Backend: ${CPU}: no WebGPU adapter (${decision.reason})`;
+      return `Backend: ${cpuLabel()}: no WebGPU adapter (${decision.reason})`;
     }
     if (decision.why === 'hardware') return `Backend: webgpu on the hardware adapter '${name}'`;
     await setBackend(decision.backend);
