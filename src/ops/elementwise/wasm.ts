@@ -151,6 +151,12 @@ function coalesce(shape: readonly number[], strides: readonly (readonly number[]
 
 /** Outputs of at least this many elements are split across threads (each thread a range of rows, or of columns). */
 export const ELEMENTWISE_PARALLEL_MIN = 1 << 15;
+/**
+ * …whose blocks (the two innermost dims after coalescing) hold at least this many: a worker's
+ * call costs about a microsecond of JS, so a transpose made of thousands of 16-element blocks
+ * ran 10× slower split than on one thread (an upsampling autoencoder's step: 80 → 317 ms).
+ */
+export const ELEMENTWISE_BLOCK_MIN = 1 << 10;
 
 /** `threads` even ranges [a, b) of n. */
 function ranges(n: number, threads: number): [number, number][] {
@@ -189,7 +195,7 @@ export function elementwiseWasm(spec: ElementwiseSpec, contiguous: readonly bool
     const offs = offsets.slice();
     // With threads, each block's rows (or, for fewer rows than threads, its columns) are split:
     // every element is computed by the same code either way.
-    const threads = total >= ELEMENTWISE_PARALLEL_MIN ? rt.threads : 1;
+    const threads = total >= ELEMENTWISE_PARALLEL_MIN && block >= ELEMENTWISE_BLOCK_MIN ? rt.threads : 1;
     const id = threads > 1 ? rt.threadModule(key, () => [rowFunction(spec)], HOST) : -1;
     const lists: Calls[] = Array.from({ length: threads }, () => []);
     for (let b = 0; b < outer; b++) {
