@@ -10,6 +10,7 @@ import { CpuBackend } from '../src/backend/cpu.js';
 import { engine } from '../src/engine.js';
 import { wasmFeatures } from '../src/backend/cpu/wasm/features.js';
 import { normRelativeError } from './helpers/close.js';
+import { rand, withGrads } from './helpers/kernels.js';
 import { uniform } from './helpers/random.js';
 
 type Inputs = { values: Float64Array; shape: number[] }[];
@@ -36,14 +37,6 @@ function expectClose(wasm: Float32Array[], js: Float32Array[], tol: number): voi
   });
 }
 
-const rand = (...shape: number[]) => ({ values: uniform(shape.reduce((p, d) => p * d, 1)), shape });
-/** f and the gradients of Σ f(x)·w with respect to every x; w (random, shaped as f's output) is the last input. */
-const withGrads = (f: (...xs: nt.Tensor[]) => nt.Tensor) => (...inputs: nt.Tensor[]) => {
-  const xs = inputs.slice(0, -1);
-  const w = inputs[inputs.length - 1];
-  const loss = (...ys: nt.Tensor[]) => nt.sum(nt.mul(f(...ys), w));
-  return [f(...xs), ...nt.grads(loss)(xs)];
-};
 
 describe.runIf(wasmFeatures().simd)('cpu kernels: wasm against the JS reference', () => {
   it('the default CPU backend runs wasm kernels; { kernels: "js" } the reference', async () => {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runGemm } from '../src/backend/cpu/wasm/gemm-run.js';
 import { WasmRuntime } from '../src/backend/cpu/wasm/runtime.js';
 import { wasmFeatures } from '../src/backend/cpu/wasm/features.js';
+import { gemmBoundRatio } from './helpers/kernels.js';
 import { uniform } from './helpers/random.js';
 
 const SHAPES: [number, number, number][] = [
@@ -30,23 +31,8 @@ describe.runIf(wasmFeatures().simd)('wasm GEMM core', () => {
         const b = tB ? { ptr: bPtr, rowStride: 1, colStride: K } : { ptr: bPtr, rowStride: N, colStride: 1 };
         runGemm(rt, a, b, cPtr, M, N, K);
         const got = rt.heap.f32().slice(cPtr / 4, cPtr / 4 + M * N + 8);
-        // Each output against the float32 summation bound |v − exact| ≤ K·u·Σ|a·b| (u = 2⁻²⁴): a
-        // wrong index or a lost product is off by a whole term, far beyond it.
-        let worst = 0;
-        for (let i = 0; i < M; i++) {
-          for (let j = 0; j < N; j++) {
-            let exact = 0;
-            let magnitude = 0;
-            for (let k = 0; k < K; k++) {
-              const p = A[tA ? k * M + i : i * K + k] * B[tB ? j * K + k : k * N + j];
-              exact += p;
-              magnitude += Math.abs(p);
-            }
-            const v = got[i * N + j];
-            expect(Number.isFinite(v)).toBe(true);
-            worst = Math.max(worst, Math.abs(v - exact) / (K * 2 ** -24 * magnitude + 1e-30));
-          }
-        }
+        // Each output against the float32 summation bound (helpers/kernels.ts).
+        const worst = gemmBoundRatio(A, B, got, M, K, N, tA, tB);
         expect(worst).toBeLessThanOrEqual(1);
         for (let g = M * N; g < M * N + 8; g++) expect(Number.isNaN(got[g])).toBe(true);
         rt.heap.release(aPtr, M * K * 4);

@@ -11,6 +11,7 @@ import { PARALLEL_MIN_MADDS, runGemm } from '../src/backend/cpu/wasm/gemm-run.js
 import { WasmRuntime } from '../src/backend/cpu/wasm/runtime.js';
 import { wasmFeatures } from '../src/backend/cpu/wasm/features.js';
 import { normRelativeError } from './helpers/close.js';
+import { gemmBoundRatio, rand, withGrads } from './helpers/kernels.js';
 import { uniform } from './helpers/random.js';
 
 /** M, K, N: above the threshold with ragged edges, M below the thread count's tiles, tiny and empty. */
@@ -94,19 +95,7 @@ describe.runIf(wasmFeatures().simd)('wasm GEMM core on threads', () => {
     const one = product(await runtime(1), A, B, M, K, N, false, false, false);
     const two = product(await runtime(2), A, B, M, K, N, false, false, false);
     expect(Buffer.from(two.buffer).equals(Buffer.from(one.buffer))).toBe(true);
-    let worst = 0;
-    for (let i = 0; i < M; i++) {
-      for (let j = 0; j < N; j++) {
-        let exact = 0;
-        let magnitude = 0;
-        for (let k = 0; k < K; k++) {
-          const p = A[i * K + k] * B[k * N + j];
-          exact += p;
-          magnitude += Math.abs(p);
-        }
-        worst = Math.max(worst, Math.abs(one[i * N + j] - exact) / (K * 2 ** -24 * magnitude));
-      }
-    }
+    const worst = gemmBoundRatio(A, B, one, M, K, N);
     expect(worst).toBeLessThanOrEqual(1);
   });
 
@@ -116,14 +105,6 @@ describe.runIf(wasmFeatures().simd)('wasm GEMM core on threads', () => {
 });
 
 type Inputs = { values: Float64Array; shape: number[] }[];
-const rand = (...shape: number[]) => ({ values: uniform(shape.reduce((p, d) => p * d, 1)), shape });
-/** f and the gradients of Σ f(x)·w with respect to every x; w (shaped as f's output) is the last input. */
-const withGrads = (f: (...xs: nt.Tensor[]) => nt.Tensor) => (...inputs: nt.Tensor[]) => {
-  const xs = inputs.slice(0, -1);
-  const w = inputs[inputs.length - 1];
-  const loss = (...ys: nt.Tensor[]) => nt.sum(nt.mul(f(...ys), w));
-  return [f(...xs), ...nt.grads(loss)(xs)];
-};
 
 /** Runs `f` from the same inputs on the wasm kernels at 1, 2 and 3 threads and on the JS (float64-summing) reference. */
 async function onThreads(inputs: Inputs, f: (...xs: nt.Tensor[]) => nt.Tensor[]): Promise<{ threads: Float32Array[][]; js: Float32Array[]; split: boolean[] }> {
