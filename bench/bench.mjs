@@ -101,13 +101,13 @@ const STEPS = quick ? 2 : 4;
 
 async function neuriteTrain(backend) {
   await nt.setBackend(backend);
-  return fitSamplesPerSecond(neuriteApi(nt), { steps: STEPS, reps: quick ? 1 : 2 });
+  return fitSamplesPerSecond(neuriteApi(nt), { steps: STEPS, reps: quick ? 1 : 3 });
 }
 
 async function tfTrain(backend) {
   await tf.setBackend(backend);
   await tf.ready();
-  return fitSamplesPerSecond(tfjsApi(tf, tfl), { steps: STEPS, reps: quick ? 1 : 2 });
+  return fitSamplesPerSecond(tfjsApi(tf, tfl), { steps: STEPS, reps: quick ? 1 : 3 });
 }
 
 const rows = [];

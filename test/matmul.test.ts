@@ -125,6 +125,9 @@ const MAT_SHAPES: [number, number, number][] = [
   // N a multiple of 4 (the register kernel reads B as vec4s) with odd M and K (k unrolled ×4, a remainder)
   [9, 7, 12],
   [33, 65, 20],
+  // enough tiles for the register kernel's 16 × 16 shape: ragged edges, K with a remainder, B as vec4s or not
+  [263, 37, 259],
+  [260, 65, 260],
 ];
 
 const BATCH_CASES: Case[] = [
@@ -136,9 +139,24 @@ const BATCH_CASES: Case[] = [
   { aBatch: [2, 3, 1], bBatch: [3, 2], M: 3, K: 5, N: 4 },
   // Interleaved broadcasts that do not collapse to three batch dims.
   { aBatch: [2, 1, 2, 1], bBatch: [1, 2, 1, 2], M: 3, K: 4, N: 5 },
+  // Large register tiles over a batch (each matrix alone has too few of them).
+  { aBatch: [4], bBatch: [4], M: 129, K: 9, N: 131 },
 ];
 
 describe('matMul kernel choice', () => {
+  it('gives register kernels 16 × 16 tiles where a product has enough of them, else 8 × 8', () => {
+    const keyOf = (aShape: number[], bShape: number[]) =>
+      nt.tidy(() => {
+        const [a, b] = [nt.zeros(aShape), nt.zeros(bShape)];
+        const attrs = { transposeA: false, transposeB: false };
+        return matMulOp.kernel([a, b], matMulOp.outputs([a, b], attrs), attrs, { tiling: 'register' }).key;
+      });
+    expect(keyOf([256, 8], [8, 256])).toContain('register:r16x4vu4'); // 16 × 16 = 256 tiles
+    expect(keyOf([240, 8], [8, 256])).toContain('register:r8x2vu4'); // 15 × 16 = 240: too few
+    expect(keyOf([16, 64, 8], [16, 8, 64])).toContain('register:r16x4vu4'); // 4 × 4 tiles × 16 matrices
+    expect(keyOf([256, 8], [8, 255])).toContain('register:r16x4su4'); // N not a multiple of 4: scalar B
+  });
+
   it('prefers register tiles on fallback adapters and workgroup tiles on GPUs', () => {
     const gpu = { vendor: 'nvidia', architecture: 'hopper', description: '', isFallbackAdapter: false };
     const swiftshader = { vendor: 'google', architecture: 'swiftshader', description: '', isFallbackAdapter: true };
@@ -177,6 +195,7 @@ describe.each(VARIANTS)('matMul on $name', (variant) => {
       [7, 13, 3],
       [33, 65, 31],
       [257, 129, 67],
+      [263, 37, 259],
     ])('[M,K,N] = [%i,%i,%i] matches float64', async (M, K, N) => {
       const [a, b] = operands({ aBatch: [], bBatch: [], M, K, N }, flags);
       const y = await neuriteMatMul(a, b, flags);

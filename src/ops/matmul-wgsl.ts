@@ -38,12 +38,20 @@ export type MatMulValues = ParamValues<typeof MATMUL_PARAMS.fields>;
 
 /**
  * The register kernel's shape where B's columns may not be read as vec4s: 8 rows × 2 vec4 columns
- * per invocation, scalar loads, k unrolled ×4 (one loop test per 4 steps). Other tiles (4×16, 8×12,
- * 8×16, 12×8) were no faster on SwiftShader (bench/matmul-probe.mjs).
+ * per invocation, scalar loads, k unrolled ×4 (one loop test per 4 steps). Products with few
+ * tiles, and the parts of split products, use it.
  */
 export const REGISTER_SHAPE: RegisterShape = { rows: 8, vec4s: 2, bVec4: false, kUnroll: 4 };
 
-/** Output rows × columns one invocation of the register kernel computes. */
+/**
+ * The shape for large products: 16 × 16 outputs per invocation, twice the loads' reuse. On
+ * SwiftShader every load an invocation makes is four branchy scalar loads, one per SIMD lane, so
+ * reuse is what counts: at 1024³, 1.17–1.21× the 8 × 8 tile (bench/matmul-probe.mjs, timed with
+ * the Node wait asleep). 12 × 16 to 20 × 20 tiles measured the same; larger ones were slower.
+ */
+export const LARGE_REGISTER_SHAPE: RegisterShape = { rows: 16, vec4s: 4, bVec4: false, kUnroll: 4 };
+
+/** Output rows × columns one invocation of the register kernel computes (the default shape). */
 export const REGISTER_TILE = { rows: REGISTER_SHAPE.rows, vec4s: REGISTER_SHAPE.vec4s, cols: REGISTER_SHAPE.vec4s * 4 } as const;
 
 /** Invocations per workgroup of the register kernel. */

@@ -12,6 +12,7 @@ import type { OpDef } from './op.js';
 import { unbroadcast } from './binary.js';
 import { activationBackprop, checkFusedActivation, cpuEpilogue, epilogueWgsl, type FusedActivation } from './epilogue.js';
 import {
+  LARGE_REGISTER_SHAPE,
   MATMUL_PARAMS,
   REGISTER_SHAPE,
   REGISTER_TILE,
@@ -242,12 +243,21 @@ interface Epilogue {
 }
 
 /**
- * The register kernel's shape for a product: B read as vec4s where its columns are contiguous and
- * N is a multiple of 4 (every B offset then is too): a quarter of B's loads. On SwiftShader, timed
- * in CPU time against the scalar rolled loop, it gains 0–10 % (within the noise; BENCHMARKS.md).
+ * Large tiles only where the product still spreads over this many invocations (4 workgroups), so
+ * every core of a software adapter gets work.
  */
-function registerShape(N: number, transposeB: boolean): RegisterShape {
-  return { ...REGISTER_SHAPE, bVec4: !transposeB && N % 4 === 0 };
+const LARGE_TILE_MIN_INVOCATIONS = 4 * REGISTER_WORKGROUP;
+
+/**
+ * The register kernel's shape for a product: 16 × 16 tiles where there are enough of them, else
+ * 8 × 8; B read as vec4s where its columns are contiguous and N is a multiple of 4 (every B offset
+ * then is too): a quarter of B's loads (0–10 % on SwiftShader, within the noise; BENCHMARKS.md).
+ */
+function registerShape(M: number, N: number, batches: number, transposeB: boolean): RegisterShape {
+  const large = LARGE_REGISTER_SHAPE;
+  const largeTiles = Math.ceil(M / large.rows) * Math.ceil(N / (large.vec4s * 4)) * batches;
+  const shape = largeTiles >= LARGE_TILE_MIN_INVOCATIONS ? large : REGISTER_SHAPE;
+  return { ...shape, bVec4: !transposeB && N % 4 === 0 };
 }
 
 /** The pipeline key and WGSL of one of the two kernels. */
@@ -272,8 +282,9 @@ function matMulCall(g: Geometry, attrs: MatMulAttrs, epi: Epilogue | null, prefs
   const as = [...Array<number>(pad).fill(0), ...layout.aStrides];
   const bs = [...Array<number>(pad).fill(0), ...layout.bStrides];
   const register = prefs.tiling === 'register';
-  const tileRows = register ? REGISTER_TILE.rows : WORKGROUP_TILE;
-  const tileCols = register ? REGISTER_TILE.cols : WORKGROUP_TILE;
+  const shape = register ? registerShape(M, N, sizeOf(g.batch), transposeB) : null;
+  const tileRows = shape ? shape.rows : WORKGROUP_TILE;
+  const tileCols = shape ? shape.vec4s * 4 : WORKGROUP_TILE;
   const tilesM = Math.ceil(M / tileRows);
   const tilesN = Math.ceil(N / tileCols);
   const count = tilesM * tilesN * batches;
@@ -292,7 +303,7 @@ function matMulCall(g: Geometry, attrs: MatMulAttrs, epi: Epilogue | null, prefs
   const name = epi ? 'fusedMatMul' : 'matMul';
   const call: KernelCall = {
     name,
-    ...kernelSource(name, register ? registerShape(N, transposeB) : null, attrs, epi),
+    ...kernelSource(name, shape, attrs, epi),
     uniforms: MATMUL_PARAMS.uniforms(params),
     workgroups: register ? linearWorkgroups(count, REGISTER_WORKGROUP) : linearWorkgroups(count, 1),
     cpu: ([a, b, ...rest], [out]) => {

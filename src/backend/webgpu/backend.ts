@@ -8,6 +8,7 @@ import { emptyStats, type Backend, type BackendStats, type Storage } from '../ba
 import type { KernelCall, KernelPreferences, SplitLimits, Uniform } from '../kernel.js';
 import { BindGroupCache, type BoundRange } from './bind-groups.js';
 import { BufferPool } from './buffer-pool.js';
+import { CompletionWait, pollsWhileWaiting } from './completion-wait.js';
 import { acquireDevice, type AcquiredDevice, type WebGpuOptions } from './device.js';
 import { PipelineCache } from './pipelines.js';
 import { defaultTiling, immediateTiling, measuredTiling, requestedTiling, type TilingChoice, type TilingRequest } from './tiling-choice.js';
@@ -43,6 +44,7 @@ interface PendingDispatch {
   call: KernelCall;
   ranges: BoundRange[];
   pipeline: GPUComputePipeline;
+  pipelineId: number;
   layout: GPUBindGroupLayout;
   uniformOffset: number;
   uniformBytes: number;
@@ -80,6 +82,8 @@ export class WebGpuBackend implements Backend {
   tilingChoice: TilingChoice;
   /** Called when the device is lost, so the registry can start a new one next time. */
   onLost?: () => void;
+  /** How reads wait for the GPU: asleep through most of it where the runtime busy-polls (Node). */
+  readonly completionWait: CompletionWait;
   /** Dawn's instance in Node: held so it outlives the device (see device.ts). */
   private readonly keepAlive: unknown;
   private readonly pool: BufferPool;
@@ -108,6 +112,7 @@ export class WebGpuBackend implements Backend {
     this.pipelines = new PipelineCache(this.device);
     this.bindGroups = new BindGroupCache(this.device);
     this.maxDispatchesPerSubmit = options.maxDispatchesPerSubmit ?? 64;
+    this.completionWait = new CompletionWait(options.sleepWhileWaiting ?? pollsWhileWaiting());
     this.tilingRequest = requestedTiling(options.tiling) ?? { tiling: defaultTiling(this.adapterInfo), source: 'adapter-info' };
     this.tilingChoice = immediateTiling(this.tilingRequest, this.adapterInfo);
     void this.device.lost.then((info) => {
@@ -208,7 +213,7 @@ export class WebGpuBackend implements Backend {
   /** Records one dispatch, binding each storage whole or the window the call names. */
   private dispatch(call: KernelCall, storages: readonly Storage[], inputCount: number): void {
     const hasUniforms = call.uniforms.length > 0;
-    const { pipeline, layout } = this.compile(call, inputCount, storages.length - inputCount, hasUniforms);
+    const { pipeline, layout, id: pipelineId } = this.compile(call, inputCount, storages.length - inputCount, hasUniforms);
     const ranges: BoundRange[] = storages.map((s, i) => {
       const w = call.windows?.[i];
       const buffer = (s as GpuStorage).buffer;
@@ -216,7 +221,7 @@ export class WebGpuBackend implements Backend {
     });
     const uniformBytes = Math.max(16, Math.ceil((call.uniforms.length * 4) / 16) * 16);
     const uniformOffset = hasUniforms ? this.pushUniforms(call.uniforms) : 0;
-    this.pending.push({ call, ranges, pipeline, layout, uniformOffset, uniformBytes: hasUniforms ? uniformBytes : 0 });
+    this.pending.push({ call, ranges, pipeline, pipelineId, layout, uniformOffset, uniformBytes: hasUniforms ? uniformBytes : 0 });
     this.counters.dispatches++;
     if (this.pending.length >= this.maxDispatchesPerSubmit) this.flush();
   }
@@ -226,6 +231,7 @@ export class WebGpuBackend implements Backend {
     const encoder = this.device.createCommandEncoder();
     this.encodePending(encoder);
     this.device.queue.submit([encoder.finish()]);
+    this.completionWait.noteSubmit();
     this.counters.submits++;
     this.pool.onSubmit();
   }
@@ -247,12 +253,13 @@ export class WebGpuBackend implements Backend {
     this.encodePending(encoder);
     storages.forEach((s, i) => encoder.copyBufferToBuffer((s as GpuStorage).buffer, 0, staging, offsets[i], sizes[i]));
     this.device.queue.submit([encoder.finish()]);
+    this.completionWait.noteSubmit();
     const submitError = this.device.popErrorScope();
     this.counters.submits++;
     this.counters.readbacks++;
     this.pool.onSubmit();
     try {
-      await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+      await this.completionWait.wait(() => staging.mapAsync(GPUMapMode.READ, 0, bytes));
     } catch (e) {
       this.throwIfFailed('read');
       // A destroyed device fails the map before it reports its loss: give it that moment.
@@ -292,7 +299,7 @@ export class WebGpuBackend implements Backend {
 
   async sync(): Promise<void> {
     this.flush();
-    await this.device.queue.onSubmittedWorkDone();
+    await this.completionWait.wait(() => this.device.queue.onSubmittedWorkDone());
     this.throwIfFailed('sync');
   }
 
@@ -372,6 +379,7 @@ export class WebGpuBackend implements Backend {
       pass.setBindGroup(0, this.bindGroups.get(d.layout, d.ranges, uniform), uniform ? [d.uniformOffset] : []);
       const [x, y, z] = d.call.workgroups;
       pass.dispatchWorkgroups(x, y, z);
+      this.completionWait.noteDispatch(d.pipelineId, x, y, z);
     }
     pass.end();
     this.counters.bindGroupCreations += this.bindGroups.creations - before;

@@ -23,6 +23,12 @@ export interface WebGpuOptions {
    * without huge tensors. At least minStorageBufferOffsetAlignment (256 bytes).
    */
   maxBindingBytes?: number;
+  /**
+   * Sleep through most of a wait for the GPU, polling only near its expected end, instead of
+   * polling throughout (default: on in Node, whose Dawn binding polls on every event-loop turn
+   * and so takes a CPU core; a software adapter runs on those cores). See completion-wait.ts.
+   */
+  sleepWhileWaiting?: boolean;
 }
 
 /** A device and what we learned about it. */

@@ -7,6 +7,8 @@
 interface CachedPipeline {
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
+  /** A small number naming the pipeline, for cheap signatures of submitted work. */
+  id: number;
 }
 
 /** Pipelines by kernel key; compiles on first use. */
@@ -38,7 +40,7 @@ export class PipelineCache {
       compute: { module, entryPoint: 'main' },
     });
     this.compilations++;
-    const entry = { pipeline, layout };
+    const entry = { pipeline, layout, id: this.compilations };
     this.pipelines.set(key, entry);
     return entry;
   }

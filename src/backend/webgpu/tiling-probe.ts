@@ -16,10 +16,11 @@ export type TilingTimings = Record<Tiling, number>;
 
 /**
  * The probe's products: a 256³ matMul and the tutorial CNN's second conv (x [2,26,26,32] ⋆ [3,3,32,64]),
- * each with warm-up shapes that build the same pipelines (the conv keeps outC, which picks its tile).
+ * each with warm-up shapes that build the same pipelines: the product keeps M and N (which pick
+ * its tile) with K = 1, the conv keeps outC.
  */
 const PROBES: readonly { op: OpDef<never>; attrs: object; shapes: number[][]; warm: number[][] }[] = [
-  { op: matMulOp as OpDef<never>, attrs: { transposeA: false, transposeB: false }, shapes: [[256, 256], [256, 256]], warm: [[8, 8], [8, 8]] },
+  { op: matMulOp as OpDef<never>, attrs: { transposeA: false, transposeB: false }, shapes: [[256, 256], [256, 256]], warm: [[256, 1], [1, 256]] },
   { op: conv2dOp as OpDef<never>, attrs: convAttrs('conv2d', {}), shapes: [[2, 26, 26, 32], [3, 3, 32, 64]], warm: [[1, 3, 3, 32], [3, 3, 32, 64]] },
 ];
 
