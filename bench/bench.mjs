@@ -172,7 +172,7 @@ const target = new URL('../BENCHMARKS.md', import.meta.url);
 const previous = existsSync(target) ? readFileSync(target, 'utf8') : '';
 const measured = new Set(rows.map((r) => r.what));
 const previousDate = /^- Date: (.+)$/m.exec(previous)?.[1];
-// With --only, rows of the benchmarks not run this time are kept from the previous report.
+// With --only or --webgpu-only, rows of the benchmarks not run this time are kept from the previous report.
 // Kept cells are placed by the previous header's column names, so a run that adds columns keeps rows aligned.
 const cellsOf = (line) => line.replace(/^\| /, '').replace(/ \|$/, '').split(' | ');
 const previousHeader = cellsOf(previous.split('<!-- notes: kept across runs -->')[0].split('\n').find((l) => l.startsWith('| benchmark')) ?? '');
@@ -183,7 +183,8 @@ const realign = (line) => {
 };
 // Only the generated table's rows: the notes below the marker hold tables of their own.
 const previousTable = previous.split('<!-- notes: kept across runs -->')[0];
-const keptRows = only
+const partial = only ? `only '${only}'` : webgpuOnly ? 'only WebGPU' : null;
+const keptRows = partial
   ? previousTable.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| benchmark') && !measured.has(l.split(' | ')[0].slice(2))).map(realign)
   : [];
 const table = [header, `|${'---|'.repeat(cols.length + 2 + leads.length)}`]
@@ -198,9 +199,9 @@ Produced by \`npm run bench\` (bench/bench.mjs): Neurite, TF.js 4.22 and jax-js 
 WebGPU) measured in the same Node process, on the same WebGPU adapter and on the CPU. Higher is better, except for times (ms). Each
 figure is the median of a few timed runs after a warm-up, including the readback of the result.
 The host rows time the tutorial CNN (batch 64, Adam) on a null WebGPU device that does no work
-(bench/null-webgpu.mjs): the JavaScript cost of a step, which bounds training on a fast GPU.${only ? `
+(bench/null-webgpu.mjs): the JavaScript cost of a step, which bounds training on a fast GPU.${partial ? `
 
-This run measured only '${only}'; the other rows are from the previous run${previousDate ? ` (${previousDate})` : ''}.` : ''}
+This run measured ${partial}; the other rows are from the previous run${previousDate ? ` (${previousDate})` : ''}.` : ''}
 
 - Date: ${date}
 - Machine: ${machine}
