@@ -25,6 +25,8 @@ const vite = await createServer({ server: { middlewareMode: true, hmr: false }, 
 const wgslMod = await vite.ssrLoadModule('/src/ops/matmul-wgsl.ts');
 const epiMod = await vite.ssrLoadModule('/src/ops/epilogue.ts');
 const nt = await vite.ssrLoadModule('/src/index.ts');
+const { CompletionWait } = await vite.ssrLoadModule('/src/backend/webgpu/completion-wait.ts');
+const completionWait = new CompletionWait(true);
 
 const adapter = await gpu.requestAdapter();
 const device = await adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize } });
@@ -93,9 +95,7 @@ function rawKernel(variant) {
     entries: [aBuf, bBuf, outBuf, uni].map((buffer, binding) => ({ binding, resource: { buffer } })),
   });
   const groups = Math.ceil(params.count / workgroup);
-  let fastest = Infinity;
   return async () => {
-    const t0 = performance.now();
     const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();
     pass.setPipeline(pipeline);
@@ -103,12 +103,10 @@ function rawKernel(variant) {
     pass.dispatchWorkgroups(Math.min(groups, 65535), Math.ceil(groups / 65535));
     pass.end();
     device.queue.submit([enc.finish()]);
-    // Dawn's Node binding polls while a map is pending, taking a core from SwiftShader: sleep
-    // through most of the time this kernel took before, as the library does (completion-wait.ts).
-    if (fastest < Infinity) await new Promise((resolve) => setTimeout(resolve, 0.9 * fastest));
     // A readback of one value waits for the kernel; Dawn's onSubmittedWorkDone resolves late in Node.
-    await readOut(4);
-    fastest = Math.min(fastest, performance.now() - t0);
+    // Dawn's Node binding polls while a map is pending, taking a core from SwiftShader: poll
+    // slowly, as the library does (completion-wait.ts).
+    await completionWait.wait(() => readOut(4));
   };
 }
 

@@ -109,6 +109,9 @@ const BACKPROP: Case[] = [
   { x: [3, 11, 9, 67], f: [3, 3, 67, 70], strides: 2, padding: 'same' },
   { x: [2, 17, 15, 9], f: [3, 2, 9, 66], strides: [2, 1], dilations: [1, 2] },
   { x: [5, 23, 21, 3], f: [3, 3, 3, 5], padding: 'same' },
+  // inC a multiple of 16: the filter gradient's 16-row tile, with ragged vec4 columns, scalar columns, padding.
+  { x: [3, 9, 11, 32], f: [3, 3, 32, 36], padding: 'same' },
+  { x: [2, 8, 7, 16], f: [2, 3, 16, 5], strides: 2 },
 ];
 
 const opts = (c: Case) => ({ strides: c.strides, padding: c.padding, dilations: c.dilations });

@@ -2,6 +2,8 @@
 // references written here (not by calling Neurite), on fresh random inputs of odd sizes.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as nt from '../src/index.js';
+import { contiguousInput, elementwiseCall } from '../src/ops/elementwise/kernel.js';
+import { E } from '../src/ops/elementwise/expr.js';
 import { BACKENDS, RTOL, useBackend } from './helpers/backends.js';
 import { expectAllClose } from './helpers/close.js';
 import { uniform } from './helpers/random.js';
@@ -44,7 +46,8 @@ const COMPARISONS: { name: string; f: (a: nt.Tensor, b: nt.Tensor) => nt.Tensor;
   { name: 'notEqual', f: nt.notEqual, ref: (a, b) => +(a !== b) },
 ];
 
-const SIZES = [1, 3, 7, 13, 31, 257, 4099];
+// 1028 is a multiple of 4 (the four-lane kernel) but not of a workgroup's 4 × 64 elements.
+const SIZES = [1, 3, 7, 13, 31, 257, 1028, 4099];
 const H = 1e-6;
 
 /** Central difference of a float64 function: the gradient reference. */
@@ -181,5 +184,59 @@ describe.each(BACKENDS)('elementwise on %s', (backend) => {
     expect(y.shape).toEqual([0, 3]);
     expect((await y.data()).length).toBe(0);
     y.dispose();
+  });
+});
+
+describe.each(BACKENDS)('four elements per invocation on %s', (backend) => {
+  beforeAll(() => useBackend(backend));
+
+  it('gives a fused chain with a scalar operand, NaN, infinities and an int32 result the scalar kernel\'s values', async () => {
+    // The same formula on 1028 elements (four lanes) and on 1029 (one lane), against float64.
+    for (const n of [1028, 1029]) {
+      const x = Float32Array.from(uniform(n, -3, 3));
+      x[5] = NaN;
+      x[6] = Infinity;
+      x[7] = -Infinity;
+      const [xt, st] = [nt.tensor(x, [n]), nt.scalar(0.75)];
+      const y = nt.tidy(() => nt.relu(nt.sub(nt.mul(xt, st), 0.5)));
+      const k = nt.tidy(() => nt.cast(nt.mul(xt, 10), 'int32'));
+      const got = Array.from(await y.data());
+      expect(got[5]).toBeNaN();
+      expect(got.slice(6, 8)).toEqual([Infinity, 0]);
+      got[5] = 0;
+      expectAllClose(got, Array.from(x, (v, i) => (i === 5 ? 0 : Math.max(v * 0.75 - 0.5, 0))), { rtol: RTOL[backend] });
+      const wantInt = Array.from(x, (v) => {
+        const f = Math.fround(v * 10);
+        return Number.isNaN(f) ? 0 : Math.trunc(Math.min(Math.max(f, -2147483648), 2147483520)) + 0; // + 0: no −0 in an int32
+      });
+      expect(Array.from(await k.data())).toEqual(wantInt);
+      nt.dispose([xt, st, y, k]);
+    }
+  });
+});
+
+describe('which elementwise kernel', () => {
+  const relu = E.max(E.input(0), E.const(0));
+  const strided = (shape: number[]) => ({ dtype: 'float32' as const, strides: [1, shape[0]], offset: 0 });
+
+  it('takes four lanes for contiguous or single-value inputs over a multiple of 4 elements, one otherwise', () => {
+    const contiguous = elementwiseCall('relu', relu, [contiguousInput('float32', [8, 6])], [8, 6], 'float32');
+    expect(contiguous.key).toMatch(/:v4$/);
+    expect(contiguous.workgroups[0] * 64).toBeGreaterThanOrEqual(12);
+    const single = elementwiseCall('add', E.add(E.input(0), E.input(1)), [contiguousInput('float32', [8, 6]), { dtype: 'float32', strides: [0, 0], offset: 3 }], [8, 6], 'float32');
+    expect(single.key).toMatch(/:v4$/);
+    expect(single.wgsl()).toContain('in1[p.o1]');
+    expect(elementwiseCall('relu', relu, [contiguousInput('float32', [7, 3])], [7, 3], 'float32').key).not.toMatch(/:v4$/);
+    expect(elementwiseCall('relu', relu, [strided([6, 8])], [8, 6], 'float32').key).not.toMatch(/:v4$/);
+  });
+
+  it('splits a four-lane kernel into one-lane parts, whose ranges need not be multiples of 4', () => {
+    const call = elementwiseCall('relu', relu, [contiguousInput('float32', [1000])], [1000], 'float32');
+    const parts = call.split!({ maxElements: 256, alignElements: 2 });
+    expect(parts.length).toBeGreaterThan(1);
+    for (const part of parts) {
+      expect(part.key).not.toMatch(/:v4$/);
+      expect(part.wgsl()).not.toContain('vec4');
+    }
   });
 });

@@ -498,7 +498,8 @@ describe.runIf(gpu)(`webgpu with a ${LIMIT_BYTES}-byte binding limit`, () => {
       [tiling, [3, 8, 10, 3], [3, 3, 3, 5], 2, 1, true],
       [tiling, [1, 9, 11, 2], [3, 3, 2, 3], 1, 2, true],
       [tiling, [3, 7, 5, 5], [2, 3, 5, 7], 1, 1, false],
-      // inC a multiple of the register tile's 8 rows: the filter gradient's one-tap-per-tile variant.
+      // inC a multiple of the register tile's 8 rows: the filter gradient's one-tap-per-tile variant
+      // (inC 16: its 16-row tile).
       [tiling, [2, 7, 6, 8], [3, 3, 8, 2], 1, 1, true],
       [tiling, [2, 6, 5, 8], [2, 2, 8, 4], 2, 1, false],
       [tiling, [1, 7, 5, 16], [1, 2, 16, 3], 1, 2, true],

@@ -202,7 +202,7 @@ function reduce(kind: ReduceKind, x: Tensor, { axis, keepDims = false }: ReduceO
 /** Below this many outputs, one thread per output leaves a GPU idle… */
 const FEW_OUTPUTS = 512;
 /** …when each would loop over more than this many elements. */
-const LONG_REDUCTION = 8192;
+const LONG_REDUCTION = 1024;
 /** Elements each thread of the first pass reduces. */
 const CHUNK = 256;
 

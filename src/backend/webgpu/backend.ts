@@ -44,7 +44,6 @@ interface PendingDispatch {
   call: KernelCall;
   ranges: BoundRange[];
   pipeline: GPUComputePipeline;
-  pipelineId: number;
   layout: GPUBindGroupLayout;
   uniformOffset: number;
   uniformBytes: number;
@@ -213,7 +212,7 @@ export class WebGpuBackend implements Backend {
   /** Records one dispatch, binding each storage whole or the window the call names. */
   private dispatch(call: KernelCall, storages: readonly Storage[], inputCount: number): void {
     const hasUniforms = call.uniforms.length > 0;
-    const { pipeline, layout, id: pipelineId } = this.compile(call, inputCount, storages.length - inputCount, hasUniforms);
+    const { pipeline, layout } = this.compile(call, inputCount, storages.length - inputCount, hasUniforms);
     const ranges: BoundRange[] = storages.map((s, i) => {
       const w = call.windows?.[i];
       const buffer = (s as GpuStorage).buffer;
@@ -221,7 +220,7 @@ export class WebGpuBackend implements Backend {
     });
     const uniformBytes = Math.max(16, Math.ceil((call.uniforms.length * 4) / 16) * 16);
     const uniformOffset = hasUniforms ? this.pushUniforms(call.uniforms) : 0;
-    this.pending.push({ call, ranges, pipeline, pipelineId, layout, uniformOffset, uniformBytes: hasUniforms ? uniformBytes : 0 });
+    this.pending.push({ call, ranges, pipeline, layout, uniformOffset, uniformBytes: hasUniforms ? uniformBytes : 0 });
     this.counters.dispatches++;
     if (this.pending.length >= this.maxDispatchesPerSubmit) this.flush();
   }
@@ -231,7 +230,6 @@ export class WebGpuBackend implements Backend {
     const encoder = this.device.createCommandEncoder();
     this.encodePending(encoder);
     this.device.queue.submit([encoder.finish()]);
-    this.completionWait.noteSubmit();
     this.counters.submits++;
     this.pool.onSubmit();
   }
@@ -253,7 +251,6 @@ export class WebGpuBackend implements Backend {
     this.encodePending(encoder);
     storages.forEach((s, i) => encoder.copyBufferToBuffer((s as GpuStorage).buffer, 0, staging, offsets[i], sizes[i]));
     this.device.queue.submit([encoder.finish()]);
-    this.completionWait.noteSubmit();
     const submitError = this.device.popErrorScope();
     this.counters.submits++;
     this.counters.readbacks++;
@@ -379,7 +376,6 @@ export class WebGpuBackend implements Backend {
       pass.setBindGroup(0, this.bindGroups.get(d.layout, d.ranges, uniform), uniform ? [d.uniformOffset] : []);
       const [x, y, z] = d.call.workgroups;
       pass.dispatchWorkgroups(x, y, z);
-      this.completionWait.noteDispatch(d.pipelineId, x, y, z);
     }
     pass.end();
     this.counters.bindGroupCreations += this.bindGroups.creations - before;

@@ -24,9 +24,10 @@ export interface WebGpuOptions {
    */
   maxBindingBytes?: number;
   /**
-   * Sleep through most of a wait for the GPU, polling only near its expected end, instead of
-   * polling throughout (default: on in Node, whose Dawn binding polls on every event-loop turn
-   * and so takes a CPU core; a software adapter runs on those cores). See completion-wait.ts.
+   * While waiting for the GPU, let the main thread sleep between polls of the device (one a
+   * millisecond after the first 2 ms) instead of polling on every event-loop turn (default: on in
+   * Node, whose Dawn binding polls so and takes a CPU core; a software adapter runs on those
+   * cores). See completion-wait.ts.
    */
   sleepWhileWaiting?: boolean;
 }

@@ -7,8 +7,6 @@
 interface CachedPipeline {
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
-  /** A small number naming the pipeline, for cheap signatures of submitted work. */
-  id: number;
 }
 
 /** Pipelines by kernel key; compiles on first use. */
@@ -40,7 +38,7 @@ export class PipelineCache {
       compute: { module, entryPoint: 'main' },
     });
     this.compilations++;
-    const entry = { pipeline, layout, id: this.compilations };
+    const entry = { pipeline, layout };
     this.pipelines.set(key, entry);
     return entry;
   }
