@@ -8,6 +8,9 @@ import { describe, expect, it } from 'vitest';
 import * as nt from '../src/index.js';
 import { engine } from '../src/engine.js';
 import { conv2dBackpropFilter, conv2dBackpropFilterOp, conv2dBackpropInput, conv2dBackpropInputOp, conv2dOp, fusedConv2dOp } from '../src/ops/conv.js';
+import { col2imOp, im2colOp, wastedTapShare } from '../src/ops/conv-columns.js';
+import { convAttrs, convGeometry } from '../src/ops/conv-geometry.js';
+import { covering } from './helpers/coverage.js';
 import { VARIANTS, useVariant } from './helpers/variants.js';
 import { normRelativeError } from './helpers/close.js';
 import { freshRng, uniform } from './helpers/random.js';
@@ -268,6 +271,22 @@ describe.each(VARIANTS)('conv2d on $name', (variant) => {
     nt.dispose([gx, gw]);
   });
 
+  if (tiling === 'register') {
+    it('takes the input gradient through patch columns where most taps fall outside dy, directly elsewhere', async () => {
+      // 5 × 5 inputs from 3 × 3 outputs (the tutorial CNN's third conv): 64 % of the direct kernel's taps are skipped.
+      const small: Case = { x: [3, 5, 5, 12], f: [3, 3, 12, 7] };
+      expect(wastedTapShare(convGeometry('t', small.x, small.f, convAttrs('t', {})))).toBeCloseTo(0.64, 2);
+      expect(wastedTapShare(convGeometry('t', [2, 13, 13, 4], [3, 3, 4, 4], convAttrs('t', {})))).toBeLessThan(0.5);
+      await covering({ forward: ['col2im', 'matMul'] }, async () => {
+        const [w, dy] = [uniform(size(small.f)), uniform(3 * 3 * 3 * 7)];
+        const gx = nt.tidy(() => conv2dBackpropInput(t32(dy, [3, 3, 3, 7]), t32(w, small.f), small.x));
+        const { dx } = refConvAdjoints(new Float64Array(size(small.x)), w, dy, small);
+        expect(normRelativeError(await gx.data(), dx)).toBeLessThan(tol);
+        gx.dispose();
+      });
+    });
+  }
+
   it.each(GRADIENT.map((c) => [label(c), c] as const))('gradients match central differences: %s', (_l, c) => gradCase(c, Infinity));
 
   it.each(GRADIENT_SAMPLED.map((c) => [label(c), c] as const))('gradients of an MNIST-sized layer match at sampled elements: %s', (_l, c) =>
@@ -441,6 +460,85 @@ describe.each(VARIANTS)('fusedConv2d on $name', (variant) => {
         new nt.ShapeError('fusedConv2d: input [1,5,5,2] has 2 channels but filter [3,3,3,4] expects inC=3'),
       );
       expect(() => nt.fusedConv2d(nt.zeros([5, 5]), w, { activation: 'relu' })).toThrow(/fusedConv2d: expected x of rank 4/);
+    });
+  });
+});
+
+/** im2col in float64: each output pixel's patch of x as a row [N·outH·outW, kh·kw·C], zeros outside x. */
+function refIm2col(x: Float64Array, c: Case): Float64Array {
+  const [N, H, W, C] = c.x;
+  const [KH, KW] = c.f;
+  const [sh, sw] = pair(c.strides);
+  const [dh, dw] = pair(c.dilations);
+  const [OH, pt] = axis(H, KH, sh, dh, c.padding ?? 'valid');
+  const [OW, pl] = axis(W, KW, sw, dw, c.padding ?? 'valid');
+  const out = new Float64Array(N * OH * OW * KH * KW * C);
+  let o = 0;
+  for (let n = 0; n < N; n++)
+    for (let oy = 0; oy < OH; oy++)
+      for (let ox = 0; ox < OW; ox++)
+        for (let ky = 0; ky < KH; ky++)
+          for (let kx = 0; kx < KW; kx++)
+            for (let i = 0; i < C; i++, o++) {
+              const [iy, ix] = [oy * sh + ky * dh - pt, ox * sw + kx * dw - pl];
+              if (iy >= 0 && iy < H && ix >= 0 && ix < W) out[o] = x[((n * H + iy) * W + ix) * C + i];
+            }
+  return out;
+}
+
+/** col2im in float64: the adjoint of refIm2col, summing each column back where it was gathered from. */
+function refCol2im(columns: Float64Array, c: Case): Float64Array {
+  const dx = new Float64Array(size(c.x));
+  const unit = new Float64Array(dx.length);
+  // Which x element each column reads: gather the element indices themselves.
+  unit.forEach((_, i) => (unit[i] = i + 1));
+  refIm2col(unit, c).forEach((v, k) => {
+    if (v > 0) dx[v - 1] += columns[k];
+  });
+  return dx;
+}
+
+describe.each(VARIANTS)('im2col and col2im on $name', (variant) => {
+  useVariant(variant);
+  const { backend } = variant;
+  const tol = TOL[backend];
+  const attrsOf = (c: Case) => ({ ...convAttrs('t', opts(c)), xShape: c.x, taps: [c.f[0], c.f[1]] as [number, number] });
+  // Odd sizes; four channels (vec4 lanes) and three; strides, dilations, both paddings.
+  const CASES: Case[] = [
+    { x: [2, 5, 5, 4], f: [3, 3, 4, 1] },
+    { x: [1, 7, 6, 3], f: [3, 2, 3, 1], strides: 2, padding: 'same' },
+    { x: [2, 9, 7, 8], f: [2, 3, 8, 1], strides: [2, 1], dilations: [1, 2] },
+    { x: [1, 4, 4, 1], f: [3, 3, 1, 1], padding: 'same' },
+  ];
+
+  it.each(CASES.map((c) => [label(c), c] as const))('match float64, and each is the other\'s gradient: %s', async (_l, c) => {
+    const attrs = attrsOf(c);
+    const x = uniform(size(c.x));
+    const columnsRef = refIm2col(x, c);
+    const cols = uniform(columnsRef.length);
+    await covering({ forward: ['im2col', 'col2im'], gradient: ['im2col', 'col2im'] }, async () => {
+      const [xt, ct] = [t32(x, c.x), t32(cols, [columnsRef.length / (c.f[0] * c.f[1] * c.x[3]), c.f[0] * c.f[1] * c.x[3]])];
+      const gathered = engine.runOp(im2colOp, [xt], attrs)[0];
+      const summed = engine.runOp(col2imOp, [ct], attrs)[0];
+      expect(gathered.shape).toEqual(ct.shape);
+      expect(summed.shape).toEqual(c.x);
+      expect(normRelativeError(await gathered.data(), columnsRef)).toBe(0);
+      expect(normRelativeError(await summed.data(), refCol2im(cols, c))).toBeLessThan(tol);
+      // d/dx Σ im2col(x)·cols = col2im(cols), and d/dcols Σ col2im(cols)·x = im2col(x).
+      const dx = nt.grad((t: nt.Tensor) => nt.sum(nt.mul(engine.runOp(im2colOp, [t], attrs)[0], ct)))(xt);
+      const dcols = nt.grad((t: nt.Tensor) => nt.sum(nt.mul(engine.runOp(col2imOp, [t], attrs)[0], xt)))(ct);
+      expect(normRelativeError(await dx.data(), refCol2im(cols, c))).toBeLessThan(tol);
+      expect(normRelativeError(await dcols.data(), columnsRef)).toBe(0);
+      nt.dispose([xt, ct, gathered, summed, dx, dcols]);
+    });
+  });
+
+  it('names the op and the shapes in its errors', () => {
+    const attrs = attrsOf({ x: [2, 5, 5, 4], f: [3, 3, 4, 1] });
+    nt.tidy(() => {
+      expect(() => engine.runOp(col2imOp, [nt.zeros([17, 36])], attrs)).toThrow(/col2im: columns \[17,36\] do not match the conv's \[18,36\]/);
+      expect(() => engine.runOp(im2colOp, [nt.zeros([2, 5, 4, 4])], attrs)).toThrow(/im2col: x \[2,5,4,4\] does not match the conv's input \[2,5,5,4\]/);
+      expect(() => engine.runOp(col2imOp, [nt.zeros([18, 36], 'int32')], attrs)).toThrow(/col2im: expected float32, got int32 \[18,36\]/);
     });
   });
 });

@@ -119,4 +119,9 @@ export type TilingOption = Tiling | 'measure';
  */
 export interface KernelPreferences {
   readonly tiling: Tiling;
+  /**
+   * The most elements of patch columns conv2dBackpropInput may build to run as a GEMM where the
+   * direct kernel would skip most of its taps (ops/conv-columns.ts); absent or 0: never.
+   */
+  readonly maxColumnElements?: number;
 }

@@ -9,6 +9,7 @@ import { engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { filterGemmCpu, gatherGemmCpu } from './conv-cpu.js';
 import { convAttrs, convGeometry, partUniforms, type Conv2dOptions, type ConvAttrs, type ConvGeometry, type ConvPart } from './conv-geometry.js';
+import { backpropInputByColumns, prefersColumns } from './conv-columns.js';
 import { filterWasm, gatherWasm } from './conv-wasm.js';
 import { FILTER_PARAMS, GATHER_PARAMS, filterGemmWgsl, gatherGemmWgsl, tileKey, type ConvTile } from './conv-wgsl.js';
 import { convWorkgroupDispatch, convWorkgroupWgsl, type ConvGemmKind } from './conv-workgroup-wgsl.js';
@@ -378,7 +379,9 @@ export function fusedConv2d(x: Tensor, filter: Tensor, { bias, activation = 'lin
  */
 export function conv2dBackpropInput(dy: Tensor, filter: Tensor, xShape: readonly number[], options: Conv2dOptions = {}): Tensor {
   const attrs = convAttrs('conv2dBackpropInput', options);
-  checkDy('conv2dBackpropInput', dy, convGeometry('conv2dBackpropInput', xShape, filter.shape, attrs));
+  const g = convGeometry('conv2dBackpropInput', xShape, filter.shape, attrs);
+  checkDy('conv2dBackpropInput', dy, g);
+  if (prefersColumns(g)) return engine.tidy(() => backpropInputByColumns(dy, filter, g, attrs));
   // The GEMM reads the filter as [kh,kw,outC,inC] so that its vec4s run along the output (inC) columns.
   return engine.tidy(() => engine.runOp(conv2dBackpropInputOp, [dy, transpose(filter, { perm: [0, 1, 3, 2] })], { ...attrs, xShape })[0]);
 }

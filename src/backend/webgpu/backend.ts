@@ -99,6 +99,9 @@ export class WebGpuBackend implements Backend {
   private lost: string | null = null;
   private deferredError: BackendError | null = null;
   private readonly tilingRequest: TilingRequest;
+  /** preferences, built for this tiling choice. */
+  private preferencesOf: TilingChoice | null = null;
+  private kernelPreferences: KernelPreferences | null = null;
   private tilingSettled = false;
 
   constructor(acquired: AcquiredDevice, options: WebGpuOptions) {
@@ -135,9 +138,18 @@ export class WebGpuBackend implements Backend {
     this.resetStats();
   }
 
-  /** What ops build their kernels for: the tiling chosen for this adapter. */
+  /**
+   * What ops build their kernels for: the tiling chosen for this adapter, and with register tiles
+   * (software adapters, where a skipped tap costs as much as a computed one) conv input gradients
+   * through patch columns of up to a quarter of a binding.
+   */
   get preferences(): KernelPreferences {
-    return this.tilingChoice;
+    if (this.preferencesOf !== this.tilingChoice) {
+      const { tiling } = this.tilingChoice;
+      this.preferencesOf = this.tilingChoice;
+      this.kernelPreferences = { tiling, maxColumnElements: tiling === 'register' ? Math.floor(this.bindingLimits.maxElements / 4) : 0 };
+    }
+    return this.kernelPreferences!;
   }
 
   /** Print each WGSL kernel as it is compiled. */
