@@ -65,13 +65,19 @@ describe('CompletionWait', () => {
     expect(calls).toEqual(['timeout 1 poll', 'timeout 1 poll']);
   });
 
-  it('leaves a setImmediate installed by someone else during the wait, and restores on failure', async () => {
-    const { host, immediate, wait } = harness();
-    const theirs = () => 0;
+  it('leaves a setImmediate installed by someone else during the wait, which stops delaying once the wait ends; restores on failure', async () => {
+    const { clock, calls, host, immediate, wait } = harness();
+    let ours: PollHost['setImmediate'] | undefined;
+    const theirs: PollHost['setImmediate'] = (cb, ...args) => ours!(cb, ...args); // wraps what it found
     await wait.wait(async () => {
+      ours = host.setImmediate;
       host.setImmediate = theirs;
+      clock.t += 5;
+      host.setImmediate(bindingPoll);
     });
     expect(host.setImmediate).toBe(theirs);
+    host.setImmediate(bindingPoll);
+    expect(calls).toEqual(['timeout 1 poll', 'immediate poll']);
     host.setImmediate = immediate;
     await expect(wait.wait(() => Promise.reject(new Error('map failed')))).rejects.toThrow('map failed');
     expect(host.setImmediate).toBe(immediate);

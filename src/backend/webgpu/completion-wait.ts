@@ -70,8 +70,10 @@ export class CompletionWait {
     this.spinUntil = this.now() + SPIN_MS;
     if (this.waits++ > 0) return;
     const original = this.host.setImmediate;
+    // Pass-through once no wait is pending: a wrapper someone installed over this one meanwhile
+    // (which end() then leaves in place) must not keep delaying polls.
     const throttled: Scheduler = (callback, ...args) => {
-      if (isBindingPoll(callback) && this.now() >= this.spinUntil) {
+      if (this.waits > 0 && isBindingPoll(callback) && this.now() >= this.spinUntil) {
         this.delayedPolls++;
         return this.host.setTimeout(callback, POLL_INTERVAL_MS, ...args);
       }
