@@ -76,8 +76,8 @@ export function trainingRun(api, { batch = BATCH, steps }) {
 export async function fitSamplesPerSecond(api, { batch = BATCH, steps, reps }) {
   const run = trainingRun(api, { batch, steps });
   try {
-    // Two warm-up calls: the first records Neurite's step plans, the second is their first replay
-    // (which also teaches Neurite's Node wait how long the step takes); timed calls are steady state.
+    // Two warm-up calls: the first records Neurite's step plans, the second is their first replay;
+    // timed calls are steady state.
     return run.samples / (await timeMedian(run.fit, { warmup: 2, reps }));
   } finally {
     run.dispose();
